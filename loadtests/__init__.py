@@ -1,0 +1,1 @@
+"""Load tests: locust user classes, a fast webhook sink and the load-run report."""

@@ -1,0 +1,10 @@
+"""The Graph surface: one route table collected from each module."""
+
+from sandbox.api import accounts, media, messages, phone_numbers
+from sandbox.api.graph import GraphRoute, GraphRouter
+
+ROUTES: list[GraphRoute] = [*messages.routes, *phone_numbers.routes, *media.routes, *accounts.routes]
+
+
+def graph_router() -> GraphRouter:
+    return GraphRouter(ROUTES)

@@ -1,0 +1,238 @@
+"""The Graph surface: `/{version}/{node}/{edge}` resolved the way Graph resolves it.
+
+The version prefix is optional and any `vNN.N` is accepted; the token (header or `access_token`) picks the tenant;
+the node id must exist in that tenant (else 100/33, the same answer Meta gives for another app's objects); the
+(node type, edge, method) triple picks the handler.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from sandbox.api.error_handlers import graph_error_response, graph_headers, json_response, unexpected_error
+from sandbox.clock import to_rfc3339
+from sandbox.context import Sandbox, Tenant
+from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter, unknown_object
+from sandbox.services.tenants import check_token
+
+VERSION = re.compile(r"^v\d{1,2}\.\d{1,2}$")
+NODE_TYPES = {
+    "phone_number": "WhatsAppBusinessPhoneNumber",
+    "waba": "WhatsAppBusinessAccount",
+    "business": "Business",
+    "template": "WhatsAppMessageTemplate",
+    "media": "WhatsAppBusinessMedia",
+}
+JSON_LIMIT = 4 * 1024 * 1024
+MULTIPART_LIMIT = 110 * 1024 * 1024
+_RESERVED_QUERY = frozenset({"access_token", "fields", "limit", "after", "before", "summary", "offset"})
+
+
+@dataclass(slots=True)
+class GraphRequest:
+    request: Request
+    sandbox: Sandbox
+    tenant: Tenant
+    version: str
+    node_id: str
+    kind: str
+    node: Any
+    edge: str | None
+    method: str
+    fbtrace_id: str
+    _form: FormData | None = field(default=None)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(self.request.query_params)
+
+    async def body(self) -> Any:
+        """The request's parameters: JSON, or form fields (JSON-looking values decoded, as Graph does), with
+        query-string parameters as defaults."""
+        content_type = self.request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type == "multipart/form-data":
+            body: Any = {key: _form_value(value) for key, value in (await self.form()).items() if isinstance(value, str)}
+        else:
+            raw = await _read_limited(self.request, JSON_LIMIT)
+            if content_type in ("application/json", "text/json") or (not content_type and raw[:1] in (b"{", b"[")):
+                body = _parse_json(raw)
+            elif content_type == "application/x-www-form-urlencoded" or (not content_type and not raw.strip()):
+                body = {key: _form_value(value) for key, value in parse_qsl(raw.decode("utf-8", "replace"))}
+            else:
+                raise invalid_parameter(
+                    f"Unsupported Content-Type '{content_type or 'none'}'. Send application/json, "
+                    "application/x-www-form-urlencoded or multipart/form-data."
+                )
+        if isinstance(body, dict):
+            for key, value in self.request.query_params.items():
+                if key not in _RESERVED_QUERY:
+                    body.setdefault(key, _form_value(value))
+        return body
+
+    async def form(self) -> FormData:
+        if self._form is None:
+            length = self.request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MULTIPART_LIMIT:
+                raise GraphError(GraphErrorCode.MEDIA_UPLOAD_ERROR, "File size too large")
+            try:
+                self._form = await self.request.form(max_files=4, max_fields=64, max_part_size=MULTIPART_LIMIT)
+            except GraphError:
+                raise
+            except Exception as error:  # starlette's MultiPartException and malformed bodies
+                raise invalid_parameter(f"Unable to parse the multipart body: {error}") from error
+        return self._form
+
+    async def upload(self, name: str) -> UploadFile | None:
+        value = (await self.form()).get(name)
+        return value if isinstance(value, UploadFile) else None
+
+    def respond(self, data: Any, status: int = 200) -> Response:
+        return json_response(data, status=status, headers=graph_headers(self.version, self.fbtrace_id))
+
+
+Handler = Callable[[GraphRequest], Awaitable[Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class GraphRoute:
+    kind: str
+    edge: str | None
+    method: str
+    handler: Handler
+
+
+def _form_value(value: str) -> Any:
+    stripped = value.strip()
+    if stripped[:1] in ("{", "["):
+        try:
+            return orjson.loads(stripped)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def _parse_json(raw: bytes) -> Any:
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise invalid_parameter(f"Unable to parse the request body as JSON: {error}") from error
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise invalid_parameter(f"The request body is larger than {limit} bytes.")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        return b""
+    return b"".join(chunks)
+
+
+def access_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, token = header.strip().partition(" ")
+        if scheme.lower() in ("bearer", "oauth") and token.strip():
+            return token.strip()
+    return request.query_params.get("access_token") or None
+
+
+class GraphRouter:
+    """An ASGI endpoint for every path outside `/_sandbox/`."""
+
+    def __init__(self, routes: list[GraphRoute]) -> None:
+        self._routes = {(route.kind, route.edge, route.method): route.handler for route in routes}
+        self._edges = {(route.kind, route.edge) for route in routes}
+
+    async def handle(self, request: Request) -> Response:
+        sandbox: Sandbox = request.app.state.sandbox
+        fbtrace_id = sandbox.ids.fbtrace_id()
+        segments = [segment for segment in request.url.path.split("/") if segment]
+        version = sandbox.settings.graph_version
+        if segments and VERSION.match(segments[0]):
+            version = segments.pop(0)
+        tenant: Tenant | None = None
+        try:
+            tenant = self._tenant(sandbox, request)
+            graph = self._resolve(request, sandbox, tenant, version, segments, fbtrace_id)
+            handler = self._routes[(graph.kind, graph.edge, graph.method)]
+            response = await handler(graph)
+        except GraphError as error:
+            response = graph_error_response(error, version, fbtrace_id)
+            self._journal(tenant, request, response.status_code, int(error.code))
+            return response
+        except Exception as exc:  # noqa: BLE001 - anything else is Meta's 131000, never a traceback
+            response = graph_error_response(unexpected_error(exc), version, fbtrace_id)
+            self._journal(tenant, request, response.status_code, int(GraphErrorCode.SOMETHING_WENT_WRONG))
+            return response
+        self._journal(tenant, request, response.status_code, None)
+        return response
+
+    @staticmethod
+    def _tenant(sandbox: Sandbox, request: Request) -> Tenant:
+        token = access_token(request)
+        if token is None:
+            raise GraphError(
+                GraphErrorCode.ACCESS_TOKEN_REQUIRED, None, message=GraphErrorCode.ACCESS_TOKEN_REQUIRED.title
+            )
+        tenant = sandbox.tenant_for_token(token)
+        if tenant is None:
+            raise GraphError(GraphErrorCode.ACCESS_TOKEN_INVALID, None, message=GraphErrorCode.ACCESS_TOKEN_INVALID.title)
+        check_token(tenant, token)
+        return tenant
+
+    def _resolve(
+        self,
+        request: Request,
+        sandbox: Sandbox,
+        tenant: Tenant,
+        version: str,
+        segments: list[str],
+        fbtrace_id: str,
+    ) -> GraphRequest:
+        method = request.method.upper()
+        if method == "HEAD":
+            method = "GET"
+        if not segments or len(segments) > 2:
+            raise unknown_object("/".join(segments), method)
+        node_id, edge = segments[0], (segments[1] if len(segments) == 2 else None)
+        found = tenant.store.node(node_id)
+        if found is None:
+            raise unknown_object(node_id, method)
+        kind, node = found
+        if (kind, edge, method) not in self._routes:
+            if edge is not None and (kind, edge) not in self._edges:
+                raise GraphError(
+                    GraphErrorCode.INVALID_PARAMETER,
+                    None,
+                    message=f"(#100) Tried accessing nonexisting field ({edge}) on node type ({NODE_TYPES[kind]})",
+                )
+            raise unknown_object(node_id, method)
+        return GraphRequest(request, sandbox, tenant, version, node_id, kind, node, edge, method, fbtrace_id)
+
+    @staticmethod
+    def _journal(tenant: Tenant | None, request: Request, status: int, code: int | None) -> None:
+        if tenant is None:
+            return
+        tenant.store.requests.append({
+            "method": request.method,
+            "path": request.url.path,
+            "status": status,
+            "error_code": code,
+            "time": to_rfc3339(tenant.clock.now()),
+        })

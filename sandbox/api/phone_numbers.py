@@ -1,0 +1,28 @@
+"""`GET /{phone-number-id}` and `GET /{waba-id}/phone_numbers`, with `fields=` projection."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from sandbox.api.fields import page, project
+from sandbox.api.graph import GraphRequest, GraphRoute
+from sandbox.domain.account import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
+
+
+def _document(graph: GraphRequest, phone: PhoneNumber) -> dict[str, object]:
+    return project(phone.graph_fields(graph.tenant.webhook.url), graph.query.get("fields"), PHONE_NUMBER_DEFAULT_FIELDS)
+
+
+async def get_phone_number(graph: GraphRequest) -> Response:
+    return graph.respond(_document(graph, graph.node))
+
+
+async def list_phone_numbers(graph: GraphRequest) -> Response:
+    numbers = [phone for phone in graph.tenant.store.phone_numbers if phone.waba_id == graph.node_id]
+    return graph.respond(page([_document(graph, phone) for phone in numbers], graph.query))
+
+
+routes = [
+    GraphRoute("phone_number", None, "GET", get_phone_number),
+    GraphRoute("waba", "phone_numbers", "GET", list_phone_numbers),
+]

@@ -1,0 +1,108 @@
+"""`create_app`: the Starlette application around one `Sandbox`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sandbox.api import graph_router
+from sandbox.api.error_handlers import starlette_graph_error
+from sandbox.api.media import download_media
+from sandbox.clock import ticker
+from sandbox.context import Sandbox
+from sandbox.control import control_routes
+from sandbox.control.common import error_response
+from sandbox.errors import GraphError, SandboxError
+from sandbox.services.tenants import create_tenant
+from sandbox.webhooks.transport import AiohttpTransport, WebhookTransport
+
+log = logging.getLogger("sandbox")
+GRAPH_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
+
+
+async def _sandbox_error(request: Request, exc: Exception) -> Response:
+    sandbox: Sandbox = request.app.state.sandbox
+    if isinstance(exc, SandboxError):
+        return error_response(sandbox, exc.status, exc.message)
+    if isinstance(exc, HTTPException):
+        return error_response(sandbox, exc.status_code, str(exc.detail))
+    log.exception("unexpected error in the control plane", exc_info=exc)
+    return error_response(sandbox, 500, f"internal error: {type(exc).__name__}")
+
+
+async def _unknown_control_path(request: Request) -> Response:
+    raise SandboxError(404, f"no control-plane endpoint {request.method} {request.url.path}")
+
+
+class AdminTokenGuard:
+    """With an admin token set, every `/_sandbox/` call needs `Authorization: Bearer <admin token>`."""
+
+    def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
+        self.app = app
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = self.sandbox.settings.admin_token
+        if token and scope["type"] == "http" and scope["path"].startswith("/_sandbox/"):
+            headers = dict(scope["headers"])
+            if headers.get(b"authorization", b"").decode(errors="replace") != f"Bearer {token}":
+                response = error_response(self.sandbox, 401, "the control plane needs the admin token")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | None = None) -> Starlette:
+    """The sandbox as an ASGI app. Without a `sandbox`, one is built from default settings with its
+    `default` tenant; `transport` replaces the aiohttp client that delivers webhooks (tests pass a fake)."""
+    if sandbox is None:
+        sandbox = Sandbox()
+        create_tenant(sandbox, name="default")
+    delivery_transport: WebhookTransport = transport or AiohttpTransport(sandbox.settings.delivery_concurrency)
+    router = graph_router()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        tasks = [
+            asyncio.create_task(sandbox.outbox.run(delivery_transport, sandbox.settings.delivery_concurrency)),
+            asyncio.create_task(ticker(sandbox.run_due)),
+        ]
+        try:
+            yield {}
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await delivery_transport.close()
+
+    app = Starlette(
+        routes=[
+            *control_routes(),
+            Route("/_sandbox/{rest:path}", _unknown_control_path, methods=GRAPH_METHODS),
+            Route("/whatsapp_business/attachments/", download_media, methods=["GET"]),
+            Route("/{path:path}", router.handle, methods=GRAPH_METHODS),
+        ],
+        exception_handlers={
+            SandboxError: _sandbox_error,
+            HTTPException: _sandbox_error,
+            GraphError: starlette_graph_error,
+            Exception: _sandbox_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.sandbox = sandbox
+    app.state.transport = delivery_transport
+    app.add_middleware(AdminTokenGuard, sandbox=sandbox)
+    return app

@@ -1,0 +1,137 @@
+"""`wa-sandbox` (and `python -m sandbox`): serve the sandbox, and the tools built on it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+
+from sandbox.context import Sandbox, Tenant
+from sandbox.settings import PROFILES, Settings
+from sandbox.services.tenants import create_tenant
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument("--seed", type=int, help="seed of the default tenant's world (default 0)")
+    parser.add_argument("--profile", choices=PROFILES, help="profile of the default tenant (default live)")
+    parser.add_argument("--webhook-url", help="callback URL of the default tenant (as set in the app dashboard)")
+    parser.add_argument("--verify-token", help="verify token of the default tenant's callback")
+    parser.add_argument("--graph-version", help="Graph version for unversioned paths and webhooks (default v23.0)")
+    parser.add_argument("--admin-token", help="require this bearer token on /_sandbox/ (needed off loopback)")
+    parser.add_argument("--log-level", help="uvicorn log level (default warning)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wa-sandbox", description="A local stand-in for the WhatsApp Cloud API.")
+    commands = parser.add_subparsers(dest="command")
+    serve = commands.add_parser("serve", help="run the sandbox server with its default tenant")
+    _serve_arguments(serve)
+    for register in _plugins():
+        register(commands)
+    return parser
+
+
+def _plugins():  # type: ignore[no-untyped-def]
+    """Subcommands that live with their features (scenarios, webhook grader, load runs)."""
+    found = []
+    for module_name in ("scenarios.cli", "sandbox.grader", "loadtests.cli"):
+        try:
+            module = __import__(module_name, fromlist=["register"])
+        except ImportError:
+            continue
+        register = getattr(module, "register", None)
+        if register is not None:
+            found.append(register)
+    return found
+
+
+def settings_from(arguments: argparse.Namespace) -> Settings:
+    return Settings.from_env(os.environ).merged({
+        "host": arguments.host,
+        "port": arguments.port,
+        "seed": arguments.seed,
+        "profile": arguments.profile,
+        "webhook_url": arguments.webhook_url,
+        "verify_token": arguments.verify_token,
+        "graph_version": arguments.graph_version,
+        "admin_token": arguments.admin_token,
+        "log_level": arguments.log_level,
+    })
+
+
+def build_sandbox(settings: Settings) -> tuple[Sandbox, Tenant]:
+    sandbox = Sandbox(settings)
+    webhook = {"url": settings.webhook_url, "verify_token": settings.verify_token} if settings.webhook_url else None
+    tenant = create_tenant(sandbox, name="default", profile=settings.profile, webhook=webhook)
+    return sandbox, tenant
+
+
+def banner(settings: Settings, tenant: Tenant) -> str:
+    base = f"http://{settings.host}:{settings.port}"
+    doc = tenant.document()
+    lines = [
+        f"wa-sandbox listening on {base}  (Graph {settings.graph_version}; control plane {base}/_sandbox/)",
+        "",
+        f"  tenant            {doc['id']} (profile {doc['profile']}, seed {doc['seed']})",
+        f"  access token      {doc['access_token']}",
+        f"  phone number id   {doc.get('phone_number_id', '-')}  (+{doc.get('display_phone_number', '-')})",
+        f"  WABA id           {doc['waba_id']}",
+        f"  app id            {doc['app_id']}",
+        f"  app secret        {doc['app_secret']}",
+        f"  verify token      {tenant.webhook.verify_token}",
+        f"  webhook URL       {tenant.webhook.url or '(none: PUT /_sandbox/tenants/default/webhook)'}",
+    ]
+    if "phone_number_id" in doc:
+        body = '{"messaging_product":"whatsapp","to":"+16505551234","type":"template",' \
+            '"template":{"name":"hello_world","language":{"code":"en_US"}}}'
+        lines += [
+            "",
+            "Send a message:",
+            f"  curl -s {base}/{settings.graph_version}/{doc['phone_number_id']}/messages \\",
+            f"    -H 'Authorization: Bearer {doc['access_token']}' -H 'Content-Type: application/json' \\",
+            f"    -d {shlex.quote(body)}",
+        ]
+    return "\n".join(lines)
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    import uvicorn
+
+    from sandbox.app import create_app
+
+    try:
+        settings = settings_from(arguments)
+    except ValueError as error:
+        sys.stderr.write(f"wa-sandbox: {error}\n")
+        return 2
+    sandbox, tenant = build_sandbox(settings)
+    sys.stdout.write(banner(settings, tenant) + "\n\n")
+    sys.stdout.flush()
+    uvicorn.run(
+        create_app(sandbox),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        access_log=False,
+        loop="auto",
+        http="auto",
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(list(argv) if argv is not None else None)
+    if arguments.command in (None, "serve"):
+        if arguments.command is None:
+            arguments = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+        return serve(arguments)
+    handler = getattr(arguments, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return int(handler(arguments))

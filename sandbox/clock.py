@@ -1,0 +1,150 @@
+"""Tenant clocks: the only place in the sandbox that reads wall time.
+
+Each tenant owns a `TenantClock`. In `realtime` mode sandbox time runs with wall time multiplied by `rate`
+(a compressed clock when `rate > 1`); in `frozen` mode it stands still until `advance` moves it. A scheduler
+on the clock fires callbacks in time order, so a 30-day trial can play out in one `advance` call.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+ClockMode = Literal["realtime", "frozen"]
+WallSource = Callable[[], float]
+
+
+def wall_time() -> float:
+    return time.time()
+
+
+def to_rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + (
+        f".{moment.microsecond // 1000:03d}Z" if moment.microsecond else "Z"
+    )
+
+
+def parse_rfc3339(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+@dataclass(order=True, slots=True)
+class ScheduledCall:
+    when: datetime
+    seq: int
+    callback: Callable[[], None] = field(compare=False)
+    cancelled: bool = field(default=False, compare=False)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class TenantClock:
+    """Sandbox time for one tenant, with a scheduler that fires due callbacks in time order."""
+
+    def __init__(
+        self,
+        start: datetime | None = None,
+        *,
+        mode: ClockMode = "realtime",
+        rate: float = 1.0,
+        wall: WallSource = wall_time,
+    ) -> None:
+        self._wall = wall
+        self._anchor_wall = wall()
+        self._anchor = start if start is not None else datetime.fromtimestamp(self._anchor_wall, UTC)
+        self.mode: ClockMode = mode
+        self.rate = rate
+        self._queue: list[ScheduledCall] = []
+        self._seq = itertools.count()
+        self._firing_at: datetime | None = None
+
+    def now(self) -> datetime:
+        if self._firing_at is not None:
+            return self._firing_at
+        if self.mode == "frozen":
+            return self._anchor
+        elapsed = (self._wall() - self._anchor_wall) * self.rate
+        return self._anchor + timedelta(seconds=elapsed)
+
+    def timestamp(self) -> int:
+        return int(self.now().timestamp())
+
+    def _rebase(self, moment: datetime) -> None:
+        self._anchor = moment
+        self._anchor_wall = self._wall()
+
+    def configure(self, *, mode: ClockMode | None = None, rate: float | None = None) -> None:
+        self._rebase(self.now())
+        if mode is not None:
+            self.mode = mode
+        if rate is not None:
+            self.rate = rate
+
+    def call_at(self, when: datetime, callback: Callable[[], None]) -> ScheduledCall:
+        call = ScheduledCall(when, next(self._seq), callback)
+        heapq.heappush(self._queue, call)
+        return call
+
+    def call_later(self, seconds: float, callback: Callable[[], None]) -> ScheduledCall:
+        return self.call_at(self.now() + timedelta(seconds=seconds), callback)
+
+    @property
+    def pending(self) -> int:
+        return sum(1 for call in self._queue if not call.cancelled)
+
+    def next_due(self) -> datetime | None:
+        while self._queue and self._queue[0].cancelled:
+            heapq.heappop(self._queue)
+        return self._queue[0].when if self._queue else None
+
+    def run_due(self, until: datetime | None = None) -> int:
+        """Fire every callback due at or before `until` (default: now), each seeing `now()` as its own time."""
+        limit = self.now() if until is None else until
+        fired = 0
+        while self._queue and self._queue[0].when <= limit:
+            call = heapq.heappop(self._queue)
+            if call.cancelled:
+                continue
+            self._firing_at = call.when
+            try:
+                call.callback()
+            finally:
+                self._firing_at = None
+            fired += 1
+        return fired
+
+    def advance(self, seconds: float | None = None, *, to: datetime | None = None) -> int:
+        """Move sandbox time forward, firing everything due on the way in time order; returns how many fired."""
+        current = self.now()
+        target = to if to is not None else current + timedelta(seconds=seconds or 0)
+        if target < current:
+            raise ValueError("the clock cannot go backwards")
+        fired = self.run_due(until=target)
+        self._rebase(target)
+        return fired + self.run_due(until=target)
+
+    def snapshot(self) -> dict[str, object]:
+        return {"now": to_rfc3339(self.now()), "mode": self.mode, "rate": self.rate, "pending_events": self.pending}
+
+
+def monotonic() -> float:
+    """Wall-clock seconds for measuring latencies (webhook attempts, request timing), never for sandbox time."""
+    return time.perf_counter()
+
+
+async def ticker(fire_due: Callable[[], object], interval: float = 0.005) -> None:
+    """Fire due callbacks of realtime clocks as wall time passes; the only sleep in the sandbox."""
+    import asyncio
+
+    while True:
+        fire_due()
+        await asyncio.sleep(interval)

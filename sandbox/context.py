@@ -1,0 +1,150 @@
+"""The composition root: a `Sandbox` holds tenants, and each `Tenant` its own world, clock, generators and policy."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sandbox.clock import TenantClock
+from sandbox.domain.events import Event, MessageReceived, MessageStatusChanged
+from sandbox.domain.policy import Policy
+from sandbox.fakedata import FakeData
+from sandbox.ids import IdFactory
+from sandbox.settings import Settings
+from sandbox.store import TenantStore
+from sandbox.webhooks.outbox import Outbox
+from sandbox.webhooks.payloads import render
+from sandbox.webhooks.signing import meta_json, signed_headers
+
+
+@dataclass(slots=True)
+class WebhookSettings:
+    """The app dashboard's callback URL and verify token."""
+
+    url: str | None = None
+    verify_token: str = ""
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"url": self.url, "verify_token": self.verify_token}
+
+
+@dataclass(slots=True)
+class Credentials:
+    access_token: str
+    app_id: str
+    app_secret: str
+    verify_token: str
+
+
+@dataclass(slots=True)
+class Tenant:
+    """One developer app and its Meta-side world. Nothing here is shared with another tenant."""
+
+    id: str
+    name: str
+    profile: str
+    seed: int
+    graph_version: str
+    clock: TenantClock
+    policy: Policy
+    store: TenantStore
+    credentials: Credentials
+    ids: IdFactory
+    behaviour: random.Random
+    fake: FakeData
+    outbox: Outbox
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    extra_tokens: dict[str, datetime | None] = field(default_factory=dict)
+    business_id: str = ""
+    waba_id: str = ""
+    app_id: str = ""
+
+    def publish(self, events: list[Event]) -> None:
+        """Render each event into Meta's payload, sign it, and hand it to the outbox."""
+        for event in events:
+            phone_number_id = (
+                event.message.phone_number_id
+                if isinstance(event, MessageStatusChanged | MessageReceived)
+                else event.phone_number_id
+            )
+            phone = self.store.phone_numbers.get(phone_number_id) if phone_number_id else None
+            if phone is None:
+                phone = next(iter(self.store.phone_numbers), None)
+            if phone is None:
+                continue
+            customer = (
+                self.store.customers.get(event.message.wa_id)
+                if isinstance(event, MessageStatusChanged | MessageReceived)
+                else None
+            )
+            rendered = render(event, phone, customer, self.graph_version)
+            body = meta_json(rendered.payload)
+            url = phone.webhook_override or self.webhook.url
+            self.outbox.enqueue(
+                self,
+                url,
+                rendered.field,
+                rendered.summary,
+                body,
+                signed_headers(self.credentials.app_secret, body),
+                rendered.ordering_key,
+            )
+
+    def document(self) -> dict[str, Any]:
+        first_phone = next(iter(self.store.phone_numbers), None)
+        doc: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "profile": self.profile,
+            "seed": self.seed,
+            "access_token": self.credentials.access_token,
+            "app_id": self.credentials.app_id,
+            "app_secret": self.credentials.app_secret,
+            "verify_token": self.credentials.verify_token,
+            "business_id": self.business_id,
+            "waba_id": self.waba_id,
+            "graph_version": self.graph_version,
+            "webhook": self.webhook.snapshot(),
+            "clock": self.clock.snapshot(),
+        }
+        if first_phone is not None:
+            doc["phone_number_id"] = first_phone.id
+            doc["display_phone_number"] = first_phone.display_phone_number
+        return doc
+
+
+class Sandbox:
+    """Every tenant of one server, the token index that routes Graph calls to them, and the shared outbox."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        self.tenants: dict[str, Tenant] = {}
+        self.tokens: dict[str, str] = {}
+        self.outbox = Outbox()
+        self.ids = IdFactory(random.Random(self.settings.seed ^ 0x5EED))
+        self.tenant_counter = 0
+
+    def tenant_for_token(self, token: str) -> Tenant | None:
+        tenant_id = self.tokens.get(token)
+        return self.tenants.get(tenant_id) if tenant_id else None
+
+    def add(self, tenant: Tenant) -> Tenant:
+        self.tenants[tenant.id] = tenant
+        self.tokens[tenant.credentials.access_token] = tenant.id
+        for token in tenant.extra_tokens:
+            self.tokens[token] = tenant.id
+        return tenant
+
+    def remove(self, tenant_id: str) -> Tenant | None:
+        tenant = self.tenants.pop(tenant_id, None)
+        if tenant is not None:
+            for token in [token for token, owner in self.tokens.items() if owner == tenant_id]:
+                del self.tokens[token]
+            self.outbox.forget_tenant(tenant_id)
+        return tenant
+
+    def run_due(self) -> int:
+        """Fire what is due on every tenant clock (the realtime ticker calls this)."""
+        return sum(tenant.clock.run_due() for tenant in list(self.tenants.values()))

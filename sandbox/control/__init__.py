@@ -1,0 +1,9 @@
+"""The sandbox's own surface under `/_sandbox/` (../shared/spec/control-plane.md)."""
+
+from starlette.routing import BaseRoute
+
+from sandbox.control import clock, customers, journal, tenants, webhook
+
+
+def control_routes() -> list[BaseRoute]:
+    return [*tenants.routes, *clock.routes, *customers.routes, *journal.routes, *webhook.routes]

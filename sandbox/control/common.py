@@ -1,0 +1,81 @@
+"""What every control-plane handler shares: the error envelope, body parsing, tenant lookup, rendering."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sandbox.clock import to_rfc3339
+from sandbox.context import Sandbox, Tenant
+from sandbox.errors import SandboxError
+
+__all__ = ["SandboxError", "error_response", "json_body", "limit_of", "respond", "sandbox_of", "tenant_of"]
+
+BODY_LIMIT = 1024 * 1024
+
+
+def sandbox_of(request: Request) -> Sandbox:
+    sandbox: Sandbox = request.app.state.sandbox
+    return sandbox
+
+
+def tenant_of(request: Request) -> Tenant:
+    sandbox = sandbox_of(request)
+    tenant = sandbox.tenants.get(request.path_params["tenant"])
+    if tenant is None:
+        raise SandboxError(404, f"no tenant {request.path_params['tenant']!r}")
+    return tenant
+
+
+async def json_body(request: Request, *, required: bool = False) -> dict[str, Any]:
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > BODY_LIMIT:
+            raise SandboxError(413, "the request body is too large")
+    if not raw.strip():
+        if required:
+            raise SandboxError(400, "a JSON object body is required")
+        return {}
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise SandboxError(400, f"the body is not valid JSON: {error}") from error
+    if not isinstance(body, dict):
+        raise SandboxError(400, "the body must be a JSON object")
+    return body
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return to_rfc3339(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError
+
+
+def respond(data: Any, status: int = 200) -> Response:
+    try:
+        content = orjson.dumps(data, default=_default)
+    except TypeError:
+        content = json.dumps(data, default=_default).encode()
+    return Response(content, status_code=status, media_type="application/json")
+
+
+def error_response(sandbox: Sandbox, status: int, message: str) -> Response:
+    return respond(
+        {"error": {"message": message, "type": "SandboxError", "code": status, "fbtrace_id": sandbox.ids.fbtrace_id()}},
+        status,
+    )
+
+
+def limit_of(request: Request, default: int = 100) -> int:
+    text = request.query_params.get("limit", str(default))
+    if not text.isdigit() or int(text) < 1:
+        raise SandboxError(400, "limit must be a positive integer")
+    return min(int(text), 100_000)

@@ -1,0 +1,88 @@
+"""The journal: Graph calls received, messages both ways, webhook deliveries (all bounded ring buffers)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from sandbox.clock import parse_rfc3339
+from sandbox.control.common import SandboxError, limit_of, respond, sandbox_of, tenant_of
+from sandbox.errors import GraphErrorCode
+from sandbox.services import webhook_settings
+
+
+async def list_requests(request: Request) -> Response:
+    tenant = tenant_of(request)
+    q = request.query_params
+    status = q.get("status")
+    entries = tenant.store.requests.newest(
+        limit_of(request),
+        lambda e: (status is None or str(e["status"]) == status) and (q.get("method") is None or e["method"] == q.get("method")),
+    )
+    return respond({"data": entries})
+
+
+async def list_messages(request: Request) -> Response:
+    tenant = tenant_of(request)
+    q = request.query_params
+    to, status, direction = q.get("to"), q.get("status"), q.get("direction")
+    since = _since(q.get("since"))
+    messages = tenant.store.messages.newest(
+        limit_of(request),
+        lambda m: (to is None or m.wa_id == to.lstrip("+"))
+        and (status is None or m.status == status)
+        and (direction is None or m.direction == direction)
+        and (since is None or m.created_at >= since),
+    )
+    return respond({"data": [message.snapshot() for message in messages]})
+
+
+def _since(text: str | None):  # type: ignore[no-untyped-def]
+    if text is None:
+        return None
+    try:
+        return parse_rfc3339(text)
+    except ValueError as error:
+        raise SandboxError(400, "since must be an RFC 3339 time") from error
+
+
+async def list_webhooks(request: Request) -> Response:
+    tenant = tenant_of(request)
+    q = request.query_params
+    field, state, since = q.get("field"), q.get("state"), _since(q.get("since"))
+    deliveries = [
+        d
+        for d in reversed(sandbox_of(request).outbox.log(tenant.id))
+        if (field is None or d.field == field) and (state is None or d.state == state)
+        and (since is None or d.created_at >= since)
+    ][: limit_of(request)]
+    return respond({"data": [delivery.snapshot() for delivery in deliveries]})
+
+
+async def redeliver(request: Request) -> Response:
+    tenant = tenant_of(request)
+    delivery = sandbox_of(request).outbox.get(tenant.id, request.path_params["delivery_id"])
+    if delivery is None:
+        raise SandboxError(404, "no such delivery in the log")
+    copy = webhook_settings.redeliver(tenant, delivery)
+    return respond(copy.snapshot(), 201)
+
+
+async def list_errors(request: Request) -> Response:
+    return respond({
+        "data": [
+            {"code": int(code), "name": code.name, "title": code.title, "http_status": code.http_status,
+             "details": code.description}
+            for code in GraphErrorCode
+        ]
+    })
+
+
+routes = [
+    Route("/_sandbox/errors", list_errors, methods=["GET"]),
+    Route("/_sandbox/tenants/{tenant}/requests", list_requests, methods=["GET"]),
+    Route("/_sandbox/tenants/{tenant}/messages", list_messages, methods=["GET"]),
+    Route("/_sandbox/tenants/{tenant}/webhooks", list_webhooks, methods=["GET"]),
+    Route("/_sandbox/tenants/{tenant}/webhooks/{delivery_id}/redeliver", redeliver, methods=["POST"]),
+]

@@ -1,0 +1,53 @@
+"""The 24-hour customer-service window (SEED-MSG-1) and per-message pricing of what is sent in or out of it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sandbox.domain.message import TEMPLATE_TYPE, Pricing
+
+WINDOW = timedelta(hours=24)
+
+
+@dataclass(slots=True)
+class CustomerServiceWindows:
+    """Last inbound message time per (business phone number, customer): META-SEND "customer service window".
+
+    Any inbound message opens the window or resets it to 24 hours.
+    """
+
+    last_inbound: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    length: timedelta = WINDOW
+
+    def customer_wrote(self, phone_number_id: str, wa_id: str, at: datetime) -> None:
+        self.last_inbound[(phone_number_id, wa_id)] = at
+
+    def closes_at(self, phone_number_id: str, wa_id: str) -> datetime | None:
+        last = self.last_inbound.get((phone_number_id, wa_id))
+        return None if last is None else last + self.length
+
+    def is_open(self, phone_number_id: str, wa_id: str, now: datetime) -> bool:
+        closes = self.closes_at(phone_number_id, wa_id)
+        return closes is not None and now < closes
+
+
+def price(message_type: str, template_category: str | None, window_open: bool) -> tuple[str, str, bool]:
+    """`(pricing.category, pricing.type, billable)` under PMP (META-PRICE, meta-messaging.md §4.5).
+
+    Non-template messages are free service messages; utility templates are free inside an open window;
+    every other template is charged.
+    """
+    if message_type != TEMPLATE_TYPE:
+        return "service", "free_customer_service", False
+    category = (template_category or "utility").lower()
+    if category == "utility" and window_open:
+        return "utility", "free_customer_service", False
+    return category, "regular", True
+
+
+def new_pricing(
+    message_type: str, template_category: str | None, window_open: bool, conversation_id: str, sent_at: datetime
+) -> Pricing:
+    category, pricing_type, billable = price(message_type, template_category, window_open)
+    return Pricing(category, pricing_type, billable, conversation_id, sent_at + WINDOW)

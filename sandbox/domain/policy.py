@@ -1,0 +1,73 @@
+"""A tenant's policy: every knob of simulated behaviour, with its default visible."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+Progression = Literal["immediate", "scheduled", "manual"]
+PROGRESSIONS = ("immediate", "scheduled", "manual")
+
+
+@dataclass(slots=True)
+class Policy:
+    """Progression of message statuses, customer habits, limits and journal sizes.
+
+    Delays are `[min, max]` seconds drawn uniformly from the tenant's seeded generator.
+    """
+
+    progression: Progression = "scheduled"
+    sent_delay: list[float] = field(default_factory=lambda: [0.05, 0.3])
+    delivered_delay: list[float] = field(default_factory=lambda: [0.2, 1.5])
+    read_delay: list[float] = field(default_factory=lambda: [1.0, 15.0])
+    slow_delivery_seconds: float = 600.0
+    read_probability: float = 1.0
+    window_hours: float = 24.0
+    webhook_retry_seconds: list[float] = field(
+        default_factory=lambda: [0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
+    )
+    webhook_retry_horizon_seconds: float = 7 * 24 * 3600
+    webhook_timeout_seconds: float = 5.0
+    journal_requests: int = 10_000
+    journal_messages: int = 100_000
+    journal_webhooks: int = 10_000
+
+    def snapshot(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def patch(self, changes: dict[str, Any]) -> None:
+        """Apply `changes` atomically; raises `ValueError` naming the first bad knob and changes nothing then."""
+        known = {f.name: f for f in fields(self)}
+        staged = Policy(**self.snapshot())
+        for name, value in changes.items():
+            if name not in known:
+                raise ValueError(f"unknown policy knob {name!r}; known: {', '.join(sorted(known))}")
+            setattr(staged, name, _checked(name, value, getattr(self, name)))
+        for f in fields(self):
+            setattr(self, f.name, getattr(staged, f.name))
+
+
+def _checked(name: str, value: Any, current: Any) -> Any:
+    if name == "progression":
+        if value not in PROGRESSIONS:
+            raise ValueError(f"progression must be one of {', '.join(PROGRESSIONS)}")
+        return value
+    if isinstance(current, list):
+        if not isinstance(value, list) or not all(_is_number(item) and item >= 0 for item in value) or not value:
+            raise ValueError(f"{name} must be a non-empty list of non-negative numbers")
+        if name.endswith("_delay") and (len(value) != 2 or value[0] > value[1]):
+            raise ValueError(f"{name} must be [min, max] seconds")
+        return [float(item) for item in value]
+    if isinstance(current, int) and not isinstance(current, bool):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer")
+        return value
+    if not _is_number(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative number")
+    if name == "read_probability" and value > 1:
+        raise ValueError("read_probability must be between 0 and 1")
+    return float(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

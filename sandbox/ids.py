@@ -1,0 +1,65 @@
+"""Identifiers in Meta's formats, drawn from a seeded generator so that one seed replays one world."""
+
+from __future__ import annotations
+
+import base64
+import random
+import string
+
+_URLSAFE = string.ascii_letters + string.digits + "-_"
+
+
+class IdFactory:
+    """One method per id kind, named after the Graph field it fills."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._rng = rng
+
+    def _digits(self, count: int) -> str:
+        return str(self._rng.randint(1, 9)) + "".join(self._rng.choices(string.digits, k=count - 1))
+
+    def _hex(self, count: int) -> str:
+        return "".join(self._rng.choices("0123456789ABCDEF", k=count))
+
+    def wamid(self, wa_id: str, *, outbound: bool = True) -> str:
+        """`wamid.` + base64 of the Thrift-compact struct Meta uses (see meta-messaging.md §2.3).
+
+        Outbound ids carry the `0x11` flag and 18 hex characters; inbound ids `0x12` and 20 (`3A…`-style).
+        """
+        user = wa_id.encode()[:40]
+        local = ("3A" + self._hex(18)) if not outbound else self._hex(18)
+        raw = (
+            b"\x1c\x18" + bytes([len(user)]) + user + b"\x15\x02\x00"
+            + (b"\x11" if outbound else b"\x12")
+            + b"\x18" + bytes([len(local)]) + local.encode() + b"\x00"
+        )
+        return "wamid." + base64.b64encode(raw).decode()
+
+    def fbtrace_id(self) -> str:
+        return "A" + "".join(self._rng.choices(_URLSAFE, k=22))
+
+    def media_id(self) -> str:
+        return self._digits(16)
+
+    def node_id(self) -> str:
+        """Graph object ids (phone numbers, WABAs, businesses, apps, templates) are 15–16 digit strings."""
+        return self._digits(15)
+
+    def access_token(self) -> str:
+        return "EAA" + "".join(self._rng.choices(string.ascii_letters + string.digits, k=180))
+
+    def app_secret(self) -> str:
+        return "".join(self._rng.choices("0123456789abcdef", k=32))
+
+    def conversation_id(self) -> str:
+        return "".join(self._rng.choices("0123456789abcdef", k=32))
+
+    def user_id(self, country: str) -> str:
+        """A business-scoped user id (BSUID), e.g. `US.13491208655302741918`."""
+        return f"{country}.{self._digits(20)}"
+
+    def sha256_b64(self) -> str:
+        return base64.b64encode(self._rng.randbytes(32)).decode()
+
+    def token(self, length: int = 12) -> str:
+        return "".join(self._rng.choices(string.ascii_letters + string.digits, k=length))

@@ -1,0 +1,110 @@
+"""Media upload, retrieval and deletion (META-MEDIA), and the media objects of inbound messages."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+from typing import Any
+
+from sandbox.context import Tenant
+from sandbox.domain.media import INBOUND_MIME_TYPES, INBOUND_TTL, UPLOAD_LIMITS, UPLOAD_TTL, UPLOAD_TYPES_TEXT, URL_TTL, Media
+from sandbox.errors import GraphError, GraphErrorCode, unknown_object
+
+MEDIA_TYPES = frozenset(INBOUND_MIME_TYPES)
+# Placeholder bytes served for inbound media: the sandbox has no customer's photo to give.
+_INBOUND_BYTES = b"wa-sandbox inbound media placeholder\n"
+
+
+def upload_media(tenant: Tenant, phone_number_id: str, mime_type: str, data: bytes, filename: str | None) -> Media:
+    """`POST /{phone-number-id}/media`: store the file for 30 days and return its id."""
+    limit = UPLOAD_LIMITS.get(mime_type.split(";")[0].strip().lower())
+    if limit is None:
+        raise GraphError(
+            GraphErrorCode.INVALID_PARAMETER,
+            None,
+            message=f"(#100) Param file must be a file with one of the following types: {UPLOAD_TYPES_TEXT}. "
+            f"Received file of type '{mime_type}'.",
+        )
+    if len(data) > limit:
+        raise GraphError(
+            GraphErrorCode.MEDIA_UPLOAD_ERROR,
+            f"File size too large. Max file size for {mime_type} is {limit} bytes, received {len(data)} bytes.",
+        )
+    now = tenant.clock.now()
+    media = Media(
+        id=tenant.ids.media_id(),
+        mime_type=mime_type,
+        sha256=hashlib.sha256(data).hexdigest(),
+        file_size=len(data),
+        phone_number_id=phone_number_id,
+        created_at=now,
+        expires_at=now + UPLOAD_TTL,
+        data=data,
+        filename=filename,
+    )
+    tenant.store.media.add(media.id, media)
+    return media
+
+
+def inbound_media(tenant: Tenant, message_type: str, content: Any, now: datetime) -> Any:
+    """Give an inbound media message the `id`, `mime_type` and `sha256` Meta adds, registered for 7 days."""
+    if message_type not in MEDIA_TYPES or not isinstance(content, dict):
+        return content
+    content = dict(content)
+    media = Media(
+        id=str(content.get("id") or tenant.ids.media_id()),
+        mime_type=str(content.get("mime_type") or INBOUND_MIME_TYPES[message_type]),
+        sha256=str(content.get("sha256") or base64.b64encode(hashlib.sha256(_INBOUND_BYTES).digest()).decode()),
+        file_size=len(_INBOUND_BYTES),
+        phone_number_id="",
+        created_at=now,
+        expires_at=now + INBOUND_TTL,
+        data=_INBOUND_BYTES,
+        filename=content.get("filename"),
+    )
+    tenant.store.media.add(media.id, media)
+    content.update({"mime_type": media.mime_type, "sha256": media.sha256, "id": media.id})
+    return content
+
+
+def live_media(tenant: Tenant, media_id: str, method: str) -> Media:
+    media = tenant.store.media.get(media_id)
+    if media is None or media.expired(tenant.clock.now()):
+        raise unknown_object(media_id, method)
+    return media
+
+
+def media_url_hash(tenant: Tenant, media: Media, expires: int) -> str:
+    digest = hmac.new(tenant.credentials.app_secret.encode(), f"{media.id}:{expires}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(digest.digest()[:18]).decode()
+
+
+def retrieve_media_url(tenant: Tenant, media_id: str, phone_number_id: str | None) -> tuple[Media, int, str]:
+    """`GET /{media-id}`: the media and a download URL's expiry and hash, valid for five minutes."""
+    media = live_media(tenant, media_id, "GET")
+    if phone_number_id and media.phone_number_id and phone_number_id != media.phone_number_id:
+        raise GraphError(
+            GraphErrorCode.INVALID_PARAMETER,
+            f"Media {media_id} does not belong to phone number {phone_number_id}",
+        )
+    expires = int((tenant.clock.now() + URL_TTL).timestamp())
+    return media, expires, media_url_hash(tenant, media, expires)
+
+
+def download_media(tenant: Tenant, media_id: str, expires: str, url_hash: str) -> Media | None:
+    """The bytes behind a media URL, or `None` (Meta answers 404) when the URL is wrong or expired."""
+    media = tenant.store.media.get(media_id)
+    if media is None or media.data is None or not expires.isdigit():
+        return None
+    if int(expires) < tenant.clock.timestamp() or not hmac.compare_digest(
+        media_url_hash(tenant, media, int(expires)), url_hash
+    ):
+        return None
+    return media
+
+
+def delete_media(tenant: Tenant, media_id: str, phone_number_id: str | None) -> None:
+    live_media(tenant, media_id, "DELETE")
+    tenant.store.media.remove(media_id)

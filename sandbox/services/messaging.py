@@ -1,0 +1,189 @@
+"""Sending, reading and receiving messages (`POST /{phone-number-id}/messages`, control-plane `inbound`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sandbox.context import Tenant
+from sandbox.domain.account import MessageTemplate, PhoneNumber
+from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
+from sandbox.domain.conversation import new_pricing
+from sandbox.domain.events import MessageReceived
+from sandbox.domain.lifecycle import InvalidTransition
+from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
+from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
+from sandbox.services import progression
+from sandbox.services.customers import customer_for
+from sandbox.services.media import inbound_media
+
+_NOT_DIGITS = re.compile(r"[^0-9]")
+
+
+def recipient_wa_id(to: str, phone: PhoneNumber) -> str:
+    """The `wa_id` Meta derives from `to`: digits only; a national number without `+` gets the business's
+    country calling code (META-SEND `to`)."""
+    digits = _NOT_DIGITS.sub("", to)
+    if not to.strip().startswith("+") and len(digits) <= 10 and not digits.startswith(phone.country_calling_code):
+        digits = phone.country_calling_code + digits
+    if not 7 <= len(digits) <= 15:
+        raise GraphError(
+            GraphErrorCode.PARAMETER_VALUE_INVALID,
+            f"Invalid phone number: the recipient {to!r} is not a valid WhatsApp phone number.",
+        )
+    return digits
+
+
+def registered_phone(tenant: Tenant, phone_number_id: str) -> PhoneNumber:
+    phone = tenant.store.phone_numbers.get(phone_number_id)
+    if phone is None:
+        raise invalid_parameter(f"Unknown phone number id {phone_number_id}")
+    if not phone.registered:
+        raise GraphError(GraphErrorCode.PHONE_NUMBER_NOT_REGISTERED)
+    return phone
+
+
+def send_message(tenant: Tenant, command: SendMessage) -> Message:
+    """Accept a message for delivery, as Meta does: the answer says accepted, the outcome comes by webhook.
+
+    Fidelity: a free-form message outside the customer-service window and a message to a customer who is not
+    on WhatsApp are accepted and then fail asynchronously (131047, 131026), as Meta reports them.
+    """
+    phone = registered_phone(tenant, command.phone_number_id)
+    wa_id = recipient_wa_id(command.to, phone)
+    if wa_id == phone.display_phone_number:
+        raise GraphError(GraphErrorCode.RECIPIENT_CANNOT_BE_SENDER)
+    template = _template_for(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
+    now = tenant.clock.now()
+    customer = customer_for(tenant, wa_id)
+    window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
+    message = Message(
+        wamid=tenant.ids.wamid(wa_id),
+        direction="outbound",
+        phone_number_id=phone.id,
+        wa_id=wa_id,
+        type=command.type,
+        content=command.content,
+        created_at=now,
+        to_input=command.to,
+        context_message_id=command.context_message_id,
+        biz_opaque_callback_data=command.biz_opaque_callback_data,
+    )
+    message.history.append((message.status, now))
+    failure: tuple[GraphErrorCode, str] | None = None
+    code = customer.failure()
+    if code is not None:
+        failure = (code, code.description)
+    elif template is None and not window_open:
+        failure = (GraphErrorCode.RE_ENGAGEMENT_MESSAGE, GraphErrorCode.RE_ENGAGEMENT_MESSAGE.description)
+    if failure is None:
+        message.pricing = new_pricing(
+            command.type, template.category if template else None, window_open, tenant.ids.conversation_id(), now
+        )
+    tenant.store.messages.add(message.wamid, message)
+    progression.start(tenant, message, customer, failure)
+    tenant.clock.run_due()
+    return message
+
+
+def _template_for(tenant: Tenant, phone: PhoneNumber, content: dict[str, Any]) -> MessageTemplate:
+    name = str(content.get("name", ""))
+    language = content.get("language") or {}
+    code = str(language.get("code", "")) if isinstance(language, dict) else ""
+    found = next(
+        (t for t in tenant.store.templates if t.waba_id == phone.waba_id and t.name == name and t.language == code),
+        None,
+    )
+    if found is None or found.status not in ("APPROVED", "PAUSED", "DISABLED"):
+        raise GraphError(
+            GraphErrorCode.TEMPLATE_DOES_NOT_EXIST, f"template name ({name}) does not exist in {code}"
+        )
+    if found.status == "PAUSED":
+        raise GraphError(GraphErrorCode.TEMPLATE_PAUSED, f"Template {name} ({code}) is paused due to low quality.")
+    if found.status == "DISABLED":
+        raise GraphError(GraphErrorCode.TEMPLATE_DISABLED, f"Template {name} ({code}) is disabled.")
+    given = {str(c.get("type", "")).lower(): c for c in content.get("components") or [] if isinstance(c, dict)}
+    for component in ("header", "body"):
+        if component == "header" and not _header_is_text(found):
+            continue
+        expected = len(found.placeholders(component))
+        supplied = len(given.get(component, {}).get("parameters") or [])
+        if supplied != expected:
+            raise GraphError(
+                GraphErrorCode.TEMPLATE_PARAM_COUNT_MISMATCH,
+                f"{component}: number of localizable_params ({supplied}) does not match the expected number of "
+                f"params ({expected})",
+            )
+    return found
+
+
+def _header_is_text(template: MessageTemplate) -> bool:
+    for component in template.components:
+        if str(component.get("type", "")).upper() == "HEADER":
+            return str(component.get("format", "TEXT")).upper() == "TEXT"
+    return True
+
+
+def mark_message_read(tenant: Tenant, command: MarkMessageRead) -> None:
+    """Mark an inbound message, and every earlier one from the same customer on this number, as read."""
+    phone = registered_phone(tenant, command.phone_number_id)
+    message = tenant.store.messages.get(command.message_id)
+    if message is None or message.direction != "inbound" or message.phone_number_id != phone.id:
+        raise GraphError(
+            GraphErrorCode.PARAMETER_VALUE_INVALID,
+            f"Message with id {command.message_id} does not exist or cannot be marked as read",
+        )
+    now = tenant.clock.now()
+    for earlier in tenant.store.messages.newest(
+        10_000,
+        lambda m: m.direction == "inbound" and m.wa_id == message.wa_id and m.phone_number_id == phone.id,
+    ):
+        if earlier.status == MessageStatus.RECEIVED and earlier.created_at <= message.created_at:
+            try:
+                advance(earlier, "read", now)
+            except InvalidTransition:
+                continue
+
+
+def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
+    """A customer writes to the business: the `messages` webhook goes out and the 24-hour window opens."""
+    phone = _inbound_phone(tenant, command.phone_number_id)
+    customer = customer_for(tenant, command.wa_id)
+    if command.profile_name:
+        customer.profile_name = command.profile_name
+    now = tenant.clock.now()
+    content = inbound_media(tenant, command.type, command.content, now)
+    message = received(
+        Message(
+            wamid=tenant.ids.wamid(command.wa_id, outbound=False),
+            direction="inbound",
+            phone_number_id=phone.id,
+            wa_id=command.wa_id,
+            type=command.type,
+            content=content,
+            created_at=now,
+            context_message_id=command.context_message_id,
+        ),
+        now,
+    )
+    tenant.store.messages.add(message.wamid, message)
+    tenant.store.windows.customer_wrote(phone.id, command.wa_id, now)
+    tenant.publish([MessageReceived(message, customer.profile_name, customer.user_id, now)])
+    tenant.clock.run_due()
+    return message
+
+
+def _inbound_phone(tenant: Tenant, phone_number_id: str | None) -> PhoneNumber:
+    if phone_number_id is None:
+        phone = next(iter(tenant.store.phone_numbers), None)
+        if phone is None:
+            raise LookupError("the tenant has no phone number to write to")
+        return phone
+    phone = tenant.store.phone_numbers.get(phone_number_id)
+    if phone is None:
+        raise LookupError(f"no phone number {phone_number_id} in this tenant")
+    return phone
+
+
+def find_message(tenant: Tenant, wamid: str) -> Message | None:
+    return tenant.store.messages.get(wamid)

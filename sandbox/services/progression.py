@@ -1,0 +1,88 @@
+"""How an accepted message moves on: immediately, on a schedule drawn from the policy, or by hand.
+
+Every step runs on the tenant clock; a step that is no longer legal (a test moved the message by hand) is skipped.
+"""
+
+from __future__ import annotations
+
+from sandbox.context import Tenant
+from sandbox.domain.customer import Customer
+from sandbox.domain.lifecycle import InvalidTransition
+from sandbox.domain.message import SENT_ONLY_TYPES, Message, MessageStatus, advance, fail
+from sandbox.errors import GraphErrorCode
+
+
+def _delay(tenant: Tenant, bounds: list[float]) -> float:
+    if tenant.policy.progression == "immediate":
+        return 0.0
+    low, high = bounds
+    return tenant.behaviour.uniform(low, high)
+
+
+def start(tenant: Tenant, message: Message, customer: Customer, failure: tuple[GraphErrorCode, str] | None) -> None:
+    """Schedule the platform's first move: `sent`, or `failed` for what Meta decides at delivery time."""
+    delay = _delay(tenant, tenant.policy.sent_delay)
+    if failure is not None:
+        code, details = failure
+        tenant.clock.call_later(delay, lambda: _fail(tenant, message, code, details))
+        return
+    tenant.clock.call_later(delay, lambda: _sent(tenant, message, customer))
+
+
+def _publish(tenant: Tenant, message: Message) -> None:
+    tenant.publish(message.drain_events())
+
+
+def _fail(tenant: Tenant, message: Message, code: GraphErrorCode, details: str | None) -> None:
+    try:
+        fail(message, code, details, tenant.clock.now())
+    except InvalidTransition:
+        return
+    _publish(tenant, message)
+
+
+def _sent(tenant: Tenant, message: Message, customer: Customer) -> None:
+    try:
+        advance(message, "send", tenant.clock.now())
+    except InvalidTransition:
+        return
+    _publish(tenant, message)
+    if message.type in SENT_ONLY_TYPES or tenant.policy.progression == "manual" or customer.delivery == "never":
+        return
+    if customer.delivery == "slow":
+        delay = tenant.policy.slow_delivery_seconds
+    else:
+        delay = _delay(tenant, tenant.policy.delivered_delay)
+    if customer.reads == "instant":
+        tenant.clock.call_later(delay, lambda: _step(tenant, message, "read"))
+        return
+    tenant.clock.call_later(delay, lambda: _delivered(tenant, message, customer))
+
+
+def _delivered(tenant: Tenant, message: Message, customer: Customer) -> None:
+    if not _step(tenant, message, "deliver"):
+        return
+    if customer.reads == "never" or tenant.behaviour.random() >= tenant.policy.read_probability:
+        return
+    tenant.clock.call_later(_delay(tenant, tenant.policy.read_delay), lambda: _step(tenant, message, "read"))
+
+
+def _step(tenant: Tenant, message: Message, trigger: str) -> bool:
+    try:
+        advance(message, trigger, tenant.clock.now())
+    except InvalidTransition:
+        return False
+    _publish(tenant, message)
+    return True
+
+
+def move_by_hand(tenant: Tenant, message: Message, action: str, code: GraphErrorCode | None, details: str | None) -> None:
+    """The control plane's manual progression: `deliver`, `read` or `fail` now (raises `InvalidTransition`)."""
+    now = tenant.clock.now()
+    if action == "fail":
+        fail(message, code or GraphErrorCode.SOMETHING_WENT_WRONG, details, now)
+    else:
+        if message.status == MessageStatus.ACCEPTED:
+            advance(message, "send", now)
+        advance(message, action, now)
+    _publish(tenant, message)

@@ -1,0 +1,36 @@
+"""A full snapshot of a tenant's world, for debugging and assertions (`GET /_sandbox/tenants/{tenant}/state`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.clock import to_rfc3339
+from sandbox.context import Tenant
+
+
+def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
+    store = tenant.store
+    now = tenant.clock.now()
+    return {
+        "tenant": tenant.document(),
+        "policy": tenant.policy.snapshot(),
+        "businesses": [b.graph_fields() for b in store.businesses],
+        "wabas": [w.graph_fields() | {"account_mode": w.account_mode} for w in store.wabas],
+        "phone_numbers": [p.graph_fields(tenant.webhook.url) for p in store.phone_numbers],
+        "templates": [t.graph_fields() for t in store.templates],
+        "customers": [c.snapshot() for c in store.customers],
+        "windows": [
+            {
+                "phone_number_id": phone_number_id,
+                "wa_id": wa_id,
+                "last_inbound_at": to_rfc3339(last),
+                "closes_at": to_rfc3339(last + store.windows.length),
+                "open": now < last + store.windows.length,
+            }
+            for (phone_number_id, wa_id), last in store.windows.last_inbound.items()
+        ],
+        "trial": store.trial or None,
+        "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
+        "message_count": len(store.messages),
+        "media": [{"id": m.id, "mime_type": m.mime_type, "file_size": m.file_size} for m in store.media],
+    }

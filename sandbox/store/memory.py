@@ -1,0 +1,116 @@
+"""In-memory tables and bounded journals for one tenant's world."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
+
+from sandbox.domain.account import Business, MessageTemplate, PhoneNumber, WhatsAppBusinessAccount
+from sandbox.domain.conversation import CustomerServiceWindows
+from sandbox.domain.customer import Customer
+from sandbox.domain.message import Message
+
+T = TypeVar("T")
+
+
+class Table(Generic[T]):
+    """Objects by id in insertion order; with `max_size`, the oldest are evicted first."""
+
+    def __init__(self, max_size: int | None = None) -> None:
+        self._rows: OrderedDict[str, T] = OrderedDict()
+        self.max_size = max_size
+
+    def get(self, key: str) -> T | None:
+        return self._rows.get(key)
+
+    def add(self, key: str, row: T) -> T:
+        self._rows[key] = row
+        if self.max_size is not None:
+            while len(self._rows) > self.max_size:
+                self._rows.popitem(last=False)
+        return row
+
+    def remove(self, key: str) -> T | None:
+        return self._rows.pop(key, None)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._rows.values()))
+
+    def newest(self, limit: int, keep: Callable[[T], bool] = lambda _: True) -> list[T]:
+        found: list[T] = []
+        for row in reversed(self._rows.values()):
+            if keep(row):
+                found.append(row)
+                if len(found) >= limit:
+                    break
+        return found
+
+
+class Journal:
+    """A ring buffer of plain records, newest last."""
+
+    def __init__(self, max_size: int) -> None:
+        self._entries: deque[dict[str, Any]] = deque(maxlen=max_size)
+
+    def append(self, entry: dict[str, Any]) -> None:
+        self._entries.append(entry)
+
+    def resize(self, max_size: int) -> None:
+        self._entries = deque(self._entries, maxlen=max_size)
+
+    def newest(self, limit: int, keep: Callable[[dict[str, Any]], bool] = lambda _: True) -> list[dict[str, Any]]:
+        found = []
+        for entry in reversed(self._entries):
+            if keep(entry):
+                found.append(entry)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+NODE_KINDS = ("phone_number", "waba", "business", "template", "media")
+
+
+class TenantStore:
+    """Every object of one tenant's Meta-side world. Ids are unique within a tenant, so a node id names one kind."""
+
+    def __init__(self, *, messages: int, requests: int) -> None:
+        self.businesses: Table[Business] = Table()
+        self.wabas: Table[WhatsAppBusinessAccount] = Table()
+        self.phone_numbers: Table[PhoneNumber] = Table()
+        self.templates: Table[MessageTemplate] = Table()
+        self.customers: Table[Customer] = Table()
+        self.media: Table[Any] = Table()
+        self.messages: Table[Message] = Table(max_size=messages)
+        self.windows = CustomerServiceWindows()
+        self.requests = Journal(requests)
+        self.trial: dict[str, Any] = {}
+
+    def node(self, node_id: str) -> tuple[str, Any] | None:
+        for kind, table in (
+            ("phone_number", self.phone_numbers),
+            ("waba", self.wabas),
+            ("business", self.businesses),
+            ("template", self.templates),
+            ("media", self.media),
+        ):
+            row = table.get(node_id)
+            if row is not None:
+                return kind, row
+        return None
+
+    def phone_number_by_display(self, digits: str) -> PhoneNumber | None:
+        for phone in self.phone_numbers:
+            if phone.display_phone_number == digits:
+                return phone
+        return None

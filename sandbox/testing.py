@@ -1,0 +1,153 @@
+"""Public helpers for testing against the sandbox: a recording webhook transport, a loopback server, a client."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from sandbox.context import Sandbox
+from sandbox.settings import Settings
+from sandbox.webhooks.transport import Answer
+
+
+@dataclass(slots=True)
+class Posted:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return orjson.loads(self.body)
+
+
+@dataclass
+class RecordingTransport:
+    """A webhook transport that records every POST and answers as `answer` says (default 200), no sockets."""
+
+    answer: Callable[[Posted], int] = lambda _: 200
+    challenge_answer: Callable[[str, Mapping[str, str]], Answer] | None = None
+    posted: list[Posted] = field(default_factory=list)
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Answer:
+        item = Posted(url, body, dict(headers))
+        status = self.answer(item)
+        if 200 <= status < 300:
+            self.posted.append(item)
+        return Answer(status, "")
+
+    async def get(self, url: str, params: Mapping[str, str], timeout: float) -> Answer:
+        if self.challenge_answer is not None:
+            return self.challenge_answer(url, params)
+        return Answer(200, params.get("hub.challenge", ""))
+
+    async def close(self) -> None:
+        return None
+
+    def payloads(self) -> list[Any]:
+        return [item.json() for item in self.posted]
+
+    def statuses(self, wamid: str | None = None) -> list[str]:
+        found = []
+        for payload in self.payloads():
+            for entry in payload["entry"]:
+                for change in entry["changes"]:
+                    for status in change["value"].get("statuses", []):
+                        if wamid is None or status["id"] == wamid:
+                            found.append(status["status"])
+        return found
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(sandbox: Sandbox | None = None, *, app: Any = None, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve `sandbox` (or any ASGI `app`) with uvicorn on a free loopback port in a thread; yields the base URL."""
+    import uvicorn
+
+    from sandbox.app import create_app
+    from sandbox.services.tenants import create_tenant
+
+    if app is None:
+        if sandbox is None:
+            sandbox = Sandbox(Settings())
+            create_tenant(sandbox, name="default")
+        app = create_app(sandbox)
+    port = free_port(host)
+    config = uvicorn.Config(app, host=host, port=port, log_level="error", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        ready = threading.Event()
+        for _ in range(500):
+            if server.started:
+                ready.set()
+                break
+            ready.wait(0.01)
+        if not server.started:
+            raise RuntimeError("the sandbox server did not start")
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class SandboxClient:
+    """Typed calls to the control plane and the Graph API of one tenant, over any httpx client."""
+
+    def __init__(self, http: httpx.Client, tenant: str = "default") -> None:
+        self.http = http
+        self.tenant = tenant
+        self._document: dict[str, Any] | None = None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            self._document = self.control("GET", "").json()
+        return self._document
+
+    def control(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        return self.http.request(method, f"/_sandbox/tenants/{self.tenant}{path}", json=json)
+
+    def graph(self, method: str, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.document['access_token']}"}
+        return self.http.request(method, f"/{self.document['graph_version']}/{path.lstrip('/')}", json=json,
+                                 headers=headers, **kwargs)
+
+    def send(self, body: dict[str, Any], phone_number_id: str | None = None) -> httpx.Response:
+        phone = phone_number_id or self.document["phone_number_id"]
+        return self.graph("POST", f"{phone}/messages", {"messaging_product": "whatsapp", **body})
+
+    def send_text(self, to: str, text: str) -> httpx.Response:
+        return self.send({"to": to, "type": "text", "text": {"body": text}})
+
+    def customer_sends(self, wa_id: str, text: str = "Hello", **extra: Any) -> httpx.Response:
+        return self.control("POST", "/inbound", {"from": wa_id, "type": "text", "text": {"body": text}, **extra})
+
+    def advance(self, seconds: float) -> httpx.Response:
+        return self.control("POST", "/clock/advance", {"seconds": seconds})
+
+    def freeze(self) -> httpx.Response:
+        return self.control("POST", "/clock", {"mode": "frozen"})
+
+    def policy(self, **changes: Any) -> httpx.Response:
+        return self.control("PATCH", "/policy", changes)
+
+    def webhooks(self, **filters: Any) -> list[dict[str, Any]]:
+        response = self.http.get(f"/_sandbox/tenants/{self.tenant}/webhooks", params=filters)
+        return list(response.json()["data"])
+
+    def messages(self, **filters: Any) -> list[dict[str, Any]]:
+        response = self.http.get(f"/_sandbox/tenants/{self.tenant}/messages", params=filters)
+        return list(response.json()["data"])

@@ -1,0 +1,1 @@
+"""Webhooks leave through here: events become Meta's payloads, are signed, queued and delivered with retries."""

@@ -1,0 +1,1 @@
+"""Scenario suites: a YAML scenario language, a runner and a library covering every rule the sandbox implements."""

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import HealthCheck, settings
+from starlette.testclient import TestClient
+
+from sandbox.app import create_app
+from sandbox.context import Sandbox, Tenant
+from sandbox.services.tenants import create_tenant
+from sandbox.settings import Settings
+from sandbox.testing import RecordingTransport
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci", max_examples=200, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.getenv("HYPOTHESIS_PROFILE", "dev"))
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+CALLBACK = "http://receiver.test/webhook"
+
+
+@pytest.fixture
+def sandbox() -> Sandbox:
+    return Sandbox(Settings(seed=7))
+
+
+@pytest.fixture
+def tenant(sandbox: Sandbox) -> Tenant:
+    """The `live` profile on a frozen clock, immediate progression, a callback URL set."""
+    created = create_tenant(sandbox, name="t1", start=START, clock={"mode": "frozen"}, webhook={"url": CALLBACK})
+    created.policy.progression = "immediate"
+    return created
+
+
+@pytest.fixture
+def transport() -> RecordingTransport:
+    return RecordingTransport()
+
+
+@pytest.fixture
+def client(sandbox: Sandbox, tenant: Tenant, transport: RecordingTransport) -> Iterator[TestClient]:
+    with TestClient(create_app(sandbox, transport=transport)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth(tenant: Tenant) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tenant.credentials.access_token}"}
+
+
+@pytest.fixture
+def phone_number_id(tenant: Tenant) -> str:
+    return tenant.document()["phone_number_id"]
