@@ -4,6 +4,6 @@ from sandbox.app import create_app
 from sandbox.context import Sandbox, Tenant
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.settings import Settings
+from sandbox.version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["GraphError", "GraphErrorCode", "Sandbox", "SandboxError", "Settings", "Tenant", "__version__", "create_app"]

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from sandbox.context import Sandbox, Tenant
-from sandbox.settings import PROFILES, Settings
 from sandbox.services.tenants import create_tenant
+from sandbox.settings import PROFILES, Settings
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:

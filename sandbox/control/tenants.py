@@ -6,15 +6,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-import sandbox as package
 from sandbox.control.common import SandboxError, json_body, respond, sandbox_of, tenant_of
 from sandbox.domain.customer import magic_table
 from sandbox.services import tenants, world
+from sandbox.version import __version__
 
 
 async def health(request: Request) -> Response:
     sandbox = sandbox_of(request)
-    return respond({"status": "ok", "version": package.__version__, "tenants": len(sandbox.tenants)})
+    return respond({"status": "ok", "version": __version__, "tenants": len(sandbox.tenants)})
 
 
 async def create_tenant(request: Request) -> Response:

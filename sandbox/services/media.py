@@ -9,7 +9,15 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.context import Tenant
-from sandbox.domain.media import INBOUND_MIME_TYPES, INBOUND_TTL, UPLOAD_LIMITS, UPLOAD_TTL, UPLOAD_TYPES_TEXT, URL_TTL, Media
+from sandbox.domain.media import (
+    INBOUND_MIME_TYPES,
+    INBOUND_TTL,
+    UPLOAD_LIMITS,
+    UPLOAD_TTL,
+    UPLOAD_TYPES_TEXT,
+    URL_TTL,
+    Media,
+)
 from sandbox.errors import GraphError, GraphErrorCode, unknown_object
 
 MEDIA_TYPES = frozenset(INBOUND_MIME_TYPES)
