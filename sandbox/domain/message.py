@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from sandbox.domain.events import Event, MessageStatusChanged
-from sandbox.domain.lifecycle import allowed_triggers, build_machine, fire
+from sandbox.domain.lifecycle import InvalidTransition, allowed_triggers, build_machine, fire
 from sandbox.errors import GraphErrorCode
 
 if TYPE_CHECKING:
@@ -119,8 +119,15 @@ def advance(message: Message, trigger: str, at: datetime) -> None:
 
 
 def fail(message: Message, code: GraphErrorCode, details: str | None, at: datetime) -> None:
+    """Fail `message` with `code`; like `advance`, an illegal move raises `InvalidTransition` and changes nothing."""
+    previous = message.failure
+    # Set before firing: the status event recorded by the transition carries the failure.
     message.failure = (code, details if details is not None else code.description)
-    fire(_MACHINE, message, "fail", at)
+    try:
+        fire(_MACHINE, message, "fail", at)
+    except InvalidTransition:
+        message.failure = previous
+        raise
 
 
 def message_triggers(status: str) -> list[str]:
