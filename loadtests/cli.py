@@ -1,0 +1,81 @@
+"""`wa-sandbox load`: one bounded load run on loopback, with its report (docs/loadtesting.md)."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+def register(subparsers: Any) -> None:
+    from loadtests.run import PROFILES
+
+    parser = subparsers.add_parser(
+        "load",
+        help="load-test the sandbox: sandbox + webhook sink + locust, then a report in reports/<timestamp>/",
+        description="Starts the sandbox (uvicorn, uvloop+httptools, 1 worker), a webhook sink and locust headless "
+        "on 127.0.0.1 for --duration seconds, then writes a report (CSV, Markdown, PNG).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (1..3600)")
+    parser.add_argument("--rate", type=float, default=80.0, help="messages/s offered per number")
+    parser.add_argument("--numbers", type=int, default=1, help="business numbers, one tenant each")
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default="steady",
+        help="; ".join(f"{name}: {text}" for name, text in PROFILES.items()),
+    )
+    parser.add_argument("--inbound-rate", type=float, help="customer messages/s per number (mixed; default rate/10)")
+    parser.add_argument("--users-per-number", type=int, help="locust users per number (default: rate/20)")
+    parser.add_argument("--processes", type=int, help="locust processes (default 1, 2 above 1,500 req/s)")
+    parser.add_argument(
+        "--throughput",
+        choices=["auto", "STANDARD", "HIGH"],
+        default="auto",
+        help="throughput level of the numbers; auto = HIGH above 80/s except for the overload profile",
+    )
+    parser.add_argument("--no-webhooks", action="store_true", help="no callback URL: no sink, no webhook figures")
+    parser.add_argument("--mix", help="message mix as JSON weights, e.g. '{\"text\": 1}'")
+    parser.add_argument("--out", type=Path, default=Path("reports"), help="parent directory of the report")
+    parser.add_argument("--port", type=int, help="sandbox port (default: a free one)")
+    parser.add_argument("--drain-timeout", type=float, default=60.0, help="max seconds to wait for late webhooks")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--py-spy", action="store_true", help="profile the sandbox with py-spy (speedscope JSON)")
+    parser.set_defaults(handler=handle)
+
+
+def handle(arguments: argparse.Namespace) -> int:
+    from loadtests.run import RunOptions, run
+
+    try:
+        mix = orjson.loads(arguments.mix) if arguments.mix else None
+        options = RunOptions(
+            duration=arguments.duration,
+            rate=arguments.rate,
+            numbers=arguments.numbers,
+            profile=arguments.profile,
+            inbound_rate=arguments.inbound_rate,
+            users_per_number=arguments.users_per_number,
+            processes=arguments.processes,
+            throughput=arguments.throughput,
+            webhooks=not arguments.no_webhooks,
+            out=arguments.out,
+            port=arguments.port,
+            drain_timeout=arguments.drain_timeout,
+            seed=arguments.seed,
+            py_spy=arguments.py_spy,
+            command="wa-sandbox " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            mix=mix,
+        )
+        options.check()
+    except (ValueError, orjson.JSONDecodeError) as error:
+        sys.stderr.write(f"wa-sandbox load: {error}\n")
+        return 2
+    run_dir = run(options)
+    sys.stdout.write((run_dir / "report.md").read_text() + f"\nReport: {run_dir}/report.md\n")
+    return 0

@@ -1,0 +1,544 @@
+"""One load run: start the sandbox, the sink and locust (headless) on loopback, drive them for a bounded time,
+then write the report into `reports/<timestamp>/`.
+
+Every process is started here in its own session and stopped here by its own pid. Nothing listens off loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import aiohttp
+import orjson
+
+from loadtests.plan import PLAN_ENV, LoadPlan, NumberPlan, recipient, recipients_for, users_for
+from loadtests.report import load_run, write_report
+
+HOST = "127.0.0.1"
+PROFILES = {
+    "steady": "businesses send at the rate per number (message mix + hello_world template)",
+    "mixed": "steady, plus customers writing in at --inbound-rate per number",
+    "overload": "a business offers --rate per number regardless of its throughput; 130429 is expected",
+}
+MAX_DURATION = 3600.0
+MAX_TOTAL_RATE = 20_000.0
+MAX_NUMBERS = 200
+STANDARD_MPS = 80
+# Status progression for load runs: short, so that every message's read webhook arrives within a second.
+LOAD_POLICY: dict[str, Any] = {
+    "progression": "scheduled",
+    "sent_delay": [0.01, 0.05],
+    "delivered_delay": [0.05, 0.2],
+    "read_delay": [0.1, 0.5],
+    "read_probability": 1.0,
+}
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
+@dataclass
+class RunOptions:
+    duration: float = 60.0
+    rate: float = 80.0
+    numbers: int = 1
+    profile: str = "steady"
+    inbound_rate: float | None = None
+    users_per_number: int | None = None
+    processes: int | None = None
+    throughput: str = "auto"
+    webhooks: bool = True
+    out: Path = Path("reports")
+    port: int | None = None
+    drain_timeout: float = 60.0
+    seed: int = 1
+    py_spy: bool = False
+    command: str = ""
+    mix: dict[str, int] | None = None
+
+    def check(self) -> None:
+        if not 1 <= self.duration <= MAX_DURATION:
+            raise ValueError(f"--duration must be 1..{MAX_DURATION:.0f} seconds")
+        if not 1 <= self.numbers <= MAX_NUMBERS:
+            raise ValueError(f"--numbers must be 1..{MAX_NUMBERS}")
+        if not 0 < self.rate * self.numbers <= MAX_TOTAL_RATE:
+            raise ValueError(f"--rate × --numbers must be more than 0 and at most {MAX_TOTAL_RATE:.0f} msgs/s")
+        if self.profile not in PROFILES:
+            raise ValueError(f"--profile must be one of {', '.join(PROFILES)}")
+        if self.throughput not in ("auto", "STANDARD", "HIGH"):
+            raise ValueError("--throughput must be auto, STANDARD or HIGH")
+
+
+@dataclass
+class Started:
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+    name: str
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(grace)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+        self.log.close()
+
+
+def _pause(seconds: float) -> None:
+    threading.Event().wait(seconds)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(name: str, argv: list[str], run_dir: Path, env: dict[str, str] | None = None) -> Started:
+    log = (run_dir / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE if name == "sink" else log,
+        stderr=log,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )
+    return Started(process, log, name)
+
+
+@dataclass
+class Sampler:
+    """psutil samples of the sandbox, sink and locust processes, once a second, into resources.csv."""
+
+    pids: dict[str, int]
+    path: Path
+    rows: list[dict[str, float]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="psutil-sampler", daemon=True)
+        self._thread.start()
+
+    def _tree_cpu(self, processes: dict[str, Any], name: str) -> float:
+        import psutil
+
+        total = 0.0
+        root = processes.get(name)
+        if root is None:
+            return 0.0
+        family = [root]
+        with contextlib.suppress(psutil.Error):
+            family += root.children(recursive=True)
+        for proc in family:
+            key = f"{name}:{proc.pid}"
+            tracked = processes.setdefault(key, proc)
+            with contextlib.suppress(psutil.Error):
+                total += tracked.cpu_percent(None)
+        return total
+
+    def _run(self) -> None:
+        import psutil
+
+        processes: dict[str, Any] = {}
+        for name, pid in self.pids.items():
+            with contextlib.suppress(psutil.Error):
+                processes[name] = psutil.Process(pid)
+        for name in list(self.pids):
+            self._tree_cpu(processes, name)  # primes cpu_percent
+        while not self._stop.wait(1.0):
+            row: dict[str, float] = {"t": time.time()}
+            for name in self.pids:
+                row[f"{name}_cpu"] = round(self._tree_cpu(processes, name), 1)
+            with contextlib.suppress(psutil.Error, KeyError):
+                row["sandbox_rss_mb"] = processes["sandbox"].memory_info().rss / 2**20
+            row.setdefault("sandbox_rss_mb", 0.0)
+            self.rows.append(row)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        if self.rows:
+            with self.path.open("w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(self.rows[0]))
+                writer.writeheader()
+                writer.writerows(self.rows)
+
+
+# -- set-up through the control plane ----------------------------------------------------------------------------
+
+
+async def _json(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    async with session.request(
+        method, url, data=orjson.dumps(body) if body is not None else None, headers={"Content-Type": "application/json"}
+    ) as response:
+        raw = await response.read()
+        try:
+            return response.status, orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            return response.status, raw.decode(errors="replace")
+
+
+async def set_throughput(session: aiohttp.ClientSession, base: str, number: NumberPlan, level: str) -> str:
+    """Put the number on `level` through the control plane and return the level `GET /{phone}` reports.
+
+    Tries the phone-number endpoint of the control plane, then the tenant policy; a sandbox without either
+    keeps STANDARD, which the report then shows.
+    """
+    attempts = [
+        (
+            "PATCH",
+            f"/_sandbox/tenants/{number.tenant}/phone_numbers/{number.phone_number_id}",
+            {"throughput_level": level},
+        ),
+        (
+            "POST",
+            f"/_sandbox/tenants/{number.tenant}/phone_numbers/{number.phone_number_id}/throughput",
+            {"level": level},
+        ),
+    ]
+    for method, path, body in attempts:
+        status, _ = await _json(session, method, base + path, body)
+        if status < 300:
+            break
+    return await current_throughput(session, base, number)
+
+
+async def current_throughput(session: aiohttp.ClientSession, base: str, number: NumberPlan) -> str:
+    async with session.get(
+        f"{base}/{number.phone_number_id}",
+        params={"fields": "throughput"},
+        headers={"Authorization": f"Bearer {number.access_token}"},
+    ) as response:
+        doc = await response.json(loads=orjson.loads)
+    return str((doc.get("throughput") or {}).get("level", "unknown"))
+
+
+async def prepare(base: str, sink: str | None, options: RunOptions, plan_extra: dict[str, Any]) -> LoadPlan:
+    """Create one `live` tenant per number, point its callback at the sink, shorten the status progression,
+    set the throughput level, and open the customer-service window of every recipient in the pool."""
+    level = options.throughput
+    if level == "auto":
+        level = "HIGH" if options.rate > STANDARD_MPS and options.profile != "overload" else "STANDARD"
+    pool = recipients_for(options.rate)
+    numbers: list[NumberPlan] = []
+    secrets: dict[str, str] = {}
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=32)) as session:
+        for index in range(1, options.numbers + 1):
+            name = f"load-{index}"
+            body: dict[str, Any] = {"name": name, "profile": "live", "seed": options.seed * 1000 + index}
+            if sink:
+                body["webhook"] = {"url": f"{sink}/webhook/{name}"}
+            status, doc = await _json(session, "POST", f"{base}/_sandbox/tenants", body)
+            if status != 201:
+                raise RuntimeError(f"creating tenant {name} failed: {status} {doc}")
+            status, policy = await _json(session, "PATCH", f"{base}/_sandbox/tenants/{name}/policy", LOAD_POLICY)
+            if status != 200:
+                raise RuntimeError(f"setting the load policy failed: {status} {policy}")
+            number = NumberPlan(name, doc["access_token"], doc["phone_number_id"], doc["app_secret"])
+            number.throughput_level = await set_throughput(session, base, number, level)
+            numbers.append(number)
+            secrets[name] = doc["app_secret"]
+        if sink:
+            await _json(session, "POST", f"{sink}/_sink/secrets", secrets)
+        plan = LoadPlan(numbers=numbers, recipients_per_number=pool, **plan_extra)
+        # Free-form messages need an open 24-hour window: every recipient writes in once before the load.
+        queue: asyncio.Queue[tuple[NumberPlan, str]] = asyncio.Queue()
+        for number in numbers:
+            for i in range(pool):
+                queue.put_nowait((number, recipient(i)))
+
+        async def opener() -> None:
+            while not queue.empty():
+                number, wa_id = queue.get_nowait()
+                status, answer = await _json(
+                    session,
+                    "POST",
+                    f"{base}/_sandbox/tenants/{number.tenant}/inbound",
+                    {
+                        "from": wa_id,
+                        "phone_number_id": number.phone_number_id,
+                        "type": "text",
+                        "text": {"body": "hi"},
+                    },
+                )
+                if status != 200:
+                    raise RuntimeError(f"opening the window of {wa_id} failed: {status} {answer}")
+
+        await asyncio.gather(*(opener() for _ in range(16)))
+        if sink:
+            expected = pool * len(numbers)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                _, stats = await _json(session, "GET", f"{sink}/_sink/stats")
+                if stats["counts"].get("inbound_messages", 0) >= expected:
+                    break
+                await asyncio.sleep(0.2)
+            await _json(session, "POST", f"{sink}/_sink/reset")
+    return plan
+
+
+def _wait_ready(url: str, timeout: float, process: subprocess.Popen[bytes]) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with code {process.returncode} before answering")
+        with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:
+            if response.status == 200:
+                return
+        _pause(0.1)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+def _get_json(url: str) -> Any:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return orjson.loads(response.read())
+
+
+def _drain(sink: str, expected: int, timeout: float) -> float:
+    """Wait until the sink has `expected` status webhooks, or none came for 5 s, or `timeout`; returns seconds."""
+    started = time.monotonic()
+    last_total, last_change = -1, started
+    while time.monotonic() - started < timeout:
+        counts = _get_json(f"{sink}/_sink/stats")["counts"]
+        total = sum(counts.get(status, 0) for status in ("sent", "delivered", "read", "failed"))
+        if total >= expected:
+            break
+        if total != last_total:
+            last_total, last_change = total, time.monotonic()
+        elif time.monotonic() - last_change > 5:
+            break
+        _pause(0.25)
+    return time.monotonic() - started
+
+
+def _count_accepted(run_dir: Path) -> int:
+    accepted = 0
+    for path in run_dir.glob("calls-*.csv"):
+        with path.open(newline="") as handle:
+            accepted += sum(
+                1
+                for row in csv.DictReader(handle)
+                if row["http_status"] == "200" and row["kind"] != "inbound" and row["wamid"]
+            )
+    return accepted
+
+
+def _user_classes(options: RunOptions, users: int, customers: int) -> list[dict[str, Any]]:
+    if options.profile == "overload":
+        return [{"user_class_name": "RateLimitUser", "fixed_count": users}]
+    config = [{"user_class_name": "BusinessUser", "fixed_count": users}]
+    if options.profile == "mixed" and customers:
+        config.append({"user_class_name": "CustomerUser", "fixed_count": customers})
+    return config
+
+
+@contextlib.contextmanager
+def _processes() -> Iterator[list[Started]]:
+    started: list[Started] = []
+    try:
+        yield started
+    finally:
+        for item in reversed(started):
+            item.stop()
+
+
+def run(options: RunOptions) -> Path:
+    """Perform one load run and return its report directory."""
+    options.check()
+    run_dir = options.out / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run_dir.mkdir(parents=True, exist_ok=False)
+    port = options.port or _free_port()
+    base = f"http://{HOST}:{port}"
+    users = options.users_per_number or users_for(options.rate)
+    inbound_rate = (
+        options.inbound_rate
+        if options.inbound_rate is not None
+        else (options.rate / 10 if options.profile == "mixed" else 0.0)
+    )
+    customers = users_for(inbound_rate) if inbound_rate else 0
+    total_rate = options.rate * options.numbers + inbound_rate * options.numbers
+    processes = options.processes or (1 if total_rate <= 1500 else 2)
+    with _processes() as started:
+        sandbox = _start(
+            "sandbox",
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            run_dir,
+        )
+        started.append(sandbox)
+        _wait_ready(f"{base}/_sandbox/health", 30, sandbox.process)
+        sink_url = None
+        pids = {"sandbox": sandbox.process.pid}
+        if options.webhooks:
+            sink = _start(
+                "sink",
+                [
+                    sys.executable,
+                    "-m",
+                    "loadtests.sink",
+                    "--host",
+                    HOST,
+                    "--port",
+                    "0",
+                    "--max-seconds",
+                    str(int(options.duration + options.drain_timeout + 600)),
+                ],
+                run_dir,
+            )
+            started.append(sink)
+            assert sink.process.stdout is not None
+            first = sink.process.stdout.readline().decode().strip()
+            if not first.startswith("sink listening on "):
+                raise RuntimeError(f"the sink did not start: {first!r}")
+            sink_url = first.removeprefix("sink listening on ")
+            pids["sink"] = sink.process.pid
+        plan = asyncio.run(
+            prepare(
+                base,
+                sink_url,
+                options,
+                {
+                    "rate_per_number": options.rate,
+                    "users_per_number": users,
+                    "inbound_rate_per_number": inbound_rate,
+                    "customer_users_per_number": customers,
+                    "processes": processes,
+                    "run_dir": str(run_dir.resolve()),
+                    **({"mix": options.mix} if options.mix else {}),
+                },
+            )
+        )
+        plan_path = run_dir / "plan.json"
+        plan.dump(plan_path)
+        user_config = _user_classes(options, users * options.numbers, customers * options.numbers)
+        total_users = sum(item["fixed_count"] for item in user_config)
+        argv = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--host",
+            base,
+            "-u",
+            str(total_users),
+            "-r",
+            str(max(10, total_users)),
+            "-t",
+            f"{int(options.duration)}s",
+            "--stop-timeout",
+            "5",
+            "--csv",
+            str(run_dir / "locust"),
+            "--csv-full-history",
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            "--exit-code-on-error",
+            "0",
+            "--config-users",
+            orjson.dumps(user_config).decode(),
+        ]
+        if processes > 1:
+            argv += ["--processes", str(processes)]
+        pids["locust"] = 0
+        sampler = Sampler(pids, run_dir / "resources.csv")
+        profiler = None
+        load_started = time.time()
+        locust = _start("locust", argv, run_dir, env={PLAN_ENV: str(plan_path)})
+        started.append(locust)
+        pids["locust"] = locust.process.pid
+        sampler.start()
+        if options.py_spy:
+            profiler = _start(
+                "py-spy",
+                [
+                    "py-spy",
+                    "record",
+                    "--pid",
+                    str(sandbox.process.pid),
+                    "--duration",
+                    str(int(options.duration)),
+                    "--rate",
+                    "200",
+                    "--format",
+                    "speedscope",
+                    "--output",
+                    str(run_dir / "sandbox-profile.speedscope.json"),
+                ],
+                run_dir,
+            )
+            started.append(profiler)
+        try:
+            locust.process.wait(options.duration + 90)
+        except subprocess.TimeoutExpired:
+            locust.stop()
+        load_ended = time.time()
+        drain_s = 0.0
+        if sink_url:
+            expected = _count_accepted(run_dir) * 3
+            drain_s = _drain(sink_url, expected, options.drain_timeout)
+            _pause(1.0)
+            with contextlib.suppress(OSError):
+                import urllib.request
+
+                with urllib.request.urlopen(f"{sink_url}/_sink/records", timeout=60) as response:
+                    (run_dir / "webhooks.csv").write_bytes(response.read())
+                (run_dir / "sink.json").write_bytes(
+                    orjson.dumps(_get_json(f"{sink_url}/_sink/stats"), option=orjson.OPT_INDENT_2)
+                )
+        sampler.stop()
+        if profiler is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                profiler.process.wait(30)
+    meta = {
+        "profile": options.profile,
+        "numbers": options.numbers,
+        "rate": options.rate,
+        "throughput_level": ", ".join(sorted({n.throughput_level for n in plan.numbers})),
+        "load_started_at": load_started,
+        "load_ended_at": load_started + options.duration,
+        "drain_s": round(drain_s, 2),
+        "command": options.command or "wa-sandbox load",
+        "locust_argv": " ".join(shlex.quote(a) for a in argv),
+        "processes": processes,
+    }
+    _ = load_ended
+    (run_dir / "meta.json").write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
+    write_report(run_dir, load_run(run_dir, meta))
+    return run_dir
