@@ -167,8 +167,8 @@ def _flow(interactive: JSONObject, path: Path) -> None:
     parameters = object_at(_named_action(interactive, path, "flow"), "parameters", action_path)
     parameters_path = (*action_path, "parameters")
     version = require(parameters, "flow_message_version", parameters_path)
-    if isinstance(version, int) and not isinstance(version, bool):
-        version = str(version)
+    if type(version) is int and version == 3:
+        version = "3"
     one_of(version, ("3",), (*parameters_path, "flow_message_version"))
     _flow_reference(parameters, parameters_path)
     flow_cta = as_str(require(parameters, "flow_cta", parameters_path), (*parameters_path, "flow_cta"))

@@ -9,7 +9,6 @@ Fidelity: Graph's exact precedence between several faults in one body is unknown
 
 from __future__ import annotations
 
-import copy
 import datetime
 import re
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from sandbox.api.parsing import (
     as_number,
     as_object,
     as_str,
+    copy_json,
     graph_param_error,
     max_length,
     media_object,
@@ -35,6 +35,7 @@ from sandbox.api.parsing import (
     optional_str,
     param_name,
     require,
+    required_details,
     required_str,
 )
 from sandbox.domain.commands import MarkMessageRead, SendMessage
@@ -101,7 +102,7 @@ def _send_message(phone_number_id: str, request: JSONObject) -> SendMessage:
     parse = _PARSERS.get(message_type)
     if parse is None:
         raise GraphError(GraphErrorCode.UNSUPPORTED_MESSAGE_TYPE, UNSUPPORTED_MESSAGE_TYPE)
-    content = parse(copy.deepcopy(require(request, message_type, ())), (message_type,))
+    content = parse(copy_json(require(request, message_type, ())), (message_type,))
     context = optional_object(request, "context", ())
     context_message_id = None if context is None else required_str(context, "message_id", ("context",))
     biz_opaque_callback_data = optional_str(request, "biz_opaque_callback_data", ())
@@ -121,11 +122,13 @@ def _send_message(phone_number_id: str, request: JSONObject) -> SendMessage:
 def _recipient(request: JSONObject, recipient_type: str) -> str:
     """`to` exactly as sent; `+`, `-`, `(`, `)` and spaces are allowed around the digits of a phone number."""
     raw = request.get("to")
+    if raw is None or raw == "":
+        raise required_parameter(required_details(("to",)))
     if isinstance(raw, int) and not isinstance(raw, bool):
         # Graph reads numeric parameters as strings; PHP and JS clients do send numbers here.
-        raw = str(raw)
-    if raw is None or raw == "":
-        raise required_parameter("The parameter to is required.")
+        if not 0 < raw < 10**20:
+            raise invalid_parameter(PARAMETER_INVALID)
+        return str(raw)
     to = as_str(raw, ("to",))
     if recipient_type == "group":
         return to
@@ -273,7 +276,7 @@ def _template_parameter(value: Any, path: Path, component_type: str) -> None:
 
 _PARSERS: dict[str, Callable[[Any, Path], Any]] = {
     "text": _text,
-    **{media_type: _media for media_type in MEDIA_TYPES},
+    **dict.fromkeys(MEDIA_TYPES, _media),
     "location": _location,
     "contacts": _contacts,
     "reaction": _reaction,

@@ -85,7 +85,9 @@ def as_index(value: Any, path: Path) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value):
-        return int(value)
+        digits = value.lstrip("0") or "0"
+        # Python refuses to parse more than 4300 digits; anything past 18 is out of every range anyway.
+        return int(digits) if len(digits) <= 18 else 10**18
     raise graph_param_error(f"Param {param_name(path)} must be a non-negative integer.")
 
 
@@ -143,8 +145,17 @@ def one_of(value: Any, allowed: Collection[str], path: Path) -> str:
     if isinstance(value, str) and value.lower() in allowed:
         return value.lower()
     members = ", ".join(member.upper() for member in allowed)
-    got = json.dumps(value, ensure_ascii=False)
-    raise graph_param_error(f"Param {param_name(path)} must be one of {{{members}}} - got {got}.")
+    raise graph_param_error(f"Param {param_name(path)} must be one of {{{members}}} - got {_display(value)}.")
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**100:
+        return "a number"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def max_length(value: str, limit: int, path: Path) -> str:
@@ -181,3 +192,23 @@ def media_object(value: Any, path: Path) -> JSONObject:
     else:
         http_url(link, (*path, "link"))
     return media
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of decoded JSON that never recurses, so no nesting depth can exhaust the stack."""
+    if not isinstance(value, dict | list):
+        return value
+    root: Any = {} if isinstance(value, dict) else []
+    pending: list[tuple[Any, Any]] = [(value, root)]
+    while pending:
+        source, target = pending.pop()
+        for key, child in source.items() if isinstance(source, dict) else enumerate(source):
+            duplicate = child
+            if isinstance(child, dict | list):
+                duplicate = {} if isinstance(child, dict) else []
+                pending.append((child, duplicate))
+            if isinstance(target, dict):
+                target[key] = duplicate
+            else:
+                target.append(duplicate)
+    return root

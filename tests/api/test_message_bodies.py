@@ -42,21 +42,37 @@ def parse_error(body: object) -> GraphError:
 
 
 # Meta's examples (meta-messaging.md §2.4), one per type and interactive subtype.
-TEXT = {"preview_url": True, "body": "As requested, here's the link: https://www.meta.com/quest/quest-3/"}
-CONTACT = {
+TEXT: dict[str, Any] = {
+    "preview_url": True,
+    "body": "As requested, here's the link: https://www.meta.com/quest/quest-3/",
+}
+CONTACT: dict[str, Any] = {
     "addresses": [
-        {"street": "1 Lucky Shrub Way", "city": "Menlo Park", "state": "CA", "zip": "94025",
-         "country": "United States", "country_code": "US", "type": "Office"},
+        {
+            "street": "1 Lucky Shrub Way",
+            "city": "Menlo Park",
+            "state": "CA",
+            "zip": "94025",
+            "country": "United States",
+            "country_code": "US",
+            "type": "Office",
+        },
     ],
     "birthday": "1999-01-23",
     "emails": [{"email": "bjohnson@luckyshrub.com", "type": "Work"}],
-    "name": {"formatted_name": "Barbara J. Johnson", "first_name": "Barbara", "last_name": "Johnson",
-             "middle_name": "Joana", "suffix": "Esq.", "prefix": "Dr."},
+    "name": {
+        "formatted_name": "Barbara J. Johnson",
+        "first_name": "Barbara",
+        "last_name": "Johnson",
+        "middle_name": "Joana",
+        "suffix": "Esq.",
+        "prefix": "Dr.",
+    },
     "org": {"company": "Lucky Shrub", "department": "Legal", "title": "Lead Counsel"},
     "phones": [{"phone": "+1 (940) 555-1234", "type": "HOME", "wa_id": "19405551234"}],
     "urls": [{"url": "https://www.luckyshrub.com", "type": "Company"}],
-}  # fmt: skip
-REPLY_BUTTONS = {
+}
+REPLY_BUTTONS: dict[str, Any] = {
     "type": "button",
     "header": {"type": "image", "image": {"id": "2762702990552401"}},
     "body": {"text": "Hi Pablo! Your gardening workshop is scheduled for 9am tomorrow."},
@@ -68,7 +84,7 @@ REPLY_BUTTONS = {
         ]
     },
 }
-LIST = {
+LIST: dict[str, Any] = {
     "type": "list",
     "header": {"type": "text", "text": "Choose Shipping Option"},
     "body": {"text": "Which shipping option do you prefer?"},
@@ -86,7 +102,7 @@ LIST = {
         ],
     },
 }
-CTA_URL = {
+CTA_URL: dict[str, Any] = {
     "type": "cta_url",
     "header": {"type": "image", "image": {"link": "https://www.luckyshrub.com/assets/banner.png"}},
     "body": {"text": "Tap the button below to see available dates."},
@@ -96,7 +112,7 @@ CTA_URL = {
     },
     "footer": {"text": "Dates subject to change."},
 }
-FLOW = {
+FLOW: dict[str, Any] = {
     "type": "flow",
     "header": {"type": "text", "text": "Flow message header"},
     "body": {"text": "Flow message body"},
@@ -113,12 +129,12 @@ FLOW = {
         },
     },
 }
-LOCATION_REQUEST = {
+LOCATION_REQUEST: dict[str, Any] = {
     "type": "location_request_message",
     "body": {"text": "Let us start with your pickup. You can either manually enter an address or share your location."},
     "action": {"name": "send_location"},
 }
-TEMPLATE = {
+TEMPLATE: dict[str, Any] = {
     "name": "order_update",
     "language": {"code": "en_US", "policy": "deterministic"},
     "components": [
@@ -131,7 +147,12 @@ TEMPLATE = {
                 {"type": "date_time", "date_time": {"fallback_value": "February 25, 1977"}},
             ],
         },
-        {"type": "button", "sub_type": "quick_reply", "index": "0", "parameters": [{"type": "payload", "payload": "P"}]},
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": "0",
+            "parameters": [{"type": "payload", "payload": "P"}],
+        },
         {"type": "button", "sub_type": "url", "index": 1, "parameters": [{"type": "text", "text": "order/12345"}]},
     ],
 }
@@ -147,9 +168,13 @@ VALID_SENDS = {
     "sticker": send("sticker", {"id": "798882015472548"}),
     "location": send(
         "location",
-        {"latitude": "37.44216251868683", "longitude": "-122.16153582049394", "name": "Philz Coffee",
-         "address": "101 Forest Ave, Palo Alto, CA 94301"},
-    ),  # fmt: skip
+        {
+            "latitude": "37.44216251868683",
+            "longitude": "-122.16153582049394",
+            "name": "Philz Coffee",
+            "address": "101 Forest Ave, Palo Alto, CA 94301",
+        },
+    ),
     "contacts": send("contacts", [CONTACT]),
     "reaction": send("reaction", {"message_id": WAMID, "emoji": "\U0001f600"}),
     "interactive-button": send("interactive", REPLY_BUTTONS),
@@ -221,18 +246,26 @@ def test_location_accepts_numbers_and_range_edges() -> None:
 
 
 def test_template_normalises_enums_to_lower_case_and_keeps_the_rest() -> None:
-    template = {
+    template: dict[str, Any] = {
         "name": "hello_world",
         "language": {"code": "en_US", "policy": "DETERMINISTIC"},
         "components": [
             {"type": "BODY", "parameters": [{"type": "TEXT", "parameter_name": "first_name", "text": "Jessica"}]},
-            {"type": "Button", "sub_type": "COPY_CODE", "index": 0,
-             "parameters": [{"type": "coupon_code", "coupon_code": "25OFF"}]},
-            {"type": "button", "sub_type": "flow", "index": "1",
-             "parameters": [{"type": "action", "action": {"flow_token": "t", "flow_action_data": {"a": 1}}}]},
+            {
+                "type": "Button",
+                "sub_type": "COPY_CODE",
+                "index": 0,
+                "parameters": [{"type": "coupon_code", "coupon_code": "25OFF"}],
+            },
+            {
+                "type": "button",
+                "sub_type": "flow",
+                "index": "1",
+                "parameters": [{"type": "action", "action": {"flow_token": "t", "flow_action_data": {"a": 1}}}],
+            },
         ],
         "namespace": "tolerated-extra-key",
-    }  # fmt: skip
+    }
     command = parse(send("template", template))
 
     assert isinstance(command, SendMessage)
@@ -251,7 +284,11 @@ def test_template_header_media_and_location_parameters() -> None:
         {"type": "location", "location": {"latitude": 1, "longitude": 2, "name": "N", "address": "A"}},
         {"type": "video", "video": {"id": "1"}},
     ]
-    template = {"name": "n", "language": {"code": "en"}, "components": [{"type": "header", "parameters": header_parameters}]}
+    template = {
+        "name": "n",
+        "language": {"code": "en"},
+        "components": [{"type": "header", "parameters": header_parameters}],
+    }
 
     assert isinstance(parse(send("template", template)), SendMessage)
 
@@ -283,7 +320,12 @@ def test_mark_message_read() -> None:
 
 
 def test_mark_message_read_with_typing_indicator() -> None:
-    body = {"messaging_product": "whatsapp", "status": "read", "message_id": WAMID, "typing_indicator": {"type": "text"}}
+    body = {
+        "messaging_product": "whatsapp",
+        "status": "read",
+        "message_id": WAMID,
+        "typing_indicator": {"type": "text"},
+    }
 
     assert parse(body) == MarkMessageRead(PHONE_NUMBER_ID, WAMID, typing_indicator="text")
 
@@ -327,54 +369,81 @@ WHATSAPP_ERRORS = [
     pytest.param(send("text", {"body": "hi"}, to="+1 650 CALL-NOW"), PARAM, mb.PARAMETER_INVALID, id="to-letters"),
     pytest.param(send("text", {"body": "hi"}, to="0033 6 12 34 56 78"), PARAM, mb.PARAMETER_INVALID, id="to-00"),
     pytest.param(send("text", {"body": "hi"}, to="+-()"), PARAM, mb.PARAMETER_INVALID, id="to-no-digits"),
+    pytest.param(send("text", {"body": "hi"}, to=-16505551234), PARAM, mb.PARAMETER_INVALID, id="to-negative"),
     pytest.param(send("pigeon", {}), UNSUPPORTED, ib.UNSUPPORTED_MESSAGE_TYPE, id="type-unknown"),
     pytest.param(send("order_status", {}), UNSUPPORTED, ib.UNSUPPORTED_MESSAGE_TYPE, id="type-unmodelled"),
     pytest.param(send("text", None), MISSING, "The parameter text is required.", id="type-object-missing"),
-    pytest.param(send("text", {"preview_url": True}), MISSING, "The parameter text['body'] is required.", id="text-body"),
+    pytest.param(
+        send("text", {"preview_url": True}), MISSING, "The parameter text['body'] is required.", id="text-body"
+    ),
     pytest.param(send("text", {"body": ""}), MISSING, "The parameter text['body'] is required.", id="text-body-empty"),
     pytest.param(
         send("text", {"body": "hi"}, biz_opaque_callback_data="x" * 513),
-        INVALID, "Param biz_opaque_callback_data must be at most 512 characters long.", id="biz-opaque-too-long",
-    ),  # fmt: skip
-    pytest.param(
-        send("text", {"body": "hi"}, context={}), MISSING, "The parameter context['message_id'] is required.", id="context"
+        INVALID,
+        "Param biz_opaque_callback_data must be at most 512 characters long.",
+        id="biz-opaque-too-long",
     ),
     pytest.param(
-        send("image", {"caption": "c"}), MISSING, "The parameter image['id'] or image['link'] is required.", id="media-none"
+        send("text", {"body": "hi"}, context={}),
+        MISSING,
+        "The parameter context['message_id'] is required.",
+        id="context",
+    ),
+    pytest.param(
+        send("image", {"caption": "c"}),
+        MISSING,
+        "The parameter image['id'] or image['link'] is required.",
+        id="media-none",
     ),
     pytest.param(
         send("sticker", {"id": "1", "link": "https://example.com/s.webp"}),
-        INVALID, "Only one of sticker['id'] or sticker['link'] may be set.", id="media-both",
-    ),  # fmt: skip
+        INVALID,
+        "Only one of sticker['id'] or sticker['link'] may be set.",
+        id="media-both",
+    ),
     pytest.param(
         send("video", {"link": "ftp://example.com/clip.mp4"}),
-        INVALID, "Param video['link'] must be a valid http or https URL.", id="media-link-scheme",
-    ),  # fmt: skip
+        INVALID,
+        "Param video['link'] must be a valid http or https URL.",
+        id="media-link-scheme",
+    ),
     pytest.param(
         send("image", {"id": "1", "caption": "c" * 1025}),
-        INVALID, "Param image['caption'] must be at most 1024 characters long.", id="caption-too-long",
-    ),  # fmt: skip
+        INVALID,
+        "Param image['caption'] must be at most 1024 characters long.",
+        id="caption-too-long",
+    ),
     pytest.param(
         send("location", {"longitude": 1}), MISSING, "The parameter location['latitude'] is required.", id="latitude"
     ),
     pytest.param(
         send("location", {"latitude": 90.5, "longitude": 1}),
-        INVALID, "Param location['latitude'] must be between -90 and 90.", id="latitude-range",
-    ),  # fmt: skip
+        INVALID,
+        "Param location['latitude'] must be between -90 and 90.",
+        id="latitude-range",
+    ),
     pytest.param(
         send("location", {"latitude": 0, "longitude": "-180.01"}),
-        INVALID, "Param location['longitude'] must be between -180 and 180.", id="longitude-range",
-    ),  # fmt: skip
-    pytest.param(send("contacts", []), INVALID, "Param contacts must contain at least one contact.", id="contacts-empty"),
+        INVALID,
+        "Param location['longitude'] must be between -180 and 180.",
+        id="longitude-range",
+    ),
+    pytest.param(
+        send("contacts", []), INVALID, "Param contacts must contain at least one contact.", id="contacts-empty"
+    ),
     pytest.param(send("contacts", [{}]), MISSING, "The parameter contacts[0]['name'] is required.", id="contact-name"),
     pytest.param(
         send("contacts", [{"name": {"first_name": "B"}}]),
-        MISSING, "The parameter contacts[0]['name']['formatted_name'] is required.", id="contact-formatted-name",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter contacts[0]['name']['formatted_name'] is required.",
+        id="contact-formatted-name",
+    ),
     pytest.param(
         send("contacts", [CONTACT | {"birthday": "1999-02-30"}]),
-        INVALID, "Param contacts[0]['birthday'] must be a date in YYYY-MM-DD format.", id="contact-birthday",
-    ),  # fmt: skip
+        INVALID,
+        "Param contacts[0]['birthday'] must be a date in YYYY-MM-DD format.",
+        id="contact-birthday",
+    ),
     pytest.param(
         send("reaction", {"emoji": "x"}), MISSING, "The parameter reaction['message_id'] is required.", id="reaction-id"
     ),
@@ -383,205 +452,313 @@ WHATSAPP_ERRORS = [
     ),
     pytest.param(
         {"messaging_product": "whatsapp", "status": "read"},
-        MISSING, "The parameter message_id is required.", id="read-message-id",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter message_id is required.",
+        id="read-message-id",
+    ),
     pytest.param(
         {"messaging_product": "whatsapp", "status": "read", "message_id": WAMID, "typing_indicator": {}},
-        MISSING, "The parameter typing_indicator['type'] is required.", id="typing-indicator-type",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter typing_indicator['type'] is required.",
+        id="typing-indicator-type",
+    ),
     pytest.param(
         send("interactive", {"body": {"text": "b"}}),
-        MISSING, "The parameter interactive['type'] is required.", id="interactive-type",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter interactive['type'] is required.",
+        id="interactive-type",
+    ),
     pytest.param(
-        send("interactive", {"type": "product_list"}), UNSUPPORTED, ib.UNSUPPORTED_MESSAGE_TYPE, id="interactive-product"
+        send("interactive", {"type": "product_list"}),
+        UNSUPPORTED,
+        ib.UNSUPPORTED_MESSAGE_TYPE,
+        id="interactive-product",
     ),
     pytest.param(_interactive(REPLY_BUTTONS, action=_buttons()), INVALID, ib.BUTTONS_COUNT_INVALID, id="buttons-0"),
     pytest.param(
-        _interactive(REPLY_BUTTONS, action=_buttons("a", "b", "c", "d")), INVALID, ib.BUTTONS_COUNT_INVALID, id="buttons-4"
+        _interactive(REPLY_BUTTONS, action=_buttons("a", "b", "c", "d")),
+        INVALID,
+        ib.BUTTONS_COUNT_INVALID,
+        id="buttons-4",
     ),
     pytest.param(
         _interactive(REPLY_BUTTONS, action={}),
-        MISSING, "The parameter interactive['action']['buttons'] is required.", id="buttons-missing",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter interactive['action']['buttons'] is required.",
+        id="buttons-missing",
+    ),
     pytest.param(
-        _interactive(REPLY_BUTTONS, action=_buttons("Yes", "Yes")), INVALID, ib.DUPLICATE_BUTTON_TITLE, id="button-title-dup"
+        _interactive(REPLY_BUTTONS, action=_buttons("Yes", "Yes")),
+        INVALID,
+        ib.DUPLICATE_BUTTON_TITLE,
+        id="button-title-dup",
     ),
     pytest.param(
         _interactive(REPLY_BUTTONS, action=_buttons("Yes", "No", ids=("a", "a"))),
-        INVALID, ib.DUPLICATE_BUTTON_ID, id="button-id-dup",
-    ),  # fmt: skip
+        INVALID,
+        ib.DUPLICATE_BUTTON_ID,
+        id="button-id-dup",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, action=_buttons("x" * 21)),
-        INVALID, "Button title length invalid. Min length: 1, Max length: 20", id="button-title-long",
-    ),  # fmt: skip
+        INVALID,
+        "Button title length invalid. Min length: 1, Max length: 20",
+        id="button-title-long",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, action=_buttons("")),
-        INVALID, "Button title length invalid. Min length: 1, Max length: 20", id="button-title-empty",
-    ),  # fmt: skip
+        INVALID,
+        "Button title length invalid. Min length: 1, Max length: 20",
+        id="button-title-empty",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, action=_buttons("ok", ids=("i" * 257,))),
-        INVALID, "Button id length invalid. Min length: 1, Max length: 256", id="button-id-long",
-    ),  # fmt: skip
+        INVALID,
+        "Button id length invalid. Min length: 1, Max length: 256",
+        id="button-id-long",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, body={"text": "b" * 1025}),
-        INVALID, "Body text length invalid. Min length: 1, Max length: 1024", id="button-body-long",
-    ),  # fmt: skip
+        INVALID,
+        "Body text length invalid. Min length: 1, Max length: 1024",
+        id="button-body-long",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, body={"text": ""}),
-        INVALID, "Body text length invalid. Min length: 1, Max length: 1024", id="body-empty",
-    ),  # fmt: skip
+        INVALID,
+        "Body text length invalid. Min length: 1, Max length: 1024",
+        id="body-empty",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, footer={"text": "f" * 61}),
-        INVALID, "Footer text length invalid. Min length: 1, Max length: 60", id="footer-long",
-    ),  # fmt: skip
+        INVALID,
+        "Footer text length invalid. Min length: 1, Max length: 60",
+        id="footer-long",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, header={"type": "text", "text": "h" * 61}),
-        INVALID, "Header text length invalid. Min length: 1, Max length: 60", id="header-text-long",
-    ),  # fmt: skip
+        INVALID,
+        "Header text length invalid. Min length: 1, Max length: 60",
+        id="header-text-long",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, header={"type": "image", "image": {}}),
-        MISSING, "The parameter interactive['header']['image']['id'] or interactive['header']['image']['link'] is required.",
+        MISSING,
+        "The parameter interactive['header']['image']['id'] or interactive['header']['image']['link'] is required.",
         id="header-media",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _interactive(LIST, action=_sections({"title": "A", "rows": _rows(6)}, {"title": "B", "rows": _rows(5)})),
-        INVALID, ib.ROWS_COUNT_EXCEEDED, id="list-11-rows",
-    ),  # fmt: skip
+        INVALID,
+        ib.ROWS_COUNT_EXCEEDED,
+        id="list-11-rows",
+    ),
     pytest.param(
         _interactive(LIST, action=_sections(*({"title": f"S{n}", "rows": _rows(1)} for n in range(11)))),
-        INVALID, ib.SECTIONS_COUNT_INVALID, id="list-11-sections",
-    ),  # fmt: skip
+        INVALID,
+        ib.SECTIONS_COUNT_INVALID,
+        id="list-11-sections",
+    ),
     pytest.param(_interactive(LIST, action=_sections()), INVALID, ib.SECTIONS_COUNT_INVALID, id="list-0-sections"),
     pytest.param(
-        _interactive(LIST, action=_sections({"title": "A", "rows": []})), INVALID, ib.ROWS_COUNT_INVALID, id="list-0-rows"
+        _interactive(LIST, action=_sections({"title": "A", "rows": []})),
+        INVALID,
+        ib.ROWS_COUNT_INVALID,
+        id="list-0-rows",
     ),
     pytest.param(
         _interactive(LIST, action=_sections({"title": "A", "rows": _rows(1, title="t" * 25)})),
-        INVALID, ib.ROW_TITLE_TOO_LONG, id="row-title-long",
-    ),  # fmt: skip
+        INVALID,
+        ib.ROW_TITLE_TOO_LONG,
+        id="row-title-long",
+    ),
     pytest.param(
         _interactive(LIST, action=_sections({"rows": [{"id": "r" * 201, "title": "t"}]})),
-        INVALID, ib.ROW_ID_TOO_LONG, id="row-id-long",
-    ),  # fmt: skip
+        INVALID,
+        ib.ROW_ID_TOO_LONG,
+        id="row-id-long",
+    ),
     pytest.param(
         _interactive(LIST, action=_sections({"rows": _rows(1, description="d" * 73)})),
-        INVALID, ib.ROW_DESCRIPTION_TOO_LONG, id="row-description-long",
-    ),  # fmt: skip
+        INVALID,
+        ib.ROW_DESCRIPTION_TOO_LONG,
+        id="row-description-long",
+    ),
     pytest.param(
         _interactive(LIST, action=_sections({"title": "A", "rows": _rows(2)}, {"title": "B", "rows": _rows(1)})),
-        INVALID, ib.DUPLICATE_ROW_ID, id="row-id-dup",
-    ),  # fmt: skip
+        INVALID,
+        ib.DUPLICATE_ROW_ID,
+        id="row-id-dup",
+    ),
     pytest.param(
         _interactive(LIST, action=_sections({"rows": _rows(1)}, {"title": "B", "rows": [{"id": "z", "title": "Z"}]})),
-        MISSING, "The parameter interactive['action']['sections'][0]['title'] is required.", id="section-title-needed",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter interactive['action']['sections'][0]['title'] is required.",
+        id="section-title-needed",
+    ),
     pytest.param(
         _interactive(LIST, action=_sections({"title": "s" * 25, "rows": _rows(1)})),
-        INVALID, ib.SECTION_TITLE_TOO_LONG, id="section-title-long",
-    ),  # fmt: skip
+        INVALID,
+        ib.SECTION_TITLE_TOO_LONG,
+        id="section-title-long",
+    ),
     pytest.param(
         _interactive(LIST, action={"button": "b" * 21, "sections": [{"rows": _rows(1)}]}),
-        INVALID, "Button text length invalid. Min length: 1, Max length: 20", id="list-button-long",
-    ),  # fmt: skip
+        INVALID,
+        "Button text length invalid. Min length: 1, Max length: 20",
+        id="list-button-long",
+    ),
     pytest.param(
         _interactive(LIST, body={"text": "b" * 4097}),
-        INVALID, "Body text length invalid. Min length: 1, Max length: 4096", id="list-body-long",
-    ),  # fmt: skip
+        INVALID,
+        "Body text length invalid. Min length: 1, Max length: 4096",
+        id="list-body-long",
+    ),
     pytest.param(
         _interactive(LIST, header={"type": "image", "image": {"id": "1"}}),
-        INVALID, "Header type image is not supported for interactive type list", id="list-header-image",
-    ),  # fmt: skip
+        INVALID,
+        "Header type image is not supported for interactive type list",
+        id="list-header-image",
+    ),
     pytest.param(
         _cta(display_text="d" * 21, url="https://example.com"),
-        INVALID, "Display text length invalid. Min length: 1, Max length: 20", id="cta-display-text",
-    ),  # fmt: skip
+        INVALID,
+        "Display text length invalid. Min length: 1, Max length: 20",
+        id="cta-display-text",
+    ),
     pytest.param(
         _cta(display_text="Go"),
-        MISSING, "The parameter interactive['action']['parameters']['url'] is required.", id="cta-url-missing",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter interactive['action']['parameters']['url'] is required.",
+        id="cta-url-missing",
+    ),
     pytest.param(
         _cta(display_text="Go", url="www.luckyshrub.com"),
-        INVALID, "Param interactive['action']['parameters']['url'] must be a valid http or https URL.", id="cta-url",
-    ),  # fmt: skip
+        INVALID,
+        "Param interactive['action']['parameters']['url'] must be a valid http or https URL.",
+        id="cta-url",
+    ),
     pytest.param(
         _flow(flow_name="booking"),
-        INVALID, "Only one of interactive['action']['parameters']['flow_id'] or "
-        "interactive['action']['parameters']['flow_name'] may be set.", id="flow-id-and-name",
-    ),  # fmt: skip
+        INVALID,
+        "Only one of interactive['action']['parameters']['flow_id'] or "
+        "interactive['action']['parameters']['flow_name'] may be set.",
+        id="flow-id-and-name",
+    ),
     pytest.param(
         _flow(flow_id=None),
-        MISSING, "The parameter interactive['action']['parameters']['flow_id'] or "
-        "interactive['action']['parameters']['flow_name'] is required.", id="flow-no-id",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter interactive['action']['parameters']['flow_id'] or "
+        "interactive['action']['parameters']['flow_name'] is required.",
+        id="flow-no-id",
+    ),
     pytest.param(
         _flow(flow_cta="c" * 21), INVALID, "Flow CTA length invalid. Min length: 1, Max length: 20", id="flow-cta-long"
     ),
     pytest.param(
         _flow(flow_action_payload={"data": {"a": 1}}),
-        MISSING, "The parameter interactive['action']['parameters']['flow_action_payload']['screen'] is required.",
+        MISSING,
+        "The parameter interactive['action']['parameters']['flow_action_payload']['screen'] is required.",
         id="flow-navigate-screen",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _flow(flow_action_payload={"screen": "S", "data": {}}), INVALID, ib.FLOW_DATA_INVALID, id="flow-data-empty"
     ),
     pytest.param(
         _interactive(LOCATION_REQUEST, action={}),
-        MISSING, "The parameter interactive['action']['name'] is required.", id="location-request-name",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter interactive['action']['name'] is required.",
+        id="location-request-name",
+    ),
     pytest.param(
         send("template", {"language": {"code": "en"}}),
-        MISSING, "The parameter template['name'] is required.", id="template-name",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter template['name'] is required.",
+        id="template-name",
+    ),
     pytest.param(
-        send("template", {"name": "t"}), MISSING, "The parameter template['language'] is required.", id="template-language"
+        send("template", {"name": "t"}),
+        MISSING,
+        "The parameter template['language'] is required.",
+        id="template-language",
     ),
     pytest.param(
         send("template", {"name": "t", "language": {"policy": "deterministic"}}),
-        MISSING, "The parameter template['language']['code'] is required.", id="template-language-code",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter template['language']['code'] is required.",
+        id="template-language-code",
+    ),
     pytest.param(
         _template({"type": "button", "index": "0"}),
-        MISSING, "The parameter template['components'][0]['sub_type'] is required.", id="template-sub-type",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter template['components'][0]['sub_type'] is required.",
+        id="template-sub-type",
+    ),
     pytest.param(
         _template({"type": "button", "sub_type": "url"}),
-        MISSING, "The parameter template['components'][0]['index'] is required.", id="template-index",
-    ),  # fmt: skip
+        MISSING,
+        "The parameter template['components'][0]['index'] is required.",
+        id="template-index",
+    ),
+    pytest.param(
+        _template({"type": "button", "sub_type": "url", "index": "9" * 5000}),
+        INVALID,
+        "Param template['components'][0]['index'] must be between 0 and 9.",
+        id="template-index-huge",
+    ),
     pytest.param(
         _template({"type": "button", "sub_type": "url", "index": "10"}),
-        INVALID, "Param template['components'][0]['index'] must be between 0 and 9.", id="template-index-range",
-    ),  # fmt: skip
+        INVALID,
+        "Param template['components'][0]['index'] must be between 0 and 9.",
+        id="template-index-range",
+    ),
     pytest.param(
         _body_parameter({"type": "text"}), MISSING, "Parameter of type text is missing text value", id="param-text"
     ),
     pytest.param(
         _body_parameter({"type": "currency"}),
-        MISSING, "Parameter of type currency is missing currency value", id="param-currency",
-    ),  # fmt: skip
+        MISSING,
+        "Parameter of type currency is missing currency value",
+        id="param-currency",
+    ),
     pytest.param(
-        _body_parameter({"type": "text", "text": "line\nbreak"}), PARAM, mb.TEMPLATE_TEXT_FORMAT_INVALID, id="param-newline"
+        _body_parameter({"type": "text", "text": "line\nbreak"}),
+        PARAM,
+        mb.TEMPLATE_TEXT_FORMAT_INVALID,
+        id="param-newline",
     ),
     pytest.param(
         _body_parameter({"type": "text", "text": "five     spaces"}),
-        PARAM, mb.TEMPLATE_TEXT_FORMAT_INVALID, id="param-spaces",
-    ),  # fmt: skip
+        PARAM,
+        mb.TEMPLATE_TEXT_FORMAT_INVALID,
+        id="param-spaces",
+    ),
     pytest.param(
-        _template({"type": "button", "sub_type": "copy_code", "index": 0,
-                   "parameters": [{"type": "coupon_code", "coupon_code": "C" * 16}]}),
-        INVALID, "Param template['components'][0]['parameters'][0]['coupon_code'] must be at most 15 characters long.",
+        _template(
+            {
+                "type": "button",
+                "sub_type": "copy_code",
+                "index": 0,
+                "parameters": [{"type": "coupon_code", "coupon_code": "C" * 16}],
+            }
+        ),
+        INVALID,
+        "Param template['components'][0]['parameters'][0]['coupon_code'] must be at most 15 characters long.",
         id="param-coupon-long",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _template({"type": "header", "parameters": [{"type": "image", "image": {"id": "1", "link": "https://a.b/c"}}]}),
-        INVALID, "Only one of template['components'][0]['parameters'][0]['image']['id'] or "
-        "template['components'][0]['parameters'][0]['image']['link'] may be set.", id="param-image-both",
-    ),  # fmt: skip
+        INVALID,
+        "Only one of template['components'][0]['parameters'][0]['image']['id'] or "
+        "template['components'][0]['parameters'][0]['image']['link'] may be set.",
+        id="param-image-both",
+    ),
     pytest.param(
         _body_parameter({"type": "currency", "currency": {"code": "USD", "amount_1000": 1}}),
-        MISSING, "The parameter template['components'][0]['parameters'][0]['currency']['fallback_value'] is required.",
+        MISSING,
+        "The parameter template['components'][0]['parameters'][0]['currency']['fallback_value'] is required.",
         id="param-currency-fallback",
-    ),  # fmt: skip
+    ),
 ]
 
 
@@ -604,114 +781,142 @@ GRAPH_PARAMETER_ERRORS = [
     pytest.param({"to": "1", "text": {"body": "hi"}}, mb.MESSAGING_PRODUCT_REQUIRED, id="messaging-product-missing"),
     pytest.param(
         send("text", {"body": "hi"}, messaging_product="whatsap"),
-        '(#100) Param messaging_product must be one of {WHATSAPP} - got "whatsap".', id="messaging-product-wrong",
-    ),  # fmt: skip
+        '(#100) Param messaging_product must be one of {WHATSAPP} - got "whatsap".',
+        id="messaging-product-wrong",
+    ),
+    pytest.param(
+        send("text", {"body": "hi"}, messaging_product=["whatsapp"]),
+        "(#100) Param messaging_product must be one of {WHATSAPP} - got an array.",
+        id="messaging-product-list",
+    ),
+    pytest.param(
+        send("text", {"body": "hi"}, messaging_product=10**5000),
+        "(#100) Param messaging_product must be one of {WHATSAPP} - got a number.",
+        id="messaging-product-huge",
+    ),
     pytest.param(
         send("text", {"body": "hi"}, messaging_product=1),
-        "(#100) Param messaging_product must be one of {WHATSAPP} - got 1.", id="messaging-product-number",
-    ),  # fmt: skip
+        "(#100) Param messaging_product must be one of {WHATSAPP} - got 1.",
+        id="messaging-product-number",
+    ),
     pytest.param(
         send("text", {"body": "hi"}, recipient_type="broadcast"),
-        _graph('Param recipient_type must be one of {INDIVIDUAL, GROUP} - got "broadcast".'), id="recipient-type",
-    ),  # fmt: skip
+        _graph('Param recipient_type must be one of {INDIVIDUAL, GROUP} - got "broadcast".'),
+        id="recipient-type",
+    ),
     pytest.param(send("text", {"body": "hi"}, to=["1"]), _graph("Param to must be a string."), id="to-list"),
     pytest.param(send("text", {"body": "hi"}) | {"type": 5}, _graph("Param type must be a string."), id="type-number"),
     pytest.param(send("text", []), _graph("Param text must be an object."), id="text-list"),
     pytest.param(send("text", {"body": {}}), _graph("Param text['body'] must be a string."), id="text-body-object"),
     pytest.param(
         send("text", {"body": "b" * 4097}),
-        _graph("Param text['body'] must be at most 4096 characters long."), id="text-body-too-long",
-    ),  # fmt: skip
+        _graph("Param text['body'] must be at most 4096 characters long."),
+        id="text-body-too-long",
+    ),
     pytest.param(
         send("text", {"body": "hi", "preview_url": "yes"}),
-        _graph("Param text['preview_url'] must be a boolean."), id="preview-url",
-    ),  # fmt: skip
+        _graph("Param text['preview_url'] must be a boolean."),
+        id="preview-url",
+    ),
     pytest.param(
         {"messaging_product": "whatsapp", "status": "typing", "message_id": WAMID},
-        _graph('Param status must be one of {READ} - got "typing".'), id="status-typing",
-    ),  # fmt: skip
+        _graph('Param status must be one of {READ} - got "typing".'),
+        id="status-typing",
+    ),
     pytest.param(
         {"messaging_product": "whatsapp", "status": "read", "message_id": WAMID, "typing_indicator": {"type": "audio"}},
-        _graph('Param typing_indicator[\'type\'] must be one of {TEXT} - got "audio".'), id="typing-indicator",
-    ),  # fmt: skip
+        _graph("Param typing_indicator['type'] must be one of {TEXT} - got \"audio\"."),
+        id="typing-indicator",
+    ),
     pytest.param(
         send("audio", {"id": "1", "caption": "c"}),
-        _graph("Param audio['caption'] is not supported for type audio."), id="audio-caption",
-    ),  # fmt: skip
+        _graph("Param audio['caption'] is not supported for type audio."),
+        id="audio-caption",
+    ),
     pytest.param(
         send("image", {"id": "1", "filename": "a.png"}),
-        _graph("Param image['filename'] is not supported for type image."), id="image-filename",
-    ),  # fmt: skip
+        _graph("Param image['filename'] is not supported for type image."),
+        id="image-filename",
+    ),
     pytest.param(
         send("location", {"latitude": "north", "longitude": 0}),
-        _graph("Param location['latitude'] must be a number."), id="latitude-word",
-    ),  # fmt: skip
+        _graph("Param location['latitude'] must be a number."),
+        id="latitude-word",
+    ),
     pytest.param(
         send("location", {"latitude": True, "longitude": 0}),
-        _graph("Param location['latitude'] must be a number."), id="latitude-bool",
-    ),  # fmt: skip
+        _graph("Param location['latitude'] must be a number."),
+        id="latitude-bool",
+    ),
     pytest.param(send("contacts", {}), _graph("Param contacts must be an array."), id="contacts-object"),
     pytest.param(
         send("interactive", {"type": "slider"}),
-        _graph('Param interactive[\'type\'] must be one of {BUTTON, LIST, CTA_URL, FLOW, LOCATION_REQUEST_MESSAGE} '
-               '- got "slider".'),
+        _graph(
+            "Param interactive['type'] must be one of {BUTTON, LIST, CTA_URL, FLOW, LOCATION_REQUEST_MESSAGE} "
+            '- got "slider".'
+        ),
         id="interactive-type-unknown",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, body=None),
-        _graph("The parameter interactive['body'] is required."), id="interactive-body-missing",
-    ),  # fmt: skip
+        _graph("The parameter interactive['body'] is required."),
+        id="interactive-body-missing",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, body={}),
-        _graph("The parameter interactive['body']['text'] is required."), id="interactive-body-text-missing",
-    ),  # fmt: skip
+        _graph("The parameter interactive['body']['text'] is required."),
+        id="interactive-body-text-missing",
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, action={"buttons": [{"type": "url", "reply": {"id": "a", "title": "A"}}]}),
-        _graph('Param interactive[\'action\'][\'buttons\'][0][\'type\'] must be one of {REPLY} - got "url".'),
+        _graph("Param interactive['action']['buttons'][0]['type'] must be one of {REPLY} - got \"url\"."),
         id="button-type",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _interactive(REPLY_BUTTONS, header={"type": "gif"}),
-        _graph('Param interactive[\'header\'][\'type\'] must be one of {TEXT, IMAGE, VIDEO, DOCUMENT} - got "gif".'),
+        _graph("Param interactive['header']['type'] must be one of {TEXT, IMAGE, VIDEO, DOCUMENT} - got \"gif\"."),
         id="header-type",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _interactive(CTA_URL, action={"name": "url", "parameters": CTA_URL["action"]["parameters"]}),
-        _graph('Param interactive[\'action\'][\'name\'] must be one of {CTA_URL} - got "url".'), id="cta-name",
-    ),  # fmt: skip
+        _graph("Param interactive['action']['name'] must be one of {CTA_URL} - got \"url\"."),
+        id="cta-name",
+    ),
     pytest.param(
         _flow(flow_message_version="2"),
-        _graph('Param interactive[\'action\'][\'parameters\'][\'flow_message_version\'] must be one of {3} - got "2".'),
+        _graph("Param interactive['action']['parameters']['flow_message_version'] must be one of {3} - got \"2\"."),
         id="flow-version",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _flow(mode="test"),
-        _graph('Param interactive[\'action\'][\'parameters\'][\'mode\'] must be one of {PUBLISHED, DRAFT} - got "test".'),
+        _graph("Param interactive['action']['parameters']['mode'] must be one of {PUBLISHED, DRAFT} - got \"test\"."),
         id="flow-mode",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _template({"type": "footer"}),
-        _graph('Param template[\'components\'][0][\'type\'] must be one of {HEADER, BODY, BUTTON} - got "footer".'),
+        _graph("Param template['components'][0]['type'] must be one of {HEADER, BODY, BUTTON} - got \"footer\"."),
         id="component-type",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _template(language={"code": "en", "policy": "fallback"}),
-        _graph('Param template[\'language\'][\'policy\'] must be one of {DETERMINISTIC} - got "fallback".'),
+        _graph("Param template['language']['policy'] must be one of {DETERMINISTIC} - got \"fallback\"."),
         id="language-policy",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _template({"type": "button", "sub_type": "quick_reply", "index": "first"}),
-        _graph("Param template['components'][0]['index'] must be a non-negative integer."), id="index-word",
-    ),  # fmt: skip
+        _graph("Param template['components'][0]['index'] must be a non-negative integer."),
+        id="index-word",
+    ),
     pytest.param(
         _body_parameter({"type": "currency", "currency": {"fallback_value": "$1", "code": "USD", "amount_1000": "1"}}),
         _graph("Param template['components'][0]['parameters'][0]['currency']['amount_1000'] must be an integer."),
         id="amount-1000",
-    ),  # fmt: skip
+    ),
     pytest.param(
         _template({"type": "body", "parameters": {"type": "text"}}),
-        _graph("Param template['components'][0]['parameters'] must be an array."), id="parameters-object",
-    ),  # fmt: skip
+        _graph("Param template['components'][0]['parameters'] must be an array."),
+        id="parameters-object",
+    ),
 ]
 
 
@@ -761,6 +966,19 @@ def test_unsupported_type_envelope() -> None:
     }
 
 
+def test_deeply_nested_extra_keys_are_copied_without_recursion() -> None:
+    nested: list[Any] = []
+    for _ in range(100_000):
+        nested = [nested]
+    body = send("text", {"body": "hi", "extra": nested})
+
+    command = parse(body)
+
+    assert isinstance(command, SendMessage)
+    assert command.content["extra"] is not nested
+    assert command.content["extra"][0][0][0] is not nested[0][0][0]
+
+
 def test_lengths_count_code_points() -> None:
     emoji_title = "\U0001f44d" * 20  # 20 code points, 40 UTF-16 units
 
@@ -789,8 +1007,10 @@ SCALARS = (
 )
 JSON = st.recursive(
     SCALARS,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(VOCABULARY) | st.text(max_size=6), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(VOCABULARY) | st.text(max_size=6), children, max_size=5)
+    ),
     max_leaves=25,
 )
 
