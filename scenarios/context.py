@@ -10,6 +10,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -90,14 +91,21 @@ class Context:
         """Wait until every due webhook attempt has been made, so the next clock move starts from a known outbox."""
         deadline = time.monotonic() + timeout
         while True:
-            now = self.fetch("/clock")["now"]
+            now = moment(self.fetch("/clock")["now"])
             busy = [
                 d for d in self.fetch("/webhooks", limit=100000)["data"]
-                if d["state"] not in SETTLED_STATES and not (d["state"] == "retrying" and d["next_attempt_at"] > now)
+                if d["state"] not in SETTLED_STATES
+                and not (d["state"] == "retrying" and moment(d["next_attempt_at"]) > now)
             ]
             if not busy or time.monotonic() > deadline:
                 return
             _pause()
+
+    def next_retry(self) -> datetime | None:
+        """When the earliest waiting webhook retry is due (from the delivery log), if any."""
+        due = [moment(d["next_attempt_at"]) for d in self.fetch("/webhooks", limit=100000)["data"]
+               if d["state"] == "retrying" and d.get("next_attempt_at")]
+        return min(due, default=None)
 
     def poll(self, check: Callable[[], Any], within: float | None) -> Any:
         """Run `check` until it stops raising `StepFailed` or `within` seconds (default: the run's wait) pass."""
@@ -177,6 +185,10 @@ def _delivery_line(delivery: dict[str, Any]) -> str:
     answers = ",".join(str(a.get("status_code") or a.get("error") or "?") for a in attempts)
     return (f"{delivery['created_at']}  {delivery['field']:<8} {delivery['summary']:<18} {detail:<50} "
             f"{delivery['state']}" + (f" (attempts: {answers})" if attempts else ""))
+
+
+def moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _pause() -> None:

@@ -15,7 +15,7 @@ from scenarios.model import Step, StepFailed
 from scenarios.steps import RESPONSE_KEYS, check_response, step_kind
 from scenarios.values import MISSING, ScenarioSyntaxError, lookup, match, render
 
-WEBHOOK_KEYS = frozenset({"wamid", "from", "field", "where", "statuses", "messages", "order", "count", "none",
+WEBHOOK_KEYS = frozenset({"wamid", "from", "field", "status", "where", "statuses", "messages", "order", "count", "none",
                           "error", "delivered", "state", "attempts", "payload"})
 ORDERS = ("exactly", "in_order", "any_order")
 DELIVERY_WAIT = 2.0
@@ -57,6 +57,8 @@ def _select(events: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str
         chosen = [e for e in chosen if e.get("field") == args["field"]]
     if "statuses" in args:
         chosen = [e for e in chosen if e.get("kind") == "status"]
+    if "status" in args:
+        chosen = [e for e in chosen if e.get("kind") == "status" and e.get("status") == args["status"]]
     if "messages" in args:
         chosen = [e for e in chosen if e.get("kind") == "message"]
     for path, wanted in (args.get("where") or {}).items():
@@ -128,8 +130,8 @@ def _event_summary(event: dict[str, Any]) -> str:
     return f"{event['field']} ({event['state']})"
 
 
-@step_kind("expect_webhooks", "webhooks emitted, in order: {wamid | from | field, statuses | messages, order?, "
-           "error?, count?, delivered?, state?, attempts?, payload?, where?}")
+@step_kind("expect_webhooks", "webhooks emitted, in order: {wamid | from | field | status, statuses | messages, "
+           "order?, error?, count?, delivered?, state?, attempts?, payload?, where?}")
 def expect_webhooks(context: Context, step: Step, args: Any) -> Any:
     if not isinstance(args, dict):
         raise ScenarioSyntaxError("expect_webhooks takes a mapping")
