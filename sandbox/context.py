@@ -8,15 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.clock import TenantClock
-from sandbox.domain.events import Event, MessageReceived, MessageStatusChanged
+from sandbox.domain.events import Event
 from sandbox.domain.policy import Policy
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
 from sandbox.settings import Settings
 from sandbox.store import TenantStore
+from sandbox.webhooks import dispatch
 from sandbox.webhooks.outbox import Outbox
-from sandbox.webhooks.payloads import render
-from sandbox.webhooks.signing import meta_json, signed_headers
 
 
 @dataclass(slots=True)
@@ -62,35 +61,8 @@ class Tenant:
     app_id: str = ""
 
     def publish(self, events: list[Event]) -> None:
-        """Render each event into Meta's payload, sign it, and hand it to the outbox."""
-        for event in events:
-            phone_number_id = (
-                event.message.phone_number_id
-                if isinstance(event, MessageStatusChanged | MessageReceived)
-                else event.phone_number_id
-            )
-            phone = self.store.phone_numbers.get(phone_number_id) if phone_number_id else None
-            if phone is None:
-                phone = next(iter(self.store.phone_numbers), None)
-            if phone is None:
-                continue
-            customer = (
-                self.store.customers.get(event.message.wa_id)
-                if isinstance(event, MessageStatusChanged | MessageReceived)
-                else None
-            )
-            rendered = render(event, phone, customer, self.graph_version)
-            body = meta_json(rendered.payload)
-            url = phone.webhook_override or self.webhook.url
-            self.outbox.enqueue(
-                self,
-                url,
-                rendered.field,
-                rendered.summary,
-                body,
-                signed_headers(self.credentials.app_secret, body),
-                rendered.ordering_key,
-            )
+        """Render each event into Meta's payload, route it, sign it, and hand it to the outbox."""
+        dispatch.publish(self, events)
 
     def document(self) -> dict[str, Any]:
         first_phone = next(iter(self.store.phone_numbers), None)

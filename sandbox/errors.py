@@ -45,6 +45,9 @@ class GraphErrorCode(enum.IntEnum):
         "The WhatsApp Business Account associated with the app has been restricted or disabled for violating "
         "a platform policy."
     )
+    CALLBACK_VERIFICATION_FAILED = 2200, "Callback verification failed", 400, (
+        "The callback URL did not answer the verification request with HTTP 200 and the hub.challenge value."
+    )
     WABA_RATE_LIMIT = 80007, "Rate limit issues", 400, "The WhatsApp Business Account has reached its rate limit."
     BUSINESS_BLOCKED_USER = 130403, "Unable to deliver the message", 400, (
         "Unable to deliver the message. This business has blocked the end user on WhatsApp"

@@ -14,6 +14,7 @@ import orjson
 
 from sandbox.context import Sandbox
 from sandbox.settings import Settings
+from sandbox.sink import WebhookSink as WebhookSink
 from sandbox.webhooks.transport import Answer
 
 

@@ -1,9 +1,11 @@
 """The Graph surface: one route table collected from each module."""
 
-from sandbox.api import accounts, media, messages, phone_numbers
+from sandbox.api import accounts, media, messages, phone_numbers, subscribed_apps
 from sandbox.api.graph import GraphRoute, GraphRouter
 
-ROUTES: list[GraphRoute] = [*messages.routes, *phone_numbers.routes, *media.routes, *accounts.routes]
+ROUTES: list[GraphRoute] = [
+    *messages.routes, *phone_numbers.routes, *media.routes, *accounts.routes, *subscribed_apps.routes
+]
 
 
 def graph_router() -> GraphRouter:

@@ -7,10 +7,12 @@ from starlette.responses import Response
 from sandbox.api.fields import page, project
 from sandbox.api.graph import GraphRequest, GraphRoute
 from sandbox.domain.account import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
+from sandbox.services.subscribed_apps import waba_override
 
 
 def _document(graph: GraphRequest, phone: PhoneNumber) -> dict[str, object]:
-    return project(phone.graph_fields(graph.tenant.webhook.url), graph.query.get("fields"), PHONE_NUMBER_DEFAULT_FIELDS)
+    fields = phone.graph_fields(graph.tenant.webhook.url, waba_override(graph.tenant, phone.waba_id))
+    return project(fields, graph.query.get("fields"), PHONE_NUMBER_DEFAULT_FIELDS)
 
 
 async def get_phone_number(graph: GraphRequest) -> Response:

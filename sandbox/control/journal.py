@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -9,7 +11,11 @@ from starlette.routing import Route
 from sandbox.clock import parse_rfc3339
 from sandbox.control.common import SandboxError, limit_of, respond, sandbox_of, tenant_of
 from sandbox.errors import GraphErrorCode
-from sandbox.services import webhook_settings
+from sandbox.services import subscribed_apps
+from sandbox.webhooks.outbox import DELIVERY_STATES
+
+# A page of the delivery log carries whole payloads; more than this in one answer helps nobody.
+WEBHOOK_PAGE_LIMIT = 1000
 
 
 async def list_requests(request: Request) -> Response:
@@ -48,16 +54,35 @@ def _since(text: str | None):  # type: ignore[no-untyped-def]
 
 
 async def list_webhooks(request: Request) -> Response:
+    """The delivery log, newest first: filters `field`, `state` (or `status`), `since`/`until`, `wamid`, `to` (a
+    customer's number), `phone_number_id`, `chaos`; `payload=false` leaves the bodies out; `limit` bounds the page."""
     tenant = tenant_of(request)
     q = request.query_params
-    field, state, since = q.get("field"), q.get("state"), _since(q.get("since"))
-    deliveries = [
-        d
-        for d in reversed(sandbox_of(request).outbox.log(tenant.id))
-        if (field is None or d.field == field) and (state is None or d.state == state)
-        and (since is None or d.created_at >= since)
-    ][: limit_of(request)]
-    return respond({"data": [delivery.snapshot() for delivery in deliveries]})
+    state = q.get("state", q.get("status"))
+    if state is not None and state not in DELIVERY_STATES:
+        raise SandboxError(400, f"state must be one of {', '.join(DELIVERY_STATES)}")
+    field, wamid, phone, chaos = q.get("field"), q.get("wamid"), q.get("phone_number_id"), q.get("chaos")
+    to = re.sub(r"[^0-9]", "", q["to"]) if "to" in q else None
+    since, until = _since(q.get("since")), _since(q.get("until"))
+    with_payload = q.get("payload", "true").lower() not in ("false", "0", "no")
+    limit = min(limit_of(request), WEBHOOK_PAGE_LIMIT)
+    found = []
+    for d in sandbox_of(request).outbox.newest(tenant.id):
+        if (
+            (field is None or d.field == field)
+            and (state is None or d.state == state)
+            and (since is None or d.created_at >= since)
+            and (until is None or d.created_at <= until)
+            and (wamid is None or wamid in d.wamids)
+            and (to is None or to in d.recipients)
+            and (phone is None or d.phone_number_id == phone)
+            and (chaos is None or chaos in d.chaos)
+        ):
+            found.append(d.snapshot(with_payload=with_payload))
+            if len(found) >= limit:
+                break
+    summary = sandbox_of(request).outbox.tenant(tenant.id).summary()
+    return respond({"data": found, "summary": summary})
 
 
 async def redeliver(request: Request) -> Response:
@@ -65,7 +90,9 @@ async def redeliver(request: Request) -> Response:
     delivery = sandbox_of(request).outbox.get(tenant.id, request.path_params["delivery_id"])
     if delivery is None:
         raise SandboxError(404, "no such delivery in the log")
-    copy = webhook_settings.redeliver(tenant, delivery)
+    copy = subscribed_apps.redeliver(tenant, delivery)
+    if copy is None:
+        raise SandboxError(409, "nowhere to deliver: no callback URL, or the app is not subscribed to the WABA")
     return respond(copy.snapshot(), 201)
 
 

@@ -22,6 +22,28 @@ class Business:
 
 
 @dataclass(slots=True)
+class SubscribedApp:
+    """An app subscribed to a WABA's webhooks (`POST /{waba-id}/subscribed_apps`), with its optional WABA-level
+    callback override (`override_callback_uri`, which only `messages` webhooks follow)."""
+
+    app_id: str
+    name: str = "Business Messaging App"
+    override_callback_uri: str | None = None
+
+    def graph_fields(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "whatsapp_business_api_data": {
+                "id": self.app_id,
+                "name": self.name,
+                "link": f"https://www.facebook.com/games/?app_id={self.app_id}",
+            }
+        }
+        if self.override_callback_uri:
+            doc["override_callback_uri"] = self.override_callback_uri
+        return doc
+
+
+@dataclass(slots=True)
 class WhatsAppBusinessAccount:
     id: str
     name: str
@@ -32,6 +54,10 @@ class WhatsAppBusinessAccount:
     account_review_status: str = "APPROVED"
     business_verification_status: str = "verified"
     account_mode: str = "LIVE"
+    subscribed_apps: list[SubscribedApp] = field(default_factory=list)
+
+    def subscription(self, app_id: str) -> SubscribedApp | None:
+        return next((app for app in self.subscribed_apps if app.app_id == app_id), None)
 
     def graph_fields(self) -> dict[str, Any]:
         return {
@@ -84,12 +110,14 @@ class PhoneNumber:
             return f"+1 {rest[:3]}-{rest[3:6]}-{rest[6:]}"
         return f"+{cc} {rest}"
 
-    def graph_fields(self, app_callback: str | None = None) -> dict[str, Any]:
+    def graph_fields(self, app_callback: str | None = None, waba_callback: str | None = None) -> dict[str, Any]:
         webhook_configuration: dict[str, str] = {}
-        if app_callback:
-            webhook_configuration["application"] = app_callback
         if self.webhook_override:
             webhook_configuration["phone_number"] = self.webhook_override
+        if waba_callback:
+            webhook_configuration["whatsapp_business_account"] = waba_callback
+        if app_callback:
+            webhook_configuration["application"] = app_callback
         return {
             "verified_name": self.verified_name,
             "code_verification_status": self.code_verification_status,

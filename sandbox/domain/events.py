@@ -27,12 +27,15 @@ class MessageReceived:
 
 @dataclass(frozen=True, slots=True)
 class AccountEvent:
-    """A non-`messages` webhook (`field`), already in Meta's `value` shape; the lifecycles emit these."""
+    """A non-`messages` webhook (`field`), already in Meta's `value` shape; the lifecycles emit these through the
+    constructors in sandbox/webhooks/fields.py. `waba_id` names the WABA (`entry[].id`); without it the WABA of
+    `phone_number_id`, else the tenant's first WABA."""
 
     field: str
     value: dict[str, Any]
     at: datetime
     phone_number_id: str | None = None
+    waba_id: str | None = None
 
 
 Event = MessageStatusChanged | MessageReceived | AccountEvent

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 Progression = Literal["immediate", "scheduled", "manual"]
 PROGRESSIONS = ("immediate", "scheduled", "manual")
+Overflow = Literal["drop_oldest", "drop_newest"]
+OVERFLOWS = ("drop_oldest", "drop_newest")
 
 
 @dataclass(slots=True)
@@ -28,6 +30,18 @@ class Policy:
     )
     webhook_retry_horizon_seconds: float = 7 * 24 * 3600
     webhook_timeout_seconds: float = 5.0
+    # A dead receiver cannot grow memory without limit: past this many undelivered deliveries per tenant the
+    # oldest (or the newest) is dropped and counted (docs/webhooks.md).
+    webhook_queue_limit: int = 10_000
+    webhook_overflow: Overflow = "drop_oldest"
+    # Chaos a receiver must survive; all off by default, every draw from the tenant's seeded generator.
+    webhook_duplicate_probability: float = 0.0
+    webhook_reorder_probability: float = 0.0
+    webhook_reorder_hold_seconds: float = 2.0
+    webhook_batch_max: int = 1
+    webhook_batch_window_seconds: float = 0.0
+    webhook_delivery_delay: list[float] = field(default_factory=lambda: [0.0, 0.0])
+    webhook_bad_signature_probability: float = 0.0
     journal_requests: int = 10_000
     journal_messages: int = 100_000
     journal_webhooks: int = 10_000
@@ -52,6 +66,10 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         if value not in PROGRESSIONS:
             raise ValueError(f"progression must be one of {', '.join(PROGRESSIONS)}")
         return value
+    if name == "webhook_overflow":
+        if value not in OVERFLOWS:
+            raise ValueError(f"webhook_overflow must be one of {', '.join(OVERFLOWS)}")
+        return value
     if isinstance(current, list):
         if not isinstance(value, list) or not all(_is_number(item) and item >= 0 for item in value) or not value:
             raise ValueError(f"{name} must be a non-empty list of non-negative numbers")
@@ -64,8 +82,8 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         return value
     if not _is_number(value) or value < 0:
         raise ValueError(f"{name} must be a non-negative number")
-    if name == "read_probability" and value > 1:
-        raise ValueError("read_probability must be between 0 and 1")
+    if name.endswith("_probability") and value > 1:
+        raise ValueError(f"{name} must be between 0 and 1")
     return float(value)
 
 

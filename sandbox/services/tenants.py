@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox.clock import TenantClock, parse_rfc3339
 from sandbox.context import Credentials, Sandbox, Tenant, WebhookSettings
-from sandbox.domain.account import Business, PhoneNumber, WhatsAppBusinessAccount, hello_world
+from sandbox.domain.account import Business, PhoneNumber, SubscribedApp, WhatsAppBusinessAccount, hello_world
 from sandbox.domain.policy import Policy
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.fakedata import FakeData
@@ -106,6 +106,9 @@ def _build(sandbox: Sandbox, name: str, profile: str, seed: int, start: datetime
         business_verification_status=business.verification_status,
         account_mode="LIVE" if verified else "SANDBOX",
     )
+    if profile in ("live", "trial"):
+        # Ready-to-message worlds have the tenant's app subscribed to their WABA, as after embedded sign-up.
+        waba.subscribed_apps.append(SubscribedApp(credentials.app_id))
     tenant.business_id, tenant.waba_id = business.id, waba.id
     tenant.store.businesses.add(business.id, business)
     tenant.store.wabas.add(waba.id, waba)

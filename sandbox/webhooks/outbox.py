@@ -1,7 +1,13 @@
 """The outbox: signed deliveries in per-key FIFO lanes, attempted by async workers, retried on the tenant clock.
 
 A lane holds the deliveries of one ordering key (a message's statuses, a customer's inbound messages), so a
-message's `sent` never overtakes nothing before it; while a lane's head waits for a retry, the lane waits too.
+message's `delivered` never overtakes its `sent`; while a lane's head waits for a retry, the lane waits too.
+A lane holds at most one token at a time (ready, being attempted, or waiting on a clock timer), so two workers
+never attempt the same lane at once.
+
+Each tenant's undelivered deliveries are bounded by `policy.webhook_queue_limit`; past it the oldest (or the
+newest, `policy.webhook_overflow`) is dropped with reason `queue_full` and counted, so a dead receiver costs a
+fixed amount of memory.
 """
 
 from __future__ import annotations
@@ -10,22 +16,24 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from sandbox.clock import TenantClock, monotonic, to_rfc3339
+from sandbox.clock import ScheduledCall, TenantClock, monotonic, to_rfc3339
 from sandbox.domain.policy import Policy
 from sandbox.webhooks.transport import WebhookTransport
 
 log = logging.getLogger("sandbox.webhooks")
 
-DeliveryState = Literal["pending", "delivered", "retrying", "dropped", "no_callback"]
+DeliveryState = Literal["pending", "retrying", "delivered", "dropped", "no_callback", "unsubscribed"]
+DELIVERY_STATES = ("pending", "retrying", "delivered", "dropped", "no_callback", "unsubscribed")
+LaneToken = Literal["none", "ready", "busy", "waiting", "gone"]
 
 
 class DeliveryOwner(Protocol):
-    """What the outbox needs from a tenant: its clock and policy, for timestamps and the retry schedule."""
+    """What the outbox needs from a tenant: its clock and policy, for timestamps, limits and the retry schedule."""
 
     id: str
     clock: TenantClock
@@ -62,6 +70,19 @@ class Delivery:
     state: DeliveryState = "pending"
     attempts: list[Attempt] = field(default_factory=list)
     next_attempt_at: datetime | None = None
+    not_before: datetime | None = None
+    waba_id: str | None = None
+    phone_number_id: str | None = None
+    wamids: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    chaos: tuple[str, ...] = ()
+    drop_reason: str | None = None
+    redelivery_of: str | None = None
+    in_flight: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in ("pending", "retrying")
 
     def snapshot(self, *, with_payload: bool = True) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -72,6 +93,13 @@ class Delivery:
             "state": self.state,
             "created_at": to_rfc3339(self.created_at),
             "next_attempt_at": to_rfc3339(self.next_attempt_at) if self.next_attempt_at else None,
+            "waba_id": self.waba_id,
+            "phone_number_id": self.phone_number_id,
+            "wamids": list(self.wamids),
+            "recipients": list(self.recipients),
+            "chaos": list(self.chaos),
+            "drop_reason": self.drop_reason,
+            "redelivery_of": self.redelivery_of,
             "signature": self.headers.get("X-Hub-Signature-256"),
             "headers": self.headers,
             "attempts": [attempt.snapshot() for attempt in self.attempts],
@@ -81,19 +109,56 @@ class Delivery:
         return doc
 
 
+@dataclass(slots=True, eq=False)
+class Lane:
+    key: tuple[str, str]
+    queue: deque[Delivery] = field(default_factory=deque)
+    token: LaneToken = "none"
+    timer: ScheduledCall | None = None
+
+
+@dataclass(slots=True, eq=False)
+class TenantQueue:
+    """One tenant's share of the outbox: its undelivered deliveries (oldest first), its log and its counters."""
+
+    pending: OrderedDict[str, Delivery] = field(default_factory=OrderedDict)
+    log: OrderedDict[str, Delivery] = field(default_factory=OrderedDict)
+    counts: Counter[str] = field(default_factory=Counter)
+    # Chaos batching: changes waiting to share one POST, by callback URL (see webhooks/dispatch.py).
+    batches: dict[str, list[Any]] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "queued": len(self.pending),
+            "enqueued": self.counts["enqueued"],
+            "delivered": self.counts["delivered"],
+            "attempts": self.counts["attempts"],
+            "failed_attempts": self.counts["failed_attempts"],
+            "dropped_after_retries": self.counts["dropped_after_retries"],
+            "dropped_queue_full": self.counts["dropped_queue_full"],
+            "not_routed": self.counts["not_routed"],
+        }
+
+
 class Outbox:
     """Every tenant's deliveries, their lanes and their logs; `run` is the async side that sends them."""
 
     def __init__(self) -> None:
-        self._lanes: dict[tuple[str, str], deque[Delivery]] = {}
-        self._ready: deque[tuple[str, str]] = deque()
+        self._lanes: dict[tuple[str, str], Lane] = {}
+        self._ready: deque[Lane] = deque()
         self._wakeup = asyncio.Event()
-        self._logs: dict[str, OrderedDict[str, Delivery]] = {}
+        self._tenants: dict[str, TenantQueue] = {}
         self._ids = itertools.count(1)
         self._in_flight = 0
         self.delivered = 0
 
     # -- the synchronous side, called by services inside the event loop thread ---------------------------------
+
+    def tenant(self, tenant_id: str) -> TenantQueue:
+        queue = self._tenants.get(tenant_id)
+        if queue is None:
+            queue = self._tenants[tenant_id] = TenantQueue()
+        return queue
 
     def enqueue(
         self,
@@ -104,7 +169,17 @@ class Outbox:
         body: bytes,
         headers: dict[str, str],
         ordering_key: str,
+        *,
+        unrouted: DeliveryState = "no_callback",
+        not_before: datetime | None = None,
+        waba_id: str | None = None,
+        phone_number_id: str | None = None,
+        wamids: tuple[str, ...] = (),
+        recipients: tuple[str, ...] = (),
+        chaos: tuple[str, ...] = (),
+        redelivery_of: str | None = None,
     ) -> Delivery:
+        """Record a delivery and queue it when it has a URL; without one it is only logged (`unrouted` state)."""
         delivery = Delivery(
             id=f"whd_{next(self._ids)}",
             owner=owner,
@@ -115,53 +190,121 @@ class Outbox:
             headers=headers,
             ordering_key=ordering_key,
             created_at=owner.clock.now(),
-            state="pending" if url else "no_callback",
+            state="pending" if url else unrouted,
+            not_before=not_before,
+            waba_id=waba_id,
+            phone_number_id=phone_number_id,
+            wamids=wamids,
+            recipients=recipients,
+            chaos=chaos,
+            redelivery_of=redelivery_of,
         )
-        self._remember(delivery)
-        if url:
-            self._append(delivery)
+        queue = self.tenant(owner.id)
+        self._remember(queue, delivery)
+        if not url:
+            queue.counts["not_routed"] += 1
+            return delivery
+        queue.counts["enqueued"] += 1
+        if len(queue.pending) >= owner.policy.webhook_queue_limit:
+            if owner.policy.webhook_overflow == "drop_newest":
+                self._finish(queue, delivery, "dropped", "queue_full")
+                queue.counts["dropped_queue_full"] += 1
+                return delivery
+            victim = next((d for d in queue.pending.values() if not d.in_flight), None)
+            if victim is not None:
+                self._drop_queued(queue, victim)
+        queue.pending[delivery.id] = delivery
+        self._append(delivery)
         return delivery
 
-    def redeliver(self, delivery: Delivery, url: str | None) -> Delivery:
-        copy = self.enqueue(
-            delivery.owner, url, delivery.field, delivery.summary, delivery.body, dict(delivery.headers),
+    def redeliver(self, delivery: Delivery, url: str | None, headers: dict[str, str] | None = None) -> Delivery:
+        """Send a logged delivery again, in a lane of its own (it is a repeat, so it orders after nothing)."""
+        return self.enqueue(
+            delivery.owner,
+            url,
+            delivery.field,
+            delivery.summary,
+            delivery.body,
+            dict(headers if headers is not None else delivery.headers),
             f"redeliver:{delivery.id}",
+            waba_id=delivery.waba_id,
+            phone_number_id=delivery.phone_number_id,
+            wamids=delivery.wamids,
+            recipients=delivery.recipients,
+            redelivery_of=delivery.id,
         )
-        return copy
 
     def _append(self, delivery: Delivery) -> None:
         lane_key = (delivery.owner.id, delivery.ordering_key)
         lane = self._lanes.get(lane_key)
         if lane is None:
-            self._lanes[lane_key] = deque([delivery])
-            self._mark_ready(lane_key)
-        else:
-            lane.append(delivery)
+            lane = self._lanes[lane_key] = Lane(lane_key)
+        lane.queue.append(delivery)
+        if lane.token == "none":
+            self._mark_ready(lane)
 
-    def _mark_ready(self, lane_key: tuple[str, str]) -> None:
-        self._ready.append(lane_key)
+    def _mark_ready(self, lane: Lane) -> None:
+        lane.token = "ready"
+        lane.timer = None
+        self._ready.append(lane)
         self._wakeup.set()
 
-    def _remember(self, delivery: Delivery) -> None:
-        log_ = self._logs.setdefault(delivery.owner.id, OrderedDict())
-        log_[delivery.id] = delivery
-        while len(log_) > delivery.owner.policy.journal_webhooks:
-            log_.popitem(last=False)
+    def _wake(self, lane: Lane) -> None:
+        if lane.token == "waiting":
+            self._mark_ready(lane)
+
+    def _drop_queued(self, queue: TenantQueue, victim: Delivery) -> None:
+        """Take an undelivered delivery out of its lane (it is never the one being attempted)."""
+        lane = self._lanes.get((victim.owner.id, victim.ordering_key))
+        if lane is not None:
+            if lane.queue and lane.queue[0] is victim:
+                lane.queue.popleft()
+                if lane.token == "waiting":
+                    if lane.timer is not None:
+                        lane.timer.cancel()
+                    self._after_head(lane)
+            else:
+                with contextlib.suppress(ValueError):
+                    lane.queue.remove(victim)
+        self._finish(queue, victim, "dropped", "queue_full")
+        queue.counts["dropped_queue_full"] += 1
+
+    def _finish(self, queue: TenantQueue, delivery: Delivery, state: DeliveryState, reason: str | None = None) -> None:
+        delivery.state = state
+        delivery.drop_reason = reason
+        delivery.next_attempt_at = None
+        queue.pending.pop(delivery.id, None)
+
+    @staticmethod
+    def _remember(queue: TenantQueue, delivery: Delivery) -> None:
+        queue.log[delivery.id] = delivery
+        while len(queue.log) > delivery.owner.policy.journal_webhooks:
+            queue.log.popitem(last=False)
 
     def log(self, tenant_id: str) -> list[Delivery]:
-        return list(self._logs.get(tenant_id, {}).values())
+        queue = self._tenants.get(tenant_id)
+        return list(queue.log.values()) if queue else []
+
+    def newest(self, tenant_id: str) -> list[Delivery]:
+        queue = self._tenants.get(tenant_id)
+        return list(reversed(queue.log.values())) if queue else []
 
     def get(self, tenant_id: str, delivery_id: str) -> Delivery | None:
-        return self._logs.get(tenant_id, {}).get(delivery_id)
+        queue = self._tenants.get(tenant_id)
+        return queue.log.get(delivery_id) if queue else None
 
     def forget_tenant(self, tenant_id: str) -> None:
-        self._logs.pop(tenant_id, None)
+        self._tenants.pop(tenant_id, None)
         for lane_key in [key for key in self._lanes if key[0] == tenant_id]:
-            del self._lanes[lane_key]
+            lane = self._lanes.pop(lane_key)
+            if lane.timer is not None:
+                lane.timer.cancel()
+            lane.token = "gone"
+            lane.queue.clear()
 
     @property
     def backlog(self) -> int:
-        return sum(len(lane) for lane in self._lanes.values())
+        return sum(len(queue.pending) for queue in self._tenants.values())
 
     def idle(self) -> bool:
         return not self._ready and self._in_flight == 0
@@ -184,20 +327,29 @@ class Outbox:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
-            lane_key = self._ready.popleft()
-            lane = self._lanes.get(lane_key)
-            if not lane:
-                self._lanes.pop(lane_key, None)
+            lane = self._ready.popleft()
+            if lane.token != "ready":
                 continue
+            if not lane.queue:
+                self._retire(lane)
+                continue
+            head = lane.queue[0]
+            clock = head.owner.clock
+            if head.not_before is not None and head.not_before > clock.now():
+                lane.token = "waiting"
+                head.next_attempt_at = head.not_before
+                lane.timer = clock.call_at(head.not_before, lambda lane=lane: self._wake(lane))  # type: ignore[misc]
+                continue
+            lane.token = "busy"
+            head.in_flight = True
             self._in_flight += 1
             try:
-                await self._attempt(transport, lane_key, lane, lane[0])
+                await self._attempt(transport, lane, head)
             finally:
+                head.in_flight = False
                 self._in_flight -= 1
 
-    async def _attempt(
-        self, transport: WebhookTransport, lane_key: tuple[str, str], lane: deque[Delivery], delivery: Delivery
-    ) -> None:
+    async def _attempt(self, transport: WebhookTransport, lane: Lane, delivery: Delivery) -> None:
         owner = delivery.owner
         started = monotonic()
         status: int | None = None
@@ -214,28 +366,44 @@ class Outbox:
         except Exception as exc:  # noqa: BLE001 - any failure of the receiver is a failed attempt
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         delivery.attempts.append(Attempt(owner.clock.now(), status, (monotonic() - started) * 1000, error))
-        if error is None:
-            delivery.state = "delivered"
-            delivery.next_attempt_at = None
-            self.delivered += 1
-            self._advance_lane(lane_key, lane)
+        if lane.token == "gone":
             return
+        queue = self.tenant(owner.id)
+        queue.counts["attempts"] += 1
+        if error is None:
+            self._finish(queue, delivery, "delivered")
+            queue.counts["delivered"] += 1
+            self.delivered += 1
+            self._advance_lane(lane)
+            return
+        queue.counts["failed_attempts"] += 1
         retry_at = self._retry_at(delivery)
         if retry_at is None:
-            delivery.state = "dropped"
-            delivery.next_attempt_at = None
-            self._advance_lane(lane_key, lane)
+            self._finish(queue, delivery, "dropped", "retries_exhausted")
+            queue.counts["dropped_after_retries"] += 1
+            self._advance_lane(lane)
             return
         delivery.state = "retrying"
         delivery.next_attempt_at = retry_at
-        owner.clock.call_at(retry_at, lambda: self._mark_ready(lane_key))
+        lane.token = "waiting"
+        lane.timer = owner.clock.call_at(retry_at, lambda: self._wake(lane))
 
-    def _advance_lane(self, lane_key: tuple[str, str], lane: deque[Delivery]) -> None:
-        lane.popleft()
-        if lane:
-            self._mark_ready(lane_key)
-        elif self._lanes.get(lane_key) is lane:
-            del self._lanes[lane_key]
+    def _advance_lane(self, lane: Lane) -> None:
+        if lane.queue:
+            lane.queue.popleft()
+        self._after_head(lane)
+
+    def _after_head(self, lane: Lane) -> None:
+        if lane.queue:
+            self._mark_ready(lane)
+        else:
+            self._retire(lane)
+
+    def _retire(self, lane: Lane) -> None:
+        lane.token = "none"
+        lane.timer = None
+        if self._lanes.get(lane.key) is lane:
+            del self._lanes[lane.key]
 
     @staticmethod
     def _retry_at(delivery: Delivery) -> datetime | None:

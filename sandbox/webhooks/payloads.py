@@ -1,27 +1,67 @@
 """Domain events → Meta's webhook payloads (object / entry / changes / value / field).
 
-Shapes follow META-STATUS and the inbound message references (meta-messaging.md §4); one entry, one change and
-one message or status per payload, which is what most clients read (client-traffic.md §2.11).
+`render` picks the renderer of the event's field: `messages` (statuses and inbound messages, below) or one of the
+account-side fields (webhooks/fields.py). A `Rendered` is one change; `payload` wraps one or several changes
+(chaos batching) in Meta's envelope, grouped by WABA into entries.
+
+Shapes follow META-STATUS and the inbound message references (meta-messaging.md §4.4–§4.5): one entry, one change
+and one message or status per payload, which is what most clients read (client-traffic.md §2.11).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.domain.account import PhoneNumber
 from sandbox.domain.customer import Customer
-from sandbox.domain.events import AccountEvent, Event, MessageReceived, MessageStatusChanged
+from sandbox.domain.events import AccountEvent, MessageReceived, MessageStatusChanged
 from sandbox.domain.message import Message, MessageStatus
 from sandbox.errors import webhook_error
+from sandbox.webhooks.fields import render_account_value
+
+# Statuses of webhooks sent before this moment carry conversation-based pricing (`pricing_model: "CBP"`, no
+# `pricing.type`); from it on, per-message pricing (META-PRICE: "CBP … only … if the webhook was sent before
+# July 1, 2025").
+PMP_START = datetime(2025, 7, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
+    """One change of one webhook: its field, WABA, Meta-shaped `value`, and what the delivery log indexes."""
+
     field: str
-    payload: dict[str, Any]
+    waba_id: str
+    value: dict[str, Any]
     ordering_key: str
     summary: str
+    time: int | None = None
+    phone_number_id: str | None = None
+    wamids: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    is_status: bool = False
+
+    def change(self) -> dict[str, Any]:
+        return {"value": self.value, "field": self.field}
+
+
+def payload(changes: list[Rendered]) -> dict[str, Any]:
+    """Meta's envelope around `changes`: one entry per WABA (in first-seen order), `time` on account-side fields."""
+    entries: dict[str, dict[str, Any]] = {}
+    for rendered in changes:
+        entry = entries.get(rendered.waba_id)
+        if entry is None:
+            entry = entries[rendered.waba_id] = {"id": rendered.waba_id}
+            if rendered.time is not None:
+                entry["time"] = rendered.time
+            entry["changes"] = []
+        entry["changes"].append(rendered.change())
+    return {"object": "whatsapp_business_account", "entry": list(entries.values())}
+
+
+def envelope(waba_id: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [{"value": value, "field": field}]}]}
 
 
 def _major(version: str) -> int:
@@ -29,10 +69,6 @@ def _major(version: str) -> int:
         return int(version.lstrip("v").split(".")[0])
     except ValueError:
         return 23
-
-
-def envelope(waba_id: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
-    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [{"value": value, "field": field}]}]}
 
 
 def _metadata(phone: PhoneNumber) -> dict[str, str]:
@@ -47,11 +83,11 @@ def _contact(customer: Customer | None, wa_id: str, profile_name: str | None = N
     return contact
 
 
-def status_object(message: Message, status: str, timestamp: int, api_version: str) -> dict[str, Any]:
+def status_object(message: Message, status: str, at: datetime, api_version: str) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": message.wamid,
         "status": status,
-        "timestamp": str(timestamp),
+        "timestamp": str(int(at.timestamp())),
         "recipient_id": message.wa_id,
     }
     if message.biz_opaque_callback_data is not None:
@@ -59,20 +95,34 @@ def status_object(message: Message, status: str, timestamp: int, api_version: st
     if status == MessageStatus.FAILED and message.failure is not None:
         item["errors"] = [webhook_error(*message.failure)]
     elif message.pricing is not None and _carries_pricing(message, status):
-        pricing = message.pricing
-        if _major(api_version) <= 23:
-            conversation: dict[str, Any] = {"id": pricing.conversation_id}
-            if status == MessageStatus.SENT and pricing.conversation_expires_at is not None:
-                conversation["expiration_timestamp"] = str(int(pricing.conversation_expires_at.timestamp()))
-            conversation["origin"] = {"type": pricing.category}
-            item["conversation"] = conversation
-        item["pricing"] = {
-            "billable": pricing.billable,
-            "pricing_model": "PMP",
-            "type": pricing.type,
-            "category": pricing.category,
-        }
+        item |= _pricing_objects(message, status, at, api_version)
     return item
+
+
+def _pricing_objects(message: Message, status: str, at: datetime, api_version: str) -> dict[str, Any]:
+    pricing = message.pricing
+    assert pricing is not None
+    conversation: dict[str, Any] = {"id": pricing.conversation_id}
+    if status == MessageStatus.SENT and pricing.conversation_expires_at is not None:
+        conversation["expiration_timestamp"] = str(int(pricing.conversation_expires_at.timestamp()))
+    if at < PMP_START:
+        conversation["origin"] = {"type": pricing.category}
+        return {
+            "conversation": conversation,
+            "pricing": {"billable": pricing.billable, "pricing_model": "CBP", "category": pricing.category},
+        }
+    objects: dict[str, Any] = {}
+    # v24+ omits `conversation` outside a free-entry-point window (META-STATUS).
+    if _major(api_version) <= 23 or pricing.type == "free_entry_point":
+        conversation["origin"] = {"type": pricing.category}
+        objects["conversation"] = conversation
+    objects["pricing"] = {
+        "billable": pricing.billable,
+        "pricing_model": "PMP",
+        "type": pricing.type,
+        "category": pricing.category,
+    }
+    return objects
 
 
 def _carries_pricing(message: Message, status: str) -> bool:
@@ -84,40 +134,81 @@ def _carries_pricing(message: Message, status: str) -> bool:
     return False
 
 
-def inbound_message_object(message: Message, timestamp: int) -> dict[str, Any]:
+def inbound_message_object(message: Message, timestamp: int, business_number: str = "") -> dict[str, Any]:
+    """`value.messages[]` for an inbound message of any type (META-WH-*; meta-messaging.md §4.4)."""
+    content = message.content
     item: dict[str, Any] = {}
     if message.context_message_id:
-        item["context"] = {"from": "", "id": message.context_message_id}
+        item["context"] = {"from": business_number, "id": message.context_message_id}
     item |= {"from": message.wa_id, "id": message.wamid, "timestamp": str(timestamp), "type": message.type}
-    item[message.type] = message.content
+    if message.type == "request_welcome":
+        return item
+    if message.type == "unsupported":
+        item["errors"] = [{
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": {"details": "Message type is currently not supported."},
+        }]
+        if isinstance(content, dict) and content:
+            item["unsupported"] = content
+        return item
+    if message.type == "system" and isinstance(content, dict) and "identity" in content:
+        item["system"] = {key: value for key, value in content.items() if key != "identity"}
+        item["identity"] = content["identity"]
+        return item
+    if isinstance(content, dict) and "referral" in content:
+        item["referral"] = content["referral"]
+        content = {key: value for key, value in content.items() if key != "referral"}
+    item[message.type] = content
     return item
 
 
-def render(
-    event: Event, phone: PhoneNumber, customer: Customer | None, api_version: str
-) -> Rendered:
-    if isinstance(event, MessageStatusChanged):
-        message = event.message
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": _metadata(phone),
-            "contacts": [_contact(customer, message.wa_id)],
-            "statuses": [status_object(message, event.status, int(event.at.timestamp()), api_version)],
-        }
-        return Rendered("messages", envelope(phone.waba_id, "messages", value), message.wamid, f"status {event.status}")
-    if isinstance(event, MessageReceived):
-        message = event.message
-        item = inbound_message_object(message, int(event.at.timestamp()))
-        if "context" in item:
-            item["context"]["from"] = phone.display_phone_number
-        value = {
-            "messaging_product": "whatsapp",
-            "metadata": _metadata(phone),
-            "contacts": [_contact(customer, message.wa_id, event.profile_name)],
-            "messages": [item],
-        }
-        return Rendered("messages", envelope(phone.waba_id, "messages", value), message.wa_id, f"message {message.type}")
-    value = dict(event.value)
+def render_status(event: MessageStatusChanged, phone: PhoneNumber, customer: Customer | None, api_version: str) -> Rendered:
+    message = event.message
+    value = {
+        "messaging_product": "whatsapp",
+        "metadata": _metadata(phone),
+        # Status webhooks carry the recipient in `contacts` since the BSUID rollout; pywa 4.5 needs it.
+        "contacts": [_contact(customer, message.wa_id)],
+        "statuses": [status_object(message, event.status, event.at, api_version)],
+    }
+    return Rendered(
+        "messages", phone.waba_id, value, message.wamid, f"status {event.status}",
+        phone_number_id=phone.id, wamids=(message.wamid,), recipients=(message.wa_id,), is_status=True,
+    )
+
+
+def render_inbound(event: MessageReceived, phone: PhoneNumber, customer: Customer | None) -> Rendered:
+    message = event.message
+    item = inbound_message_object(message, int(event.at.timestamp()), phone.display_phone_number)
+    value: dict[str, Any] = {"messaging_product": "whatsapp", "metadata": _metadata(phone)}
+    # A number-change system message comes without a `contacts` block (meta-messaging.md §4.4 system).
+    content = message.content if isinstance(message.content, dict) else {}
+    if not (message.type == "system" and content.get("type") in ("user_changed_number", "customer_changed_number")):
+        value["contacts"] = [_contact(customer, message.wa_id, event.profile_name)]
+    value["messages"] = [item]
+    return Rendered(
+        "messages", phone.waba_id, value, message.wa_id, f"message {message.type}",
+        phone_number_id=phone.id, wamids=(message.wamid,), recipients=(message.wa_id,),
+    )
+
+
+def render_account(event: AccountEvent, waba_id: str, phone: PhoneNumber | None) -> Rendered:
+    value = render_account_value(event.field, event.value)
+    key = _account_ordering_key(event, waba_id)
+    summary = event.field + (f" {value['event']}" if isinstance(value.get("event"), str) else "")
+    return Rendered(
+        event.field, waba_id, value, key, summary, time=int(event.at.timestamp()),
+        phone_number_id=phone.id if phone is not None else event.phone_number_id,
+    )
+
+
+def _account_ordering_key(event: AccountEvent, waba_id: str) -> str:
+    """A template's updates stay in order, as do a number's and a WABA's."""
+    template_id = event.value.get("message_template_id")
+    if template_id is not None:
+        return f"template:{template_id}"
     if event.phone_number_id is not None:
-        value.setdefault("metadata", _metadata(phone))
-    return Rendered(event.field, envelope(phone.waba_id, event.field, value), event.field, event.field)
+        return f"phone:{event.phone_number_id}"
+    return f"waba:{waba_id}"

@@ -1,0 +1,196 @@
+"""From a tenant's events to queued deliveries: render, route as Meta routes, apply the tenant's chaos, sign.
+
+Routing (meta-lifecycle.md §1.4–§1.5): nothing goes to a WABA the tenant's app is not subscribed to; `messages`
+webhooks go to the phone number's override, else the WABA's `override_callback_uri`, else the app's callback;
+every other field goes to the app's callback.
+
+Chaos (policy knobs, all off by default, every draw from `tenant.behaviour` so a seed replays the same run):
+duplicates, reordered statuses, several changes batched in one POST, delayed delivery, a wrong signature.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sandbox.clock import TenantClock
+from sandbox.domain.account import PhoneNumber
+from sandbox.domain.events import AccountEvent, Event, MessageReceived, MessageStatusChanged
+from sandbox.domain.policy import Policy
+from sandbox.store import TenantStore
+from sandbox.webhooks.outbox import Delivery, DeliveryState, Outbox
+from sandbox.webhooks.payloads import Rendered, payload, render_account, render_inbound, render_status
+from sandbox.webhooks.signing import meta_json, signed_headers
+
+
+class _Credentials(Protocol):
+    app_id: str
+    app_secret: str
+
+
+class _Callback(Protocol):
+    url: str | None
+
+
+class Publisher(Protocol):
+    """What dispatch needs from a tenant (sandbox.context.Tenant)."""
+
+    id: str
+    clock: TenantClock
+    policy: Policy
+    store: TenantStore
+    credentials: _Credentials
+    webhook: _Callback
+    behaviour: random.Random
+    graph_version: str
+    waba_id: str
+    outbox: Outbox
+
+
+def render(tenant: Publisher, event: Event) -> Rendered | None:
+    if isinstance(event, MessageStatusChanged | MessageReceived):
+        phone = tenant.store.phone_numbers.get(event.message.phone_number_id)
+        if phone is None:
+            return None
+        customer = tenant.store.customers.get(event.message.wa_id)
+        if isinstance(event, MessageStatusChanged):
+            return render_status(event, phone, customer, tenant.graph_version)
+        return render_inbound(event, phone, customer)
+    return _render_account(tenant, event)
+
+
+def _render_account(tenant: Publisher, event: AccountEvent) -> Rendered | None:
+    phone = tenant.store.phone_numbers.get(event.phone_number_id) if event.phone_number_id else None
+    waba_id = event.waba_id or (phone.waba_id if phone is not None else None) or tenant.waba_id
+    if not waba_id:
+        return None
+    return render_account(event, waba_id, phone)
+
+
+def route(tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None) -> tuple[str | None, DeliveryState]:
+    """The callback URL a change goes to, or None and why (`unsubscribed`, `no_callback`)."""
+    waba = tenant.store.wabas.get(waba_id)
+    subscription = waba.subscription(tenant.credentials.app_id) if waba is not None else None
+    if subscription is None:
+        return None, "unsubscribed"
+    if field == "messages":
+        if phone is not None and phone.webhook_override:
+            return phone.webhook_override, "pending"
+        if subscription.override_callback_uri:
+            return subscription.override_callback_uri, "pending"
+    url = tenant.webhook.url
+    return url, "pending" if url else "no_callback"
+
+
+def publish(tenant: Publisher, events: list[Event]) -> None:
+    """Render each event into Meta's payload, route it, and hand it to the outbox (through the chaos knobs)."""
+    for event in events:
+        rendered = render(tenant, event)
+        if rendered is None:
+            continue
+        phone = tenant.store.phone_numbers.get(rendered.phone_number_id) if rendered.phone_number_id else None
+        url, unrouted = route(tenant, rendered.field, rendered.waba_id, phone)
+        if url is not None and tenant.policy.webhook_batch_max > 1:
+            _batch(tenant, url, rendered)
+            continue
+        _send(tenant, url, unrouted, [rendered], rendered.ordering_key)
+
+
+def _batch(tenant: Publisher, url: str, rendered: Rendered) -> None:
+    """Chaos batching: changes to one URL wait up to `webhook_batch_window_seconds` to share one POST."""
+    queue = tenant.outbox.tenant(tenant.id)
+    waiting = queue.batches.setdefault(url, [])
+    waiting.append(rendered)
+    if len(waiting) >= tenant.policy.webhook_batch_max:
+        _flush(tenant, url)
+    elif len(waiting) == 1:
+        tenant.clock.call_later(tenant.policy.webhook_batch_window_seconds, lambda: _flush(tenant, url))
+
+
+def _flush(tenant: Publisher, url: str) -> None:
+    waiting = tenant.outbox.tenant(tenant.id).batches.pop(url, [])
+    if waiting:
+        # One lane per URL keeps batches in the order their changes happened.
+        _send(tenant, url, "pending", waiting, f"batch:{url}", batched=len(waiting) > 1)
+
+
+def _send(
+    tenant: Publisher,
+    url: str | None,
+    unrouted: DeliveryState,
+    changes: list[Rendered],
+    ordering_key: str,
+    *,
+    batched: bool = False,
+) -> None:
+    policy, rng = tenant.policy, tenant.behaviour
+    body = meta_json(payload(changes))
+    chaos: list[str] = ["batched"] if batched else []
+    not_before: datetime | None = None
+    if url is not None:
+        low, high = policy.webhook_delivery_delay
+        if high > 0:
+            not_before = tenant.clock.now() + timedelta(seconds=rng.uniform(low, high))
+            chaos.append("delayed")
+        if (
+            not batched
+            and changes[0].is_status
+            and policy.webhook_reorder_probability > 0
+            and rng.random() < policy.webhook_reorder_probability
+        ):
+            # Held back in a lane of its own, so the message's later statuses overtake it.
+            ordering_key = f"reorder:{ordering_key}:{len(tenant.outbox.tenant(tenant.id).log)}"
+            not_before = (not_before or tenant.clock.now()) + timedelta(seconds=policy.webhook_reorder_hold_seconds)
+            chaos.append("reordered")
+    secret = tenant.credentials.app_secret
+    if url is not None and policy.webhook_bad_signature_probability > 0 and rng.random() < policy.webhook_bad_signature_probability:
+        secret = "wrong-" + secret[::-1]
+        chaos.append("bad_signature")
+    duplicate = url is not None and policy.webhook_duplicate_probability > 0 and (
+        rng.random() < policy.webhook_duplicate_probability
+    )
+    _enqueue(tenant, url, unrouted, changes, ordering_key, body, secret, not_before, tuple(chaos))
+    if duplicate:
+        _enqueue(tenant, url, unrouted, changes, ordering_key, body, secret, not_before, (*chaos, "duplicate"))
+
+
+def _enqueue(
+    tenant: Publisher,
+    url: str | None,
+    unrouted: DeliveryState,
+    changes: list[Rendered],
+    ordering_key: str,
+    body: bytes,
+    secret: str,
+    not_before: datetime | None,
+    chaos: tuple[str, ...],
+) -> Delivery:
+    head = changes[0]
+    summary = head.summary if len(changes) == 1 else f"{len(changes)} changes: " + ", ".join(c.summary for c in changes)
+    return tenant.outbox.enqueue(
+        tenant,
+        url,
+        head.field if all(c.field == head.field for c in changes) else "batch",
+        summary,
+        body,
+        signed_headers(secret, body),
+        ordering_key,
+        unrouted=unrouted,
+        not_before=not_before,
+        waba_id=head.waba_id,
+        phone_number_id=head.phone_number_id,
+        wamids=tuple(wamid for c in changes for wamid in c.wamids),
+        recipients=tuple(dict.fromkeys(r for c in changes for r in c.recipients)),
+        chaos=chaos,
+    )
+
+
+def redeliver(tenant: Publisher, delivery: Delivery) -> Delivery | None:
+    """Send a logged delivery again to where its change would be routed now, correctly signed; None if nowhere."""
+    phone = tenant.store.phone_numbers.get(delivery.phone_number_id) if delivery.phone_number_id else None
+    waba_id = delivery.waba_id or tenant.waba_id
+    url, _ = route(tenant, delivery.field if delivery.field != "batch" else "messages", waba_id, phone)
+    if url is None:
+        return None
+    return tenant.outbox.redeliver(delivery, url, signed_headers(tenant.credentials.app_secret, delivery.body))
