@@ -24,6 +24,8 @@ def register(subparsers: Any) -> None:
     run.add_argument("--tenant", help="with --url: reuse and reset this tenant (e.g. default) instead of "
                      "creating one per scenario, for a system under test configured with its credentials")
     run.add_argument("--webhook-url", help="with --url: callback URL of the tenants created for scenarios")
+    run.add_argument("--sink", action="store_true", help="with --url: give each scenario a webhook receiver on a "
+                     "loopback port of this machine, so receiver scenarios (retries) run against a real server too")
     run.add_argument("--wait", default="0", help="how long expectations keep polling for a system under test "
                      "(e.g. 10s; default 0)")
     run.add_argument("--admin-token", help="the sandbox's admin token, if it has one")
@@ -45,7 +47,7 @@ def run_command(arguments: argparse.Namespace) -> int:
         sys.stderr.write("wa-sandbox scenario: --tenant needs --url\n")
         return 2
     options = RunOptions(url=arguments.url, tenant=arguments.tenant, webhook_url=arguments.webhook_url, wait=wait,
-                         admin_token=arguments.admin_token)
+                         admin_token=arguments.admin_token, sink=arguments.sink)
     where = arguments.url or "in-process"
     sys.stdout.write(f"running {len(items)} scenario(s) {where}, {max(1, arguments.jobs)} at a time\n")
     progress = Progress(len(items), quiet=arguments.quiet)

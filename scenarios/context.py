@@ -35,9 +35,16 @@ class Receiver:
 
     status: int = 200
     posted: list[Any] = field(default_factory=list)
+    sink: Any = None
 
     def answer(self, posted: Any) -> int:
         return self.status
+
+    def set(self, status: int) -> None:
+        self.status = status
+        if self.sink is not None:
+            # sandbox.sink.WebhookSink answers 200 ("ok") or 500 ("error").
+            self.sink.mode = "ok" if 200 <= status < 300 else "error"
 
 
 @dataclass
@@ -140,7 +147,7 @@ class Context:
 
     def _missing_reason(self, feature: str) -> str:
         if feature == "receiver":
-            return "the runner controls the webhook receiver only in-process (run without --url)"
+            return "the runner controls the webhook receiver only in-process, or with --sink"
         if feature == "throughput":
             return "this sandbox has no throughput limit yet (no throughput knob in the policy)"
         probe = FEATURE_PROBES[feature]
@@ -211,6 +218,25 @@ def in_process(seed: int = 7) -> Iterator[tuple[httpx.Client, Receiver]]:
     receiver.posted = transport.posted  # type: ignore[assignment]
     with TestClient(create_app(Sandbox(Settings(seed=seed)), transport=transport)) as client:
         yield client, receiver
+
+
+@contextlib.contextmanager
+def loopback_sink() -> Iterator[tuple[str, Receiver]]:
+    """A real webhook receiver on a loopback port (`sandbox.sink.WebhookSink`) for runs against a URL."""
+    from sandbox.sink import WebhookSink
+    from sandbox.testing import running_server
+
+    sink = WebhookSink()
+    with running_server(app=sink) as url:
+        yield f"{url}/webhook", Receiver(sink=sink)
+
+
+def sink_available() -> bool:
+    try:
+        import sandbox.sink  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def create_tenant(http: httpx.Client, scenario: Scenario, *, callback: str | None) -> dict[str, Any]:

@@ -14,7 +14,16 @@ from typing import Any
 import httpx
 
 from scenarios import expectations as _expectations  # noqa: F401 - registers the expect_* steps
-from scenarios.context import IN_PROCESS_CALLBACK, Context, Receiver, create_tenant, in_process, reuse_tenant
+from scenarios.context import (
+    IN_PROCESS_CALLBACK,
+    Context,
+    Receiver,
+    create_tenant,
+    in_process,
+    loopback_sink,
+    reuse_tenant,
+    sink_available,
+)
 from scenarios.loader import discover, load_file
 from scenarios.model import Scenario, ScenarioResult, Skip, Step, StepFailed, StepRecord
 from scenarios.report import format_failure
@@ -31,7 +40,8 @@ class RunOptions:
 
     `tenant` reuses (and resets) an existing tenant instead of creating one, for a system under test configured
     with that tenant's credentials; `webhook_url` is the callback of created tenants; `wait` is how long
-    expectations keep polling (seconds) for things that happen outside the scenario, such as a system under test.
+    expectations keep polling (seconds) for things that happen outside the scenario, such as a system under test;
+    `sink` gives each scenario a real loopback webhook receiver it controls (step `receiver`).
     """
 
     url: str | None = None
@@ -40,6 +50,7 @@ class RunOptions:
     wait: float = 0.0
     admin_token: str | None = None
     keep_failed: bool = True
+    sink: bool = False
 
 
 class StepError(Exception):
@@ -109,32 +120,35 @@ def repeat(context: Context, step: Step, args: Any) -> list[Any]:
 
 
 @contextlib.contextmanager
-def _client(options: RunOptions) -> Iterator[tuple[httpx.Client, Receiver | None, str]]:
+def _client(options: RunOptions) -> Iterator[tuple[httpx.Client, Receiver | None, str, str | None]]:
     if options.url is None:
         with in_process() as (http, receiver):
-            yield http, receiver, "in-process"
+            yield http, receiver, "in-process", IN_PROCESS_CALLBACK
         return
     headers = {"Authorization": f"Bearer {options.admin_token}"} if options.admin_token else {}
-    with httpx.Client(base_url=options.url.rstrip("/"), headers=headers, timeout=30) as http:
-        yield http, None, options.url
+    with contextlib.ExitStack() as stack:
+        http = stack.enter_context(httpx.Client(base_url=options.url.rstrip("/"), headers=headers, timeout=30))
+        callback, receiver = options.webhook_url, None
+        if options.sink and options.tenant is None and sink_available():
+            callback, receiver = stack.enter_context(loopback_sink())
+        yield http, receiver, options.url, callback
 
 
 def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> ScenarioResult:
     options = options or RunOptions()
     started = time.perf_counter()
-    with _client(options) as (http, receiver, where):
-        result = _run(scenario, http, receiver, options, where)
+    with _client(options) as (http, receiver, where, callback):
+        result = _run(scenario, http, receiver, options, where, callback)
     result.seconds = time.perf_counter() - started
     return result
 
 
 def _run(scenario: Scenario, http: httpx.Client, receiver: Receiver | None, options: RunOptions,
-         where: str) -> ScenarioResult:
+         where: str, callback: str | None) -> ScenarioResult:
     result = ScenarioResult(scenario, "passed")
     context: Context | None = None
     created = options.tenant is None
     try:
-        callback = options.webhook_url or (IN_PROCESS_CALLBACK if receiver is not None else None)
         tenant = reuse_tenant(http, scenario, options.tenant) if options.tenant else create_tenant(
             http, scenario, callback=callback)
         result.tenant = tenant["id"]

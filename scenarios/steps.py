@@ -346,7 +346,7 @@ def receiver(context: Context, step: Step, args: Any) -> dict[str, Any]:
     if context.receiver is None:
         raise StepFailed("receiver: this run does not control the webhook receiver (it needs an in-process run)")
     context.settle()
-    context.receiver.status = status
+    context.receiver.set(status)
     return {"status": status}
 
 
