@@ -142,9 +142,18 @@ def monotonic() -> float:
 
 
 async def ticker(fire_due: Callable[[], object], interval: float = 0.005) -> None:
-    """Fire due callbacks of realtime clocks as wall time passes; the only sleep in the sandbox."""
+    """Fire due callbacks of realtime clocks as wall time passes; with `pause`, the only sleeps in the sandbox."""
     import asyncio
 
     while True:
         fire_due()
         await asyncio.sleep(interval)
+
+
+async def pause(seconds: float) -> None:
+    """Wall-clock latency added to one request (fault injection): suspends only the awaiting request, so other
+    requests and tenants go on; the other sleep of the sandbox besides `ticker`."""
+    import asyncio
+
+    if seconds > 0:
+        await asyncio.sleep(seconds)

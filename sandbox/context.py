@@ -9,6 +9,8 @@ from typing import Any
 
 from sandbox.clock import TenantClock
 from sandbox.domain.events import Event
+from sandbox.domain.fault import FaultBook
+from sandbox.domain.limits import RateLimits
 from sandbox.domain.policy import Policy
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
@@ -59,6 +61,8 @@ class Tenant:
     business_id: str = ""
     waba_id: str = ""
     app_id: str = ""
+    faults: FaultBook = field(default_factory=FaultBook)
+    limits: RateLimits = field(default_factory=RateLimits)
 
     def publish(self, events: list[Event]) -> None:
         """Render each event into Meta's payload, route it, sign it, and hand it to the outbox."""

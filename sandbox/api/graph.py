@@ -19,9 +19,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from sandbox.api.error_handlers import graph_error_response, graph_headers, json_response, unexpected_error
+from sandbox.api.faults import DroppedConnection, injected_fault
 from sandbox.clock import to_rfc3339
 from sandbox.context import Sandbox, Tenant
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter, unknown_object
+from sandbox.services import faults, limits
 from sandbox.services.tenants import check_token
 
 VERSION = re.compile(r"^v\d{1,2}\.\d{1,2}$")
@@ -50,6 +52,7 @@ class GraphRequest:
     method: str
     fbtrace_id: str
     _form: FormData | None = field(default=None)
+    _raw: bytes | None = field(default=None)
 
     @property
     def query(self) -> dict[str, str]:
@@ -62,7 +65,7 @@ class GraphRequest:
         if content_type == "multipart/form-data":
             body: Any = {key: _form_value(value) for key, value in (await self.form()).items() if isinstance(value, str)}
         else:
-            raw = await _read_limited(self.request, JSON_LIMIT)
+            raw = await self.raw()
             if content_type in ("application/json", "text/json") or (not content_type and raw[:1] in (b"{", b"[")):
                 body = _parse_json(raw)
             elif content_type == "application/x-www-form-urlencoded" or (not content_type and not raw.strip()):
@@ -77,6 +80,12 @@ class GraphRequest:
                 if key not in _RESERVED_QUERY:
                     body.setdefault(key, _form_value(value))
         return body
+
+    async def raw(self) -> bytes:
+        """The body bytes (JSON or url-encoded), read once: fault matching may look at a send before its handler."""
+        if self._raw is None:
+            self._raw = await _read_limited(self.request, JSON_LIMIT)
+        return self._raw
 
     async def form(self) -> FormData:
         if self._form is None:
@@ -167,12 +176,27 @@ class GraphRouter:
         if segments and VERSION.match(segments[0]):
             version = segments.pop(0)
         tenant: Tenant | None = None
+        headers: dict[str, str] = {}
         try:
             tenant = self._tenant(sandbox, request)
             graph = self._resolve(request, sandbox, tenant, version, segments, fbtrace_id)
             handler = self._routes[(graph.kind, graph.edge, graph.method)]
+            fault = await injected_fault(graph)
+            if fault is not None:
+                if fault.drop:
+                    self._journal(tenant, request, 0, None, fault.id)
+                    return DroppedConnection()
+                headers = dict(fault.headers)
+                injected = faults.sync_error(fault)
+                if injected is not None:
+                    self._journal(tenant, request, injected.http_status, int(injected.code), fault.id)
+                    return graph_error_response(injected, version, fbtrace_id)
+            if limits.is_management_call(graph.kind, graph.edge):
+                headers = limits.management_call(tenant, graph.kind, graph.node_id, graph.edge) | headers
             response = await handler(graph)
+            response.headers.update(headers)
         except GraphError as error:
+            error.headers = headers | error.headers
             response = graph_error_response(error, version, fbtrace_id)
             self._journal(tenant, request, response.status_code, int(error.code))
             return response
@@ -226,13 +250,18 @@ class GraphRouter:
         return GraphRequest(request, sandbox, tenant, version, node_id, kind, node, edge, method, fbtrace_id)
 
     @staticmethod
-    def _journal(tenant: Tenant | None, request: Request, status: int, code: int | None) -> None:
+    def _journal(
+        tenant: Tenant | None, request: Request, status: int, code: int | None, fault: str | None = None
+    ) -> None:
         if tenant is None:
             return
-        tenant.store.requests.append({
+        entry: dict[str, Any] = {
             "method": request.method,
             "path": request.url.path,
             "status": status,
             "error_code": code,
             "time": to_rfc3339(tenant.clock.now()),
-        })
+        }
+        if fault is not None:
+            entry["fault"] = fault
+        tenant.store.requests.append(entry)

@@ -2,8 +2,11 @@
 
 from starlette.routing import BaseRoute
 
-from sandbox.control import clock, customers, journal, tenants, webhook
+from sandbox.control import clock, customers, faults, journal, limits, tenants, webhook
 
 
 def control_routes() -> list[BaseRoute]:
-    return [*tenants.routes, *clock.routes, *customers.routes, *journal.routes, *webhook.routes]
+    return [
+        *tenants.routes, *clock.routes, *customers.routes, *journal.routes, *webhook.routes, *faults.routes,
+        *limits.routes,
+    ]

@@ -90,6 +90,7 @@ class PhoneNumber:
     quality_rating: str = "GREEN"
     platform_type: str = "CLOUD_API"
     throughput_level: str = "STANDARD"
+    is_on_biz_app: bool = False
     account_mode: str = "LIVE"
     messaging_limit: str = "TIER_2K"
     is_official_business_account: bool = False
@@ -100,6 +101,11 @@ class PhoneNumber:
     @property
     def registered(self) -> bool:
         return self.status == "CONNECTED"
+
+    @property
+    def throughput_class(self) -> str:
+        """The key of `THROUGHPUT_MPS`: a number shared with the Business app (coexistence) is fixed at 20 mps."""
+        return "COEXISTENCE" if self.is_on_biz_app else self.throughput_level
 
     def formatted_number(self) -> str:
         """Human-formatted, as `GET /{phone-number-id}` shows it (`+1 555-096-7852`)."""
@@ -126,6 +132,7 @@ class PhoneNumber:
             "quality_score": {"score": self.quality_rating},
             "platform_type": self.platform_type,
             "throughput": {"level": self.throughput_level},
+            "is_on_biz_app": self.is_on_biz_app,
             "webhook_configuration": webhook_configuration,
             "name_status": self.name_status,
             "status": self.status,

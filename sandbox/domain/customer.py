@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from http import HTTPStatus
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from sandbox.errors import GraphErrorCode
 
@@ -59,11 +61,67 @@ def magic_behaviour(wa_id: str) -> dict[str, Any]:
     return {}
 
 
+# Media links on this host (or a subdomain) cannot be downloaded: the send is accepted and fails with 131053.
+# A first path segment that is an HTTP error status picks the status Meta's fetch got (default 404).
+MAGIC_MEDIA_HOST = "fail.sandbox.test"
+
+
+def undownloadable_media(content: Any) -> tuple[GraphErrorCode, str] | None:
+    """131053 with Meta's observed details when any `link` in a message's content is on `MAGIC_MEDIA_HOST`."""
+    for link in _links(content):
+        parts = urlsplit(link)
+        host = (parts.hostname or "").lower()
+        if host != MAGIC_MEDIA_HOST and not host.endswith("." + MAGIC_MEDIA_HOST):
+            continue
+        first = parts.path.strip("/").split("/")[0]
+        status = int(first) if first.isdigit() and 400 <= int(first) <= 599 else 404
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = "Error"
+        return (
+            GraphErrorCode.MEDIA_UPLOAD_ERROR,
+            f"Downloading media from weblink failed with http code {status}, status message {phrase}",
+        )
+    return None
+
+
+def _links(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [value["link"]] if isinstance(value.get("link"), str) else []
+        for key, item in value.items():
+            if key != "link":
+                found.extend(_links(item))
+        return found
+    if isinstance(value, list):
+        return [link for item in value for link in _links(item)]
+    return []
+
+
 def magic_table() -> list[dict[str, Any]]:
-    rows = [{"wa_id": wa_id, "behaviour": text, "customer": fields} for wa_id, (text, fields) in MAGIC_RECIPIENTS.items()]
+    """Every magic value in one table: recipients (`wa_id`) and media links (`link`), each with its behaviour."""
+    rows: list[dict[str, Any]] = [
+        {"kind": "recipient", "wa_id": wa_id, "behaviour": text, "customer": fields}
+        for wa_id, (text, fields) in MAGIC_RECIPIENTS.items()
+    ]
     rows.append({
+        "kind": "recipient",
         "wa_id": f"{MAGIC_FAIL_PREFIX}<code>",
         "behaviour": "every message fails asynchronously with that Graph error code, e.g. 1555099131049 → 131049",
         "customer": {"fail_code": "<code>"},
+    })
+    rows.append({
+        "kind": "media_link",
+        "link": f"https://{MAGIC_MEDIA_HOST}/<anything>",
+        "behaviour": "the media cannot be downloaded: the send is accepted, then fails with 131053 "
+        '("Downloading media from weblink failed with http code 404, status message Not Found")',
+        "error": {"code": int(GraphErrorCode.MEDIA_UPLOAD_ERROR), "mode": "async"},
+    })
+    rows.append({
+        "kind": "media_link",
+        "link": f"https://{MAGIC_MEDIA_HOST}/<status>/<anything>",
+        "behaviour": "as above, with that HTTP status of the failed download, e.g. /403/logo.png → "
+        '"...failed with http code 403, status message Forbidden"',
+        "error": {"code": int(GraphErrorCode.MEDIA_UPLOAD_ERROR), "mode": "async"},
     })
     return rows

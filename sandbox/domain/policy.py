@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
+from sandbox.domain.account import THROUGHPUT_MPS
+
 Progression = Literal["immediate", "scheduled", "manual"]
 PROGRESSIONS = ("immediate", "scheduled", "manual")
 Overflow = Literal["drop_oldest", "drop_newest"]
@@ -25,6 +27,15 @@ class Policy:
     slow_delivery_seconds: float = 600.0
     read_probability: float = 1.0
     window_hours: float = 24.0
+    # Meta's limits (docs/limits-and-faults.md): messages per sliding second per number by throughput level,
+    # the pair-rate bucket per (number, user), and management calls per rolling hour per app and per WABA.
+    throughput_mps: dict[str, int] = field(default_factory=lambda: dict(THROUGHPUT_MPS))
+    throughput_counts_inbound: bool = True
+    pair_rate_burst: int = 45
+    pair_rate_refill_seconds: float = 6.0
+    app_calls_per_hour: int = 10_000
+    waba_calls_per_hour: int = 200
+    active_waba_calls_per_hour: int = 5_000
     webhook_retry_seconds: list[float] = field(
         default_factory=lambda: [0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
     )
@@ -62,6 +73,12 @@ class Policy:
 
 
 def _checked(name: str, value: Any, current: Any) -> Any:
+    if name == "throughput_mps":
+        return _checked_throughput(value, current)
+    if isinstance(current, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+        return value
     if name == "progression":
         if value not in PROGRESSIONS:
             raise ValueError(f"progression must be one of {', '.join(PROGRESSIONS)}")
@@ -85,6 +102,19 @@ def _checked(name: str, value: Any, current: Any) -> Any:
     if name.endswith("_probability") and value > 1:
         raise ValueError(f"{name} must be between 0 and 1")
     return float(value)
+
+
+def _checked_throughput(value: Any, current: dict[str, int]) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise ValueError(f"throughput_mps must be an object of messages per second by level ({', '.join(current)})")
+    merged = dict(current)
+    for level, mps in value.items():
+        if level not in THROUGHPUT_MPS:
+            raise ValueError(f"throughput_mps: unknown level {level!r}; known: {', '.join(THROUGHPUT_MPS)}")
+        if not isinstance(mps, int) or isinstance(mps, bool) or mps < 1:
+            raise ValueError(f"throughput_mps.{level} must be a positive integer")
+        merged[level] = mps
+    return merged
 
 
 def _is_number(value: Any) -> bool:

@@ -9,11 +9,12 @@ from sandbox.context import Tenant
 from sandbox.domain.account import MessageTemplate, PhoneNumber
 from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
 from sandbox.domain.conversation import new_pricing
+from sandbox.domain.customer import undownloadable_media
 from sandbox.domain.events import MessageReceived
 from sandbox.domain.lifecycle import InvalidTransition
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
-from sandbox.services import progression
+from sandbox.services import faults, limits, progression
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
 
@@ -54,6 +55,7 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     if wa_id == phone.display_phone_number:
         raise GraphError(GraphErrorCode.RECIPIENT_CANNOT_BE_SENDER)
     template = _template_for(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
+    limits.check_send(tenant, phone, wa_id)
     now = tenant.clock.now()
     customer = customer_for(tenant, wa_id)
     window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
@@ -70,18 +72,24 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
         biz_opaque_callback_data=command.biz_opaque_callback_data,
     )
     message.history.append((message.status, now))
+    call = faults.send_call(phone, command.to, wa_id, command.type, template.name if template else None)
+    injected = faults.accepted_failure(tenant, call)
     failure: tuple[GraphErrorCode, str] | None = None
     code = customer.failure()
-    if code is not None:
+    if injected is not None:
+        failure = (injected.code, injected.details)
+    elif code is not None:
         failure = (code, code.description)
     elif template is None and not window_open:
         failure = (GraphErrorCode.RE_ENGAGEMENT_MESSAGE, GraphErrorCode.RE_ENGAGEMENT_MESSAGE.description)
+    else:
+        failure = undownloadable_media(command.content)
     if failure is None:
         message.pricing = new_pricing(
             command.type, template.category if template else None, window_open, tenant.ids.conversation_id(), now
         )
     tenant.store.messages.add(message.wamid, message)
-    progression.start(tenant, message, customer, failure)
+    progression.start(tenant, message, customer, failure, injected.delay if injected else 0.0)
     tenant.clock.run_due()
     return message
 
@@ -148,6 +156,7 @@ def mark_message_read(tenant: Tenant, command: MarkMessageRead) -> None:
 def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
     """A customer writes to the business: the `messages` webhook goes out and the 24-hour window opens."""
     phone = _inbound_phone(tenant, command.phone_number_id)
+    limits.record_inbound(tenant, phone)
     customer = customer_for(tenant, command.wa_id)
     if command.profile_name:
         customer.profile_name = command.profile_name

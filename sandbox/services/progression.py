@@ -19,9 +19,16 @@ def _delay(tenant: Tenant, bounds: list[float]) -> float:
     return tenant.behaviour.uniform(low, high)
 
 
-def start(tenant: Tenant, message: Message, customer: Customer, failure: tuple[GraphErrorCode, str] | None) -> None:
-    """Schedule the platform's first move: `sent`, or `failed` for what Meta decides at delivery time."""
-    delay = _delay(tenant, tenant.policy.sent_delay)
+def start(
+    tenant: Tenant,
+    message: Message,
+    customer: Customer,
+    failure: tuple[GraphErrorCode, str] | None,
+    extra_delay: float = 0.0,
+) -> None:
+    """Schedule the platform's first move: `sent`, or `failed` for what Meta decides at delivery time
+    (`extra_delay` seconds later still: an injected fault's latency)."""
+    delay = _delay(tenant, tenant.policy.sent_delay) + extra_delay
     if failure is not None:
         code, details = failure
         tenant.clock.call_later(delay, lambda: _fail(tenant, message, code, details))

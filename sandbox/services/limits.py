@@ -1,0 +1,208 @@
+"""Meta's limits on a tenant's calls: throughput and pair rate on sends, hourly counters on management calls,
+and the throughput level of each business number (docs/limits-and-faults.md)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sandbox.context import Tenant
+from sandbox.domain.account import PhoneNumber
+from sandbox.domain.events import AccountEvent
+from sandbox.domain.limits import SlidingWindow, Usage, usage
+from sandbox.errors import GraphError, GraphErrorCode, SandboxError
+
+THROUGHPUT_LEVELS = ("STANDARD", "HIGH")
+# Edges of a phone number that belong to the messaging API (`whatsapp_business_messaging`), not management.
+MESSAGING_EDGES = frozenset({"messages", "media"})
+# Graph's business-use-case type for WhatsApp management calls (unverified: meta-messaging.md §5.3).
+BUSINESS_USE_CASE = "whatsapp_business_management"
+
+
+def messages_per_second(tenant: Tenant, phone: PhoneNumber) -> int:
+    return tenant.policy.throughput_mps[phone.throughput_class]
+
+
+def check_send(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> None:
+    """Admit one outbound message or raise what Meta answers: 131057 while the number's throughput is being
+    upgraded, 130429 over the number's messages per sliding second, 131056 over the pair rate to `wa_id`.
+    A rejected message uses up nothing."""
+    now = tenant.clock.now()
+    limits = tenant.limits
+    if limits.in_maintenance(phone.id, now):
+        raise GraphError(
+            GraphErrorCode.ACCOUNT_IN_MAINTENANCE,
+            "Business Account is in maintenance mode while its throughput is upgraded. Retry in a minute.",
+        )
+    window = limits.number_window(phone.id)
+    if not window.allows(now, messages_per_second(tenant, phone)):
+        raise GraphError(GraphErrorCode.RATE_LIMIT_HIT)
+    policy = tenant.policy
+    bucket = limits.pair_bucket(phone.id, wa_id, policy.pair_rate_burst, policy.pair_rate_refill_seconds, now)
+    if not bucket.allows(now):
+        raise GraphError(GraphErrorCode.PAIR_RATE_LIMIT_HIT)
+    window.record(now)
+    bucket.take(now)
+
+
+def record_inbound(tenant: Tenant, phone: PhoneNumber) -> None:
+    """META-TP: "throughput is inclusive of inbound and outbound messages" — an inbound message uses capacity."""
+    if tenant.policy.throughput_counts_inbound:
+        tenant.limits.number_window(phone.id).record(tenant.clock.now(), messages_per_second(tenant, phone))
+
+
+def is_management_call(kind: str, edge: str | None) -> bool:
+    """Sends, mark-read, media and the download URL are the messaging API, governed by throughput instead."""
+    return not (kind == "media" or (kind == "phone_number" and edge in MESSAGING_EDGES))
+
+
+def _waba_limit(tenant: Tenant, waba_id: str) -> int:
+    active = any(phone.waba_id == waba_id and phone.registered for phone in tenant.store.phone_numbers)
+    return tenant.policy.active_waba_calls_per_hour if active else tenant.policy.waba_calls_per_hour
+
+
+def management_call(tenant: Tenant, kind: str, node_id: str, edge: str | None) -> dict[str, str]:
+    """Count one management call against the app's and (for a WABA's node and edges) the WABA's hourly limit,
+    and return the usage headers; over a limit, raise 4 (app) or 80007 (WABA) carrying the same headers."""
+    now = tenant.clock.now()
+    limits = tenant.limits
+    app = limits.hourly(limits.app_calls, tenant.credentials.app_id)
+    app_limit = tenant.policy.app_calls_per_hour
+    waba: SlidingWindow | None = None
+    waba_limit = 0
+    if kind == "waba":
+        waba = limits.hourly(limits.waba_calls, node_id)
+        waba_limit = _waba_limit(tenant, node_id)
+    if not app.allows(now, app_limit):
+        raise throttled(GraphErrorCode.TOO_MANY_CALLS, _headers(tenant, node_id, app, app_limit, waba, waba_limit))
+    if waba is not None and not waba.allows(now, waba_limit):
+        raise throttled(GraphErrorCode.WABA_RATE_LIMIT, _headers(tenant, node_id, app, app_limit, waba, waba_limit))
+    app.record(now)
+    if waba is not None:
+        waba.record(now)
+    return _headers(tenant, node_id, app, app_limit, waba, waba_limit)
+
+
+def throttled(code: GraphErrorCode, headers: dict[str, str] | None = None) -> GraphError:
+    """4 is Graph's own throttling error (no `error_data`, `is_transient`); 80007 is a WhatsApp error."""
+    if code == GraphErrorCode.TOO_MANY_CALLS:
+        return GraphError(code, None, is_transient=True, headers=headers)
+    return GraphError(code, headers=headers)
+
+
+def _headers(
+    tenant: Tenant, node_id: str, app: SlidingWindow, app_limit: int, waba: SlidingWindow | None, waba_limit: int
+) -> dict[str, str]:
+    now = tenant.clock.now()
+    headers = {"X-App-Usage": _compact(_usage_doc(usage(app, app_limit, now)))}
+    if waba is not None:
+        waba_usage = usage(waba, waba_limit, now)
+        headers["X-Business-Use-Case-Usage"] = _compact({
+            node_id: [
+                {"type": BUSINESS_USE_CASE, **_usage_doc(waba_usage),
+                 "estimated_time_to_regain_access": waba_usage.minutes_to_regain(now)}
+            ]
+        })
+    return headers
+
+
+def _usage_doc(counted: Usage) -> dict[str, int]:
+    # Graph reports percentages of the limit; the sandbox spends no CPU time worth reporting.
+    return {"call_count": counted.percent, "total_cputime": 0, "total_time": 0}
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def snapshot(tenant: Tenant) -> dict[str, Any]:
+    """Every counter as it stands now (control plane `GET .../limits`)."""
+    now = tenant.clock.now()
+    policy = tenant.policy
+    limits = tenant.limits
+    numbers = []
+    for phone in tenant.store.phone_numbers:
+        mps = messages_per_second(tenant, phone)
+        window = limits.number_window(phone.id)
+        numbers.append({
+            "phone_number_id": phone.id,
+            "throughput": {"level": phone.throughput_level},
+            "is_on_biz_app": phone.is_on_biz_app,
+            "messages_per_second": mps,
+            "used_last_second": window.count(now),
+            "maintenance_until": limits.maintenance_until.get(phone.id),
+        })
+    pairs = [
+        {"phone_number_id": phone_id, "wa_id": wa_id, "tokens": round(bucket.tokens, 3), "free_at": bucket.free_at(now)}
+        for (phone_id, wa_id), bucket in limits.pairs.items()
+        if not bucket.is_full(now)
+    ]
+    app = usage(limits.hourly(limits.app_calls, tenant.credentials.app_id), policy.app_calls_per_hour, now)
+    wabas = [
+        {"waba_id": waba.id, "calls_last_hour": counted.calls, "limit": counted.limit, "regain_at": counted.regain_at}
+        for waba in tenant.store.wabas
+        for counted in [usage(limits.hourly(limits.waba_calls, waba.id), _waba_limit(tenant, waba.id), now)]
+    ]
+    return {
+        "phone_numbers": numbers,
+        "pairs": pairs,
+        "app": {"app_id": tenant.credentials.app_id, "calls_last_hour": app.calls, "limit": app.limit,
+                "regain_at": app.regain_at},
+        "wabas": wabas,
+    }
+
+
+def set_throughput(tenant: Tenant, phone_number_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Change a number's throughput level (control plane). An upgrade to `HIGH` with `maintenance_seconds`
+    plays Meta's upgrade: 131057 on sends meanwhile, then the level and a `THROUGHPUT_UPGRADE` webhook."""
+    phone = tenant.store.phone_numbers.get(phone_number_id)
+    if phone is None:
+        raise SandboxError(404, f"no phone number {phone_number_id} in this tenant")
+    unknown = set(body) - {"level", "is_on_biz_app", "maintenance_seconds"}
+    if unknown:
+        raise SandboxError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+    level = body.get("level", phone.throughput_level)
+    on_biz_app = body.get("is_on_biz_app", phone.is_on_biz_app)
+    if level == "COEXISTENCE":
+        level, on_biz_app = phone.throughput_level, True
+    if level not in THROUGHPUT_LEVELS:
+        raise SandboxError(400, f"level must be one of {', '.join(THROUGHPUT_LEVELS)} (or COEXISTENCE)")
+    if not isinstance(on_biz_app, bool):
+        raise SandboxError(400, "is_on_biz_app must be true or false")
+    maintenance = body.get("maintenance_seconds", 0)
+    if not isinstance(maintenance, int | float) or isinstance(maintenance, bool) or not 0 <= maintenance <= 86_400:
+        raise SandboxError(400, "maintenance_seconds must be a number of seconds between 0 and 86400")
+    phone.is_on_biz_app = on_biz_app
+    upgrade = level == "HIGH" and phone.throughput_level != "HIGH"
+    if upgrade and maintenance > 0:
+        until = tenant.clock.now() + timedelta(seconds=maintenance)
+        tenant.limits.maintenance_until[phone.id] = until
+        tenant.clock.call_at(until, lambda: _upgraded(tenant, phone))
+    else:
+        phone.throughput_level = level
+        if upgrade:
+            _upgraded(tenant, phone)
+    tenant.clock.run_due()
+    return throughput_document(tenant, phone)
+
+
+def _upgraded(tenant: Tenant, phone: PhoneNumber) -> None:
+    tenant.limits.maintenance_until.pop(phone.id, None)
+    phone.throughput_level = "HIGH"
+    value = {
+        "display_phone_number": phone.display_phone_number,
+        "event": "THROUGHPUT_UPGRADE",
+        "max_daily_conversations_per_business": phone.messaging_limit,
+    }
+    tenant.publish([AccountEvent("phone_number_quality_update", value, tenant.clock.now(), phone.id)])
+
+
+def throughput_document(tenant: Tenant, phone: PhoneNumber) -> dict[str, Any]:
+    return {
+        "id": phone.id,
+        "throughput": {"level": phone.throughput_level},
+        "is_on_biz_app": phone.is_on_biz_app,
+        "messages_per_second": messages_per_second(tenant, phone),
+        "maintenance_until": tenant.limits.maintenance_until.get(phone.id),
+    }
