@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -62,6 +62,20 @@ class AdminTokenGuard:
         await self.app(scope, receive, send)
 
 
+def _graph_fallback(graph: Callable[[Request], Awaitable[Response]], default: ASGIApp) -> ASGIApp:
+    """Paths no route pattern matches (e.g. a decoded newline, which `{path:path}` does not span) are still
+    Graph paths: they get Graph's unknown-object error, not a bare 404."""
+
+    async def fallback(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_sandbox/"):
+            await default(scope, receive, send)
+            return
+        response = await graph(Request(scope, receive))
+        await response(scope, receive, send)
+
+    return fallback
+
+
 def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | None = None) -> Starlette:
     """The sandbox as an ASGI app. Without a `sandbox`, one is built from default settings with its
     `default` tenant; `transport` replaces the aiohttp client that delivers webhooks (tests pass a fake)."""
@@ -103,6 +117,7 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
         lifespan=lifespan,
     )
     app.state.sandbox = sandbox
+    app.router.default = _graph_fallback(router.handle, app.router.default)
     app.state.transport = delivery_transport
     app.add_middleware(AdminTokenGuard, sandbox=sandbox)
     return app

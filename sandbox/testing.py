@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -63,6 +64,77 @@ class RecordingTransport:
                         if wamid is None or status["id"] == wamid:
                             found.append(status["status"])
         return found
+
+
+def settle(client: Any, max_rounds: int = 100_000) -> None:
+    """Let the outbox of the app behind a starlette `TestClient` attempt everything queued, without sleeping.
+
+    Webhooks leave from async workers on the client's event loop; this yields to that loop until the outbox is
+    idle, so a test can then read `RecordingTransport.posted`. Deliveries waiting for a retry wait on the tenant
+    clock, not here.
+    """
+    outbox = client.app.state.sandbox.outbox
+
+    async def until_idle() -> None:
+        import asyncio
+
+        for _ in range(max_rounds):
+            await asyncio.sleep(0)
+            if outbox.idle():
+                return
+        raise RuntimeError("the webhook outbox did not become idle")
+
+    client.portal.call(until_idle)
+
+
+GRAPH_ERROR_KEYS = frozenset({
+    "message", "type", "code", "error_data", "error_subcode", "is_transient", "error_user_title", "error_user_msg",
+    "fbtrace_id",
+})  # fmt: skip
+FBTRACE_ID = re.compile(r"^A[A-Za-z0-9_-]{22}$")
+
+
+def check_graph_error(
+    response: httpx.Response, code: int, http_status: int, *, subcode: int | None = None, type: str | None = None
+) -> dict[str, Any]:
+    """Assert `response` is Meta's error envelope with this `code` and HTTP status; returns the `error` object.
+
+    Checks the whole shape: only Graph's keys, `(#code)` wording rules, `error_data` with `messaging_product`,
+    an `fbtrace_id` in Meta's format that matches the `x-fb-trace-id` header, and the JSON content type.
+    """
+    assert response.status_code == http_status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) <= GRAPH_ERROR_KEYS, error
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"], error
+    assert error["type"] in ("OAuthException", "GraphMethodException"), error
+    if type is not None:
+        assert error["type"] == type, error
+    if "error_data" in error:
+        assert error["error_data"]["messaging_product"] == "whatsapp", error
+        assert isinstance(error["error_data"]["details"], str), error
+    if subcode is not None:
+        assert error.get("error_subcode") == subcode, error
+    assert FBTRACE_ID.match(error["fbtrace_id"]), error
+    assert response.headers.get("x-fb-trace-id") == error["fbtrace_id"]
+    return dict(error)
+
+
+def check_sandbox_error(response: httpx.Response, http_status: int) -> dict[str, Any]:
+    """Assert `response` is the control plane's error envelope (`type: SandboxError`) with this HTTP status."""
+    assert response.status_code == http_status, (response.status_code, response.text)
+    assert response.headers["content-type"].startswith("application/json"), response.headers
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"message", "type", "code", "fbtrace_id"}, error
+    assert error["type"] == "SandboxError" and error["code"] == http_status, error
+    assert isinstance(error["message"], str) and error["message"], error
+    assert FBTRACE_ID.match(error["fbtrace_id"]), error
+    return dict(error)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -100,6 +100,11 @@ class GraphRequest:
                 raise invalid_parameter(f"Unable to parse the multipart body: {error}") from error
         return self._form
 
+    async def close(self) -> None:
+        """Close the uploaded files of a multipart body (they may be spooled to temporary files)."""
+        if self._form is not None:
+            await self._form.close()
+
     async def upload(self, name: str) -> UploadFile | None:
         value = (await self.form()).get(name)
         return value if isinstance(value, UploadFile) else None
@@ -193,7 +198,10 @@ class GraphRouter:
                     return graph_error_response(injected, version, fbtrace_id)
             if limits.is_management_call(graph.kind, graph.edge):
                 headers = limits.management_call(tenant, graph.kind, graph.node_id, graph.edge) | headers
-            response = await handler(graph)
+            try:
+                response = await handler(graph)
+            finally:
+                await graph.close()
             response.headers.update(headers)
         except GraphError as error:
             error.headers = headers | error.headers
