@@ -1,0 +1,132 @@
+"""The runner: failure reports a person can act on, exit codes, JUnit XML, skips, Python API, runs against a URL."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from sandbox.cli import main
+from sandbox.testing import running_server
+from scenarios import RunOptions, ScenarioBuilder, load_text, run_scenario
+
+LATE_REPLY_DELIVERED = """\
+name: late-reply-delivered
+description: deliberately wrong - a free-form reply 25 h later is delivered
+rules: [SEED-MSG-1]
+steps:
+  - customer_writes: {from: "15551239001", text: "Hello?"}
+  - advance: 25h
+  - send: {to: "15551239001", text: "Sorry!"}
+    save: {msg: "messages[0].id"}
+  - advance: 1m
+  - expect_webhooks: {wamid: $msg, statuses: [sent, delivered]}
+"""
+
+PASSING = """\
+name: template-ok
+rules: [SEED-TEMPLATE-1]
+steps:
+  - send: {to: "15551239002", template: hello_world}
+"""
+
+
+def test_failure_report_shows_step_expected_actual_and_journal() -> None:
+    result = run_scenario(load_text(LATE_REPLY_DELIVERED, path="late.yaml"))
+    assert result.outcome == "failed"
+    report = result.report
+    assert "at late.yaml, step 5 (line 10)" in report
+    assert "expect_webhooks: {wamid: $msg, statuses: [sent, delivered]}" in report
+    assert "statuses: expected exactly [sent, delivered]" in report
+    assert "actual [failed]" in report
+    assert "failed error 131047 Re-engagement message" in report
+    assert "POST /v23.0/" in report
+
+
+def test_a_refused_call_fails_the_step_with_the_envelope() -> None:
+    text = "rules: [SEED-MSG-1]\nsteps:\n  - send: {to: '15551239003', template: nope}\n"
+    result = run_scenario(load_text(text))
+    assert result.outcome == "failed"
+    assert "status: expected a success (2xx), got 404" in result.report
+    assert "132001" in result.report
+
+
+def test_undefined_variable_is_an_error_naming_it() -> None:
+    text = "rules: [SEED-MSG-1]\nsteps:\n  - deliver: $never_saved\n"
+    result = run_scenario(load_text(text))
+    assert result.outcome == "error"
+    assert "$never_saved is not defined" in result.message
+
+
+def test_missing_feature_skips_with_reason() -> None:
+    text = "rules: [SEED-VERIFY-2]\nrequires: [reviews]\nsteps:\n  - advance: 1d\n"
+    result = run_scenario(load_text(text))
+    assert result.outcome == "skipped"
+    assert "requires reviews" in result.message
+
+
+def test_cli_exit_codes_and_junit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "ok.yaml").write_text(PASSING)
+    assert main(["scenario", "run", str(tmp_path), "--junit", str(tmp_path / "ok.xml")]) == 0
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "late.yaml").write_text(LATE_REPLY_DELIVERED)
+    junit = tmp_path / "all.xml"
+    assert main(["scenario", "run", str(tmp_path), "--junit", str(junit), "--jobs", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED bad/late-reply-delivered" in out
+    assert "1 passed, 1 failed" in out
+    suite = ElementTree.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
+    failure = suite.find("testcase[@name='late-reply-delivered']/failure")
+    assert failure is not None
+    assert "statuses: expected exactly [sent, delivered]" in (failure.text or "")
+    assert suite.find("testcase[@name='late-reply-delivered']/properties/property").get("value") == "SEED-MSG-1"
+
+
+def test_cli_unreadable_file_is_an_error_not_a_crash(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "broken.yaml").write_text("rules: [SEED-MSG-1]\nsteps:\n  - send: {to: [\n")
+    assert main(["scenario", "run", str(tmp_path)]) == 1
+    assert "not valid YAML" in capsys.readouterr().out
+
+
+def test_python_builder_uses_the_same_vocabulary() -> None:
+    scenario = (
+        ScenarioBuilder("late reply fails", rules=["SEED-MSG-1"])
+        .customer_writes(from_="15551239004", text="Hi")
+        .advance("25h")
+        .send(to="15551239004", text="Sorry for the wait", save={"msg": "messages[0].id"})
+        .advance("1m")
+        .expect_webhooks(wamid="$msg", statuses=["failed"], error=131047)
+    )
+    assert scenario.run().passed
+
+
+def test_session_failure_raises_assertion_with_report(wa_scenario) -> None:
+    wa_scenario.customer_writes(from_="15551239005", text="Hi")
+    sent = wa_scenario.send(to="15551239005", text="Hello")
+    wa_scenario.advance("1m")
+    with pytest.raises(AssertionError, match=r"statuses: expected exactly \[sent\]"):
+        wa_scenario.expect_webhooks(wamid=sent["messages"][0]["id"], statuses=["sent"])
+
+
+@pytest.mark.server
+def test_runs_against_a_url_with_a_loopback_sink() -> None:
+    text = """\
+rules: [META-WH]
+requires: [receiver]
+steps:
+  - receiver: 500
+  - customer_writes: {from: "15551239006", text: "Hi"}
+    save: {inbound: "messages[0].id"}
+  - expect_webhooks: {wamid: $inbound, state: retrying, attempts: 2}
+  - receiver: 200
+  - advance: 1m
+  - expect_webhooks: {wamid: $inbound, state: delivered, attempts: 3}
+"""
+    with running_server() as url:
+        result = run_scenario(load_text(text), RunOptions(url=url, sink=True))
+        assert result.passed, result.report
+        skipped = run_scenario(load_text(text), RunOptions(url=url))
+        assert skipped.outcome == "skipped"
