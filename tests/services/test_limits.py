@@ -94,7 +94,8 @@ def test_pair_rate_allows_a_burst_of_45_then_one_message_every_6_seconds(tenant:
     assert [try_send(tenant, same) for _ in range(45)] == [None] * 45
     error = raised(tenant, same)
     assert error.code == GraphErrorCode.PAIR_RATE_LIMIT_HIT
-    assert error.envelope("A")["error"]["message"] == "(#131056) (Business Account, Consumer Account) pair rate limit hit"
+    message = error.envelope("A")["error"]["message"]
+    assert message == "(#131056) (Business Account, Consumer Account) pair rate limit hit"
     assert error.http_status == 400
     assert try_send(tenant, recipient(7)) is None  # another user is not affected
     tenant.clock.advance(5.9)
