@@ -50,7 +50,7 @@ class Policy:
     webhook_reorder_probability: float = 0.0
     webhook_reorder_hold_seconds: float = 2.0
     webhook_batch_max: int = 1
-    webhook_batch_window_seconds: float = 0.0
+    webhook_batch_window_seconds: float = 1.0
     webhook_delivery_delay: list[float] = field(default_factory=lambda: [0.0, 0.0])
     webhook_bad_signature_probability: float = 0.0
     journal_requests: int = 10_000

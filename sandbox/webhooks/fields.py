@@ -192,6 +192,10 @@ def _template_keys(template: MessageTemplate) -> dict[str, Any]:
     }
 
 
+# Meta's PAUSED and DISABLED examples carry no `message_template_category` (§4.9).
+_NO_CATEGORY_EVENTS = frozenset({"PAUSED", "DISABLED"})
+
+
 def template_status_update(
     template: MessageTemplate,
     event: str,
@@ -205,7 +209,8 @@ def template_status_update(
     """`event` ∈ APPROVED, REJECTED, PENDING, PAUSED, DISABLED, FLAGGED, REINSTATED, PENDING_DELETION, DELETED, …;
     `reason` is None for deletion-scheduled events (§4.9)."""
     value: dict[str, Any] = {"event": event, **_template_keys(template), "reason": reason}
-    value["message_template_category"] = template.category
+    if event not in _NO_CATEGORY_EVENTS:
+        value["message_template_category"] = template.category
     for key, extra in (("rejection_info", rejection_info), ("other_info", other_info), ("disable_info", disable_info)):
         if extra is not None:
             value[key] = extra
