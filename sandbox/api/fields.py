@@ -47,8 +47,10 @@ def _cursor(index: int) -> str:
 
 def _index(cursor: str) -> int:
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        return int(text.removeprefix("index:"))
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().removeprefix("index:")
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError(text)
+        return int(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise invalid_parameter(f"Invalid cursor {cursor!r}") from error
 
@@ -56,7 +58,7 @@ def _index(cursor: str) -> int:
 def page(items: list[dict[str, Any]], query: dict[str, str], default_limit: int = 25) -> dict[str, Any]:
     """`{"data": [...], "paging": {"cursors": {...}, "next"?}}` for `limit`, `after`, `before` and `offset`."""
     limit_text = query.get("limit", str(default_limit))
-    if not limit_text.isdigit() or int(limit_text) < 1:
+    if not (limit_text.isascii() and limit_text.isdigit()) or int(limit_text) < 1:
         raise invalid_parameter("limit must be a positive integer")
     limit = min(int(limit_text), 1000)
     start = 0
@@ -64,7 +66,7 @@ def page(items: list[dict[str, Any]], query: dict[str, str], default_limit: int 
         start = _index(query["after"]) + 1
     elif "before" in query:
         start = max(_index(query["before"]) - limit, 0)
-    elif query.get("offset", "").isdigit():
+    elif query.get("offset", "").isascii() and query.get("offset", "").isdigit():
         start = int(query["offset"])
     window = items[start : start + limit]
     result: dict[str, Any] = {"data": window}

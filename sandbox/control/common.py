@@ -76,6 +76,6 @@ def error_response(sandbox: Sandbox, status: int, message: str) -> Response:
 
 def limit_of(request: Request, default: int = 100) -> int:
     text = request.query_params.get("limit", str(default))
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise SandboxError(400, "limit must be a positive integer")
     return min(int(text), 100_000)

@@ -15,7 +15,7 @@ from sandbox.domain.lifecycle import InvalidTransition
 from sandbox.errors import GraphErrorCode
 from sandbox.services import customers, messaging, progression
 
-WA_ID = re.compile(r"^\d{7,15}$")
+WA_ID = re.compile(r"^[0-9]{7,15}$")
 INBOUND_TYPES = frozenset({
     "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button",
     "reaction", "order", "system", "unsupported", "request_welcome",

@@ -56,7 +56,7 @@ def magic_behaviour(wa_id: str) -> dict[str, Any]:
         return dict(MAGIC_RECIPIENTS[wa_id][1])
     if wa_id.startswith(MAGIC_FAIL_PREFIX):
         code = wa_id.removeprefix(MAGIC_FAIL_PREFIX)
-        if code.isdigit() and int(code) in GraphErrorCode._value2member_map_:
+        if code.isascii() and code.isdigit() and int(code) in GraphErrorCode._value2member_map_:
             return {"fail_code": int(code)}
     return {}
 
@@ -74,7 +74,7 @@ def undownloadable_media(content: Any) -> tuple[GraphErrorCode, str] | None:
         if host != MAGIC_MEDIA_HOST and not host.endswith("." + MAGIC_MEDIA_HOST):
             continue
         first = parts.path.strip("/").split("/")[0]
-        status = int(first) if first.isdigit() and 400 <= int(first) <= 599 else 404
+        status = int(first) if first.isascii() and first.isdigit() and 400 <= int(first) <= 599 else 404
         try:
             phrase = HTTPStatus(status).phrase
         except ValueError:
