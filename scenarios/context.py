@@ -24,7 +24,7 @@ SETTLED_STATES = frozenset({"delivered", "dropped", "no_callback"})
 FEATURE_PROBES: dict[str, tuple[str, str] | None] = {
     "faults": ("GET", "/faults"),
     "throughput": None,
-    "reviews": ("GET", "/reviews"),
+    "reviews": ("POST", "/reviews"),  # only POST exists; an empty body is refused (400), never acted on
     "receiver": None,
 }
 
