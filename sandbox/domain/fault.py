@@ -25,17 +25,19 @@ MAX_LATENCY_SECONDS = 120.0
 
 # Codes Meta decides at delivery time: the send is accepted (200 + wamid) and a `failed` status webhook carries the
 # error (meta-messaging.md §3 "Sync vs async"; 131048 "mostly async"; 130403 unverified, grouped with 131026).
-DELIVERY_TIME_CODES = frozenset({
-    GraphErrorCode.BUSINESS_BLOCKED_USER,
-    GraphErrorCode.EXPERIMENT,
-    GraphErrorCode.MESSAGE_UNDELIVERABLE,
-    GraphErrorCode.BUSINESS_PAYMENT_ISSUE,
-    GraphErrorCode.RE_ENGAGEMENT_MESSAGE,
-    GraphErrorCode.SPAM_RATE_LIMIT_HIT,
-    GraphErrorCode.HEALTHY_ECOSYSTEM,
-    GraphErrorCode.MARKETING_OPT_OUT,
-    GraphErrorCode.MEDIA_UPLOAD_ERROR,
-})
+DELIVERY_TIME_CODES = frozenset(
+    {
+        GraphErrorCode.BUSINESS_BLOCKED_USER,
+        GraphErrorCode.EXPERIMENT,
+        GraphErrorCode.MESSAGE_UNDELIVERABLE,
+        GraphErrorCode.BUSINESS_PAYMENT_ISSUE,
+        GraphErrorCode.RE_ENGAGEMENT_MESSAGE,
+        GraphErrorCode.SPAM_RATE_LIMIT_HIT,
+        GraphErrorCode.HEALTHY_ECOSYSTEM,
+        GraphErrorCode.MARKETING_OPT_OUT,
+        GraphErrorCode.MEDIA_UPLOAD_ERROR,
+    }
+)
 
 
 def default_mode(code: GraphErrorCode) -> Mode:
@@ -167,11 +169,15 @@ class Fault:
     def exhausted(self) -> bool:
         return self.times is not None and self.hits >= self.times
 
-    def mode_for(self, call: GraphCall) -> Mode:
-        """`async` only where Meta can accept first and fail later: a message send."""
-        if self.code is None or not call.is_send:
+    def mode_for(self, call: GraphCall) -> Mode | None:
+        """How the fault answers `call`; None when it does not apply: an async error (Meta accepts first and fails
+        later) only applies to message sends."""
+        if self.code is None:
             return "sync"
-        return self.mode or default_mode(self.code)
+        mode = self.mode or default_mode(self.code)
+        if mode == "async" and not call.is_send:
+            return None
+        return mode
 
     def snapshot(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"id": self.id, "match": self.match.snapshot()}
@@ -228,7 +234,8 @@ class FaultBook:
         for fault in list(self.faults.values()):
             if fault.exhausted or not fault.match.matches(call):
                 continue
-            if (fault.mode_for(call) == "sync") != sync:
+            mode = fault.mode_for(call)
+            if mode is None or (mode == "sync") != sync:
                 continue
             if fault.probability < 1.0 and fault.rng.random() >= fault.probability:
                 continue

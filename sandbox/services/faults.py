@@ -19,9 +19,20 @@ from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.services.limits import throttled
 
 MATCH_KEYS = ("method", "path", "path_regex", "phone_number_id", "recipient", "type", "template")
-FAULT_KEYS = frozenset({
-    "match", "error", "mode", "http_status", "latency_ms", "drop_connection", "drop", "headers", "times", "probability",
-})
+FAULT_KEYS = frozenset(
+    {
+        "match",
+        "error",
+        "mode",
+        "http_status",
+        "latency_ms",
+        "drop_connection",
+        "drop",
+        "headers",
+        "times",
+        "probability",
+    }
+)
 # The Graph error a bare `http_status` fault answers with.
 STATUS_CODES = {
     401: GraphErrorCode.ACCESS_TOKEN_INVALID,

@@ -98,12 +98,17 @@ def _headers(
     headers = {"X-App-Usage": _compact(_usage_doc(usage(app, app_limit, now)))}
     if waba is not None:
         waba_usage = usage(waba, waba_limit, now)
-        headers["X-Business-Use-Case-Usage"] = _compact({
-            node_id: [
-                {"type": BUSINESS_USE_CASE, **_usage_doc(waba_usage),
-                 "estimated_time_to_regain_access": waba_usage.minutes_to_regain(now)}
-            ]
-        })
+        headers["X-Business-Use-Case-Usage"] = _compact(
+            {
+                node_id: [
+                    {
+                        "type": BUSINESS_USE_CASE,
+                        **_usage_doc(waba_usage),
+                        "estimated_time_to_regain_access": waba_usage.minutes_to_regain(now),
+                    }
+                ]
+            }
+        )
     return headers
 
 
@@ -125,14 +130,16 @@ def snapshot(tenant: Tenant) -> dict[str, Any]:
     for phone in tenant.store.phone_numbers:
         mps = messages_per_second(tenant, phone)
         window = limits.number_window(phone.id)
-        numbers.append({
-            "phone_number_id": phone.id,
-            "throughput": {"level": phone.throughput_level},
-            "is_on_biz_app": phone.is_on_biz_app,
-            "messages_per_second": mps,
-            "used_last_second": window.count(now),
-            "maintenance_until": limits.maintenance_until.get(phone.id),
-        })
+        numbers.append(
+            {
+                "phone_number_id": phone.id,
+                "throughput": {"level": phone.throughput_level},
+                "is_on_biz_app": phone.is_on_biz_app,
+                "messages_per_second": mps,
+                "used_last_second": window.count(now),
+                "maintenance_until": limits.maintenance_until.get(phone.id),
+            }
+        )
     pairs = [
         {"phone_number_id": phone_id, "wa_id": wa_id, "tokens": round(bucket.tokens, 3), "free_at": bucket.free_at(now)}
         for (phone_id, wa_id), bucket in limits.pairs.items()
@@ -147,8 +154,12 @@ def snapshot(tenant: Tenant) -> dict[str, Any]:
     return {
         "phone_numbers": numbers,
         "pairs": pairs,
-        "app": {"app_id": tenant.credentials.app_id, "calls_last_hour": app.calls, "limit": app.limit,
-                "regain_at": app.regain_at},
+        "app": {
+            "app_id": tenant.credentials.app_id,
+            "calls_last_hour": app.calls,
+            "limit": app.limit,
+            "regain_at": app.regain_at,
+        },
         "wabas": wabas,
     }
 

@@ -30,8 +30,12 @@ def text_to(to: str = CUSTOMER) -> dict[str, Any]:
 
 
 def hello_world(to: str = CUSTOMER) -> dict[str, Any]:
-    return {"messaging_product": "whatsapp", "to": to, "type": "template",
-            "template": {"name": "hello_world", "language": {"code": "en_US"}}}
+    return {
+        "messaging_product": "whatsapp",
+        "to": to,
+        "type": "template",
+        "template": {"name": "hello_world", "language": {"code": "en_US"}},
+    }
 
 
 def graph_error(response: httpx.Response, code: int, status: int) -> dict[str, Any]:
@@ -172,7 +176,8 @@ def test_a_throttling_fault_answers_metas_envelope_times_then_lets_calls_through
         assert error["message"] == "(#130429) Rate limit hit"
         assert error["error_subcode"] == 2494055
         assert error["error_data"] == {
-            "messaging_product": "whatsapp", "details": "Cloud API message throughput has been reached."
+            "messaging_product": "whatsapp",
+            "details": "Cloud API message throughput has been reached.",
         }
     assert api.send(hello_world()).status_code == 200
     fault = api.control("GET", "/faults/fault-1").json()
@@ -191,8 +196,13 @@ def test_each_code_answers_with_its_http_status(api: Api, code: int, status: int
 def test_code_4_is_graphs_bare_throttling_error(api: Api) -> None:
     api.fault(match={"path": "/*"}, error={"code": 4})
     error = graph_error(api.get(api.phone), 4, 400)
-    assert error == {"message": "(#4) Application request limit reached", "type": "OAuthException", "code": 4,
-                     "is_transient": True, "fbtrace_id": error["fbtrace_id"]}
+    assert error == {
+        "message": "(#4) Application request limit reached",
+        "type": "OAuthException",
+        "code": 4,
+        "is_transient": True,
+        "fbtrace_id": error["fbtrace_id"],
+    }
 
 
 def test_a_delivery_time_code_accepts_the_send_and_fails_it_by_webhook(
@@ -203,16 +213,20 @@ def test_a_delivery_time_code_accepts_the_send_and_fails_it_by_webhook(
     assert response.status_code == 200
     wamid = response.json()["messages"][0]["id"]
     settle(client, tenant)
-    assert api.failed_errors(transport, wamid) == [{
-        "code": 131048,
-        "title": "Spam rate limit hit",
-        "message": "Spam rate limit hit",
-        "error_data": {"details": (
-            "Message failed to send because there are restrictions on how many messages can be sent from this "
-            "phone number. This may be because too many previous messages were blocked or flagged as spam."
-        )},
-        "href": "/documentation/business-messaging/whatsapp/support/error-codes",
-    }]
+    assert api.failed_errors(transport, wamid) == [
+        {
+            "code": 131048,
+            "title": "Spam rate limit hit",
+            "message": "Spam rate limit hit",
+            "error_data": {
+                "details": (
+                    "Message failed to send because there are restrictions on how many messages can be sent from this "
+                    "phone number. This may be because too many previous messages were blocked or flagged as spam."
+                )
+            },
+            "href": "/documentation/business-messaging/whatsapp/support/error-codes",
+        }
+    ]
 
 
 def test_mode_overrides_how_a_code_is_reported(
@@ -236,8 +250,10 @@ def test_an_async_fault_waits_for_a_valid_send(api: Api) -> None:
     assert api.control("GET", "/faults/fault-1").json()["hits"] == 1
 
 
-def test_an_async_fault_on_a_call_that_is_not_a_send_answers_synchronously(api: Api) -> None:
-    api.fault(match={"method": "GET"}, error={"code": 131026})
+def test_an_async_fault_applies_to_sends_only_unless_made_sync(api: Api) -> None:
+    api.fault(error={"code": 131026})
+    assert api.get(api.phone).status_code == 200
+    api.fault(match={"method": "GET"}, error={"code": 131026, "mode": "sync"})
     graph_error(api.get(api.phone), 131026, 400)
 
 
@@ -323,8 +339,9 @@ def test_a_dropped_connection_closes_the_socket_without_an_answer() -> None:
     sandbox = Sandbox(Settings(seed=5))
     tenant = create_tenant(sandbox, name="t1")
     with running_server(sandbox) as url, httpx.Client(base_url=url) as http:
-        http.post("/_sandbox/tenants/t1/faults", json={"match": {"path": "/*/messages"}, "drop_connection": True,
-                                                        "times": 1})
+        http.post(
+            "/_sandbox/tenants/t1/faults", json={"match": {"path": "/*/messages"}, "drop_connection": True, "times": 1}
+        )
         token = {"Authorization": f"Bearer {tenant.credentials.access_token}"}
         phone = tenant.document()["phone_number_id"]
         with pytest.raises(httpx.RemoteProtocolError, match="without sending a response"):
@@ -337,8 +354,9 @@ def test_a_dropped_connection_closes_the_socket_without_an_answer() -> None:
 
 def outcomes(seed: int, calls: int = 40) -> list[int]:
     sandbox = Sandbox(Settings(seed=1))
-    tenant = create_tenant(sandbox, name="t", seed=seed, start=datetime(2026, 1, 5, 9, tzinfo=UTC),
-                           clock={"mode": "frozen"})
+    tenant = create_tenant(
+        sandbox, name="t", seed=seed, start=datetime(2026, 1, 5, 9, tzinfo=UTC), clock={"mode": "frozen"}
+    )
     with TestClient(create_app(sandbox, transport=RecordingTransport())) as client:
         api = Api(client, tenant)
         api.fault(error={"code": 131000}, probability=0.3)
@@ -431,11 +449,16 @@ def test_magic_media_links_are_listed_and_fail_with_131053(
     )
 
 
-def test_other_media_links_are_delivered(api: Api, client: TestClient, tenant: Tenant,
-                                         transport: RecordingTransport) -> None:
+def test_other_media_links_are_delivered(
+    api: Api, client: TestClient, tenant: Tenant, transport: RecordingTransport
+) -> None:
     api.customer_writes()
-    image = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "image",
-             "image": {"link": "https://cdn.example.com/fail.sandbox.test.png"}}
+    image = {
+        "messaging_product": "whatsapp",
+        "to": CUSTOMER,
+        "type": "image",
+        "image": {"link": "https://cdn.example.com/fail.sandbox.test.png"},
+    }
     response = api.send(image)
     settle(client, tenant)
     assert api.failed_errors(transport, response.json()["messages"][0]["id"]) == []

@@ -201,8 +201,15 @@ def test_waba_calls_count_per_waba_then_answer_80007_with_business_use_case_usag
         headers = limits.management_call(tenant, "waba", waba_id, "message_templates")
     usage = json.loads(headers["X-Business-Use-Case-Usage"])
     assert usage == {
-        waba_id: [{"type": "whatsapp_business_management", "call_count": 100, "total_cputime": 0, "total_time": 0,
-                   "estimated_time_to_regain_access": 60}]
+        waba_id: [
+            {
+                "type": "whatsapp_business_management",
+                "call_count": 100,
+                "total_cputime": 0,
+                "total_time": 0,
+                "estimated_time_to_regain_access": 60,
+            }
+        ]
     }
     tenant.clock.advance(30 * 60)
     with pytest.raises(GraphError) as caught:
@@ -225,8 +232,14 @@ def test_a_waba_without_a_registered_number_has_the_lower_limit(tenant: Tenant) 
 
 @pytest.mark.parametrize(
     ("kind", "edge", "management"),
-    [("phone_number", "messages", False), ("phone_number", "media", False), ("media", None, False),
-     ("phone_number", None, True), ("waba", "message_templates", True), ("template", None, True)],
+    [
+        ("phone_number", "messages", False),
+        ("phone_number", "media", False),
+        ("media", None, False),
+        ("phone_number", None, True),
+        ("waba", "message_templates", True),
+        ("template", None, True),
+    ],
 )
 def test_only_management_calls_count(kind: str, edge: str | None, management: bool) -> None:
     assert limits.is_management_call(kind, edge) == management
