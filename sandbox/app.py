@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.api import graph_router
@@ -41,6 +41,15 @@ async def _sandbox_error(request: Request, exc: Exception) -> Response:
 
 
 async def _unknown_control_path(request: Request) -> Response:
+    allowed = sorted(
+        method
+        for route in request.app.router.routes
+        if isinstance(route, Route) and route.path != "/_sandbox/{rest:path}"
+        and route.matches(request.scope)[0] == Match.PARTIAL
+        for method in route.methods or ()
+    )
+    if allowed:
+        raise SandboxError(405, f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}")
     raise SandboxError(404, f"no control-plane endpoint {request.method} {request.url.path}")
 
 

@@ -61,7 +61,8 @@ def _default(value: Any) -> Any:
 
 def respond(data: Any, status: int = 200) -> Response:
     try:
-        content = orjson.dumps(data, default=_default)
+        # Without passthrough orjson writes datetimes itself (`+00:00`), not as the contract's RFC 3339 `Z`.
+        content = orjson.dumps(data, default=_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
     except TypeError:
         content = json.dumps(data, default=_default).encode()
     return Response(content, status_code=status, media_type="application/json")

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.clock import TenantClock, parse_rfc3339
+from sandbox.clock import ClockMode, TenantClock, parse_rfc3339
 from sandbox.context import Credentials, Sandbox, Tenant, WebhookSettings
 from sandbox.domain.account import Business, PhoneNumber, SubscribedApp, WhatsAppBusinessAccount, hello_world
 from sandbox.domain.policy import Policy
@@ -55,7 +55,8 @@ def create_tenant(
         raise SandboxError(409, f"tenant {name!r} already exists")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise SandboxError(400, "seed must be an integer")
-    tenant = _build(sandbox, name, profile, _seed_for(sandbox, name, seed), start)
+    mode = clock.get("mode") if isinstance(clock, dict) and clock.get("mode") in ("realtime", "frozen") else "realtime"
+    tenant = _build(sandbox, name, profile, _seed_for(sandbox, name, seed), start, mode)
     if clock:
         configure_clock(tenant, clock)
     if webhook:
@@ -66,7 +67,9 @@ def create_tenant(
     return sandbox.add(tenant)
 
 
-def _build(sandbox: Sandbox, name: str, profile: str, seed: int, start: datetime | None) -> Tenant:
+def _build(
+    sandbox: Sandbox, name: str, profile: str, seed: int, start: datetime | None, mode: ClockMode = "realtime"
+) -> Tenant:
     world = random.Random(f"{seed}:world")
     ids = IdFactory(world)
     fake = FakeData(seed)
@@ -76,6 +79,8 @@ def _build(sandbox: Sandbox, name: str, profile: str, seed: int, start: datetime
         app_secret=ids.app_secret(),
         verify_token=ids.token(16),
     )
+    # Tenants built from one seed share their world but never a token, so the token also depends on the name.
+    credentials.access_token = IdFactory(random.Random(f"{seed}:{name}:token")).access_token()
     policy = Policy()
     tenant = Tenant(
         id=name,
@@ -83,7 +88,8 @@ def _build(sandbox: Sandbox, name: str, profile: str, seed: int, start: datetime
         profile=profile,
         seed=seed,
         graph_version=sandbox.settings.graph_version,
-        clock=TenantClock(start),
+        # Built in its final mode: a clock frozen later would have run for a few microseconds.
+        clock=TenantClock(start, mode=mode),
         policy=policy,
         store=TenantStore(messages=policy.journal_messages, requests=policy.journal_requests),
         credentials=credentials,
@@ -139,7 +145,10 @@ def reset_tenant(sandbox: Sandbox, tenant: Tenant, seed: int | None = None) -> T
     """Rebuild `tenant` from its profile (same name; same credentials when the seed is the same)."""
     webhook = tenant.webhook
     sandbox.remove(tenant.id)
-    fresh = _build(sandbox, tenant.name, tenant.profile, tenant.seed if seed is None else seed, None)
+    # The rebuilt world keeps the tenant's time and clock mode; what the old world had scheduled is dropped.
+    new_seed = tenant.seed if seed is None else seed
+    fresh = _build(sandbox, tenant.name, tenant.profile, new_seed, tenant.clock.now(), tenant.clock.mode)
+    fresh.clock.rate = tenant.clock.rate
     fresh.webhook = webhook
     return sandbox.add(fresh)
 

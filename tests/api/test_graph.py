@@ -44,7 +44,9 @@ def test_any_version_prefix_is_served_and_echoed(
     assert response.headers["facebook-api-version"] == version
 
 
-def test_unversioned_path_gets_the_default_version(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
+def test_unversioned_path_gets_the_default_version(
+    client: TestClient, auth: dict[str, str], phone_number_id: str
+) -> None:
     response = client.get(f"/{phone_number_id}", headers=auth)
     assert response.status_code == 200
     assert response.headers["facebook-api-version"] == "v23.0"
@@ -101,7 +103,9 @@ def test_missing_token(client: TestClient, phone_number_id: str) -> None:
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz"])
-def test_empty_or_foreign_authorization_counts_as_missing(client: TestClient, phone_number_id: str, header: str) -> None:
+def test_empty_or_foreign_authorization_counts_as_missing(
+    client: TestClient, phone_number_id: str, header: str
+) -> None:
     check_graph_error(client.get(f"/v23.0/{phone_number_id}", headers={"Authorization": header}), 104, 401)
 
 
@@ -159,15 +163,20 @@ def test_another_tenants_node_is_unknown(client: TestClient, sandbox: Sandbox, t
     )
     # And the other way round.
     yours = {"Authorization": f"Bearer {other.credentials.access_token}"}
-    unknown_object(client.get(f"/v23.0/{tenant.document()['phone_number_id']}", headers=yours),
-                   tenant.document()["phone_number_id"], "get")
+    unknown_object(
+        client.get(f"/v23.0/{tenant.document()['phone_number_id']}", headers=yours),
+        tenant.document()["phone_number_id"],
+        "get",
+    )
 
 
 @pytest.mark.parametrize(
     ("method", "edge"),
     [("DELETE", None), ("PUT", None), ("PATCH", None), ("GET", "messages"), ("DELETE", "messages")],
 )
-def test_wrong_method(client: TestClient, auth: dict[str, str], phone_number_id: str, method: str, edge: str | None) -> None:
+def test_wrong_method(
+    client: TestClient, auth: dict[str, str], phone_number_id: str, method: str, edge: str | None
+) -> None:
     path = f"/v23.0/{phone_number_id}" + (f"/{edge}" if edge else "")
     unknown_object(client.request(method, path, headers=auth), phone_number_id, method.lower())
 
@@ -180,7 +189,10 @@ def test_wrong_method_on_a_waba(client: TestClient, auth: dict[str, str], tenant
 def test_unknown_edge(client: TestClient, auth: dict[str, str], phone_number_id: str, edge: str) -> None:
     response = client.get(f"/v23.0/{phone_number_id}/{edge}", headers=auth)
     error = check_graph_error(response, 100, 400, type="OAuthException")
-    assert error["message"] == f"(#100) Tried accessing nonexisting field ({edge}) on node type (WhatsAppBusinessPhoneNumber)"
+    assert (
+        error["message"]
+        == f"(#100) Tried accessing nonexisting field ({edge}) on node type (WhatsAppBusinessPhoneNumber)"
+    )
     assert "error_subcode" not in error
 
 
@@ -277,7 +289,9 @@ def test_form_encoded_body(client: TestClient, auth: dict[str, str], phone_numbe
     assert response.json()["contacts"] == [{"input": "16505551234", "wa_id": "16505551234"}]
 
 
-def test_form_encoded_body_with_a_bad_nested_value(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
+def test_form_encoded_body_with_a_bad_nested_value(
+    client: TestClient, auth: dict[str, str], phone_number_id: str
+) -> None:
     response = client.post(
         f"/v23.0/{phone_number_id}/messages",
         headers=auth,
@@ -309,7 +323,17 @@ def test_errors_are_journaled_with_their_code(client: TestClient, auth: dict[str
 
 
 @pytest.mark.parametrize(
-    "path", ["/v23.0/%00", "/v23.0/%0D%0ASet-Cookie:%20x=1", "/v23.0/%22quoted%22", "/v23.0/%E2%98%83", "/v23.0/..%2F..%2Fetc", "/v23.0//", "/v23.0/' OR 1=1 --", "/%FF"]
+    "path",
+    [
+        "/v23.0/%00",
+        "/v23.0/%0D%0ASet-Cookie:%20x=1",
+        "/v23.0/%22quoted%22",
+        "/v23.0/%E2%98%83",
+        "/v23.0/..%2F..%2Fetc",
+        "/v23.0//",
+        "/v23.0/' OR 1=1 --",
+        "/%FF",
+    ],
 )
 def test_odd_paths_never_500(client: TestClient, auth: dict[str, str], path: str) -> None:
     response = client.get(path, headers=auth)

@@ -69,9 +69,7 @@ CLIENT_VARIANTS = {
 
 
 @pytest.mark.parametrize("variant", list(CLIENT_VARIANTS))
-def test_upload_client_variants(
-    client: TestClient, auth: dict[str, str], phone_number_id: str, variant: str
-) -> None:
+def test_upload_client_variants(client: TestClient, auth: dict[str, str], phone_number_id: str, variant: str) -> None:
     body, headers = multipart(CLIENT_VARIANTS[variant])
     response = client.post(f"/v23.0/{phone_number_id}/media", headers=auth | headers, content=body)
     assert response.status_code == 200, response.text
@@ -84,7 +82,10 @@ def test_upload_whatsapp_api_js_style(client: TestClient, auth: dict[str, str], 
     """whatsapp-api-js sends no `type` field and puts `messaging_product` in the query string."""
     body, headers = multipart([("file", "photo.png", "image/png", PNG)])
     response = client.post(
-        f"/v23.0/{phone_number_id}/media", params={"messaging_product": "whatsapp"}, headers=auth | headers, content=body
+        f"/v23.0/{phone_number_id}/media",
+        params={"messaging_product": "whatsapp"},
+        headers=auth | headers,
+        content=body,
     )
     assert response.status_code == 200, response.text
 
@@ -228,8 +229,10 @@ def test_upload_as_json_is_refused(client: TestClient, auth: dict[str, str], pho
 
 
 def test_inbound_media_is_retrievable(client: TestClient, tenant: Tenant, auth: dict[str, str]) -> None:
-    client.post(f"/_sandbox/tenants/{tenant.id}/inbound",
-                json={"from": "16505551234", "type": "image", "image": {"caption": "look"}})
+    client.post(
+        f"/_sandbox/tenants/{tenant.id}/inbound",
+        json={"from": "16505551234", "type": "image", "image": {"caption": "look"}},
+    )
     message = client.get(f"/_sandbox/tenants/{tenant.id}/messages", params={"direction": "inbound"}).json()["data"][0]
     media_id = message["image"]["id"]
     media = client.get(f"/v23.0/{media_id}", headers=auth).json()

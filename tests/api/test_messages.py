@@ -86,12 +86,15 @@ BODIES: dict[str, dict[str, Any]] = {
 
 
 def send(client: TestClient, auth: dict[str, str], phone: str, body: dict[str, Any], to: str = CUSTOMER) -> Any:
-    return client.post(f"/v23.0/{phone}/messages", headers=auth, json={"messaging_product": "whatsapp", "to": to, **body})
+    return client.post(
+        f"/v23.0/{phone}/messages", headers=auth, json={"messaging_product": "whatsapp", "to": to, **body}
+    )
 
 
 def open_window(client: TestClient, tenant: Tenant, wa_id: str = CUSTOMER) -> str:
-    response = client.post(f"/_sandbox/tenants/{tenant.id}/inbound", json={"from": wa_id, "type": "text",
-                                                                          "text": {"body": "Hi!"}})
+    response = client.post(
+        f"/_sandbox/tenants/{tenant.id}/inbound", json={"from": wa_id, "type": "text", "text": {"body": "Hi!"}}
+    )
     assert response.status_code == 200, response.text
     return str(response.json()["message"]["id"])
 
@@ -123,7 +126,11 @@ def statuses(transport: RecordingTransport, wamid: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("kind", list(BODIES))
 def test_send_every_type(
-    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str, transport: RecordingTransport,
+    client: TestClient,
+    tenant: Tenant,
+    auth: dict[str, str],
+    phone_number_id: str,
+    transport: RecordingTransport,
     kind: str,
 ) -> None:
     open_window(client, tenant)
@@ -145,7 +152,9 @@ def test_send_every_type(
     assert [status["status"] for status in statuses(transport, sent["id"])] == ["sent", "delivered", "read"]
 
 
-def test_input_is_echoed_verbatim(client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str) -> None:
+def test_input_is_echoed_verbatim(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
     for to in ("+16505551234", "16505551234", "+1 650-555-1234", "(650) 555-1234"):
         answer = send(client, auth, phone_number_id, BODIES["template"], to=to).json()
         assert answer["contacts"] == [{"input": to, "wa_id": CUSTOMER}]
@@ -164,14 +173,19 @@ def test_media_by_uploaded_id(
     }
     for kind, upload in files.items():
         uploaded = client.post(
-            f"/v23.0/{phone_number_id}/media", headers=auth, data={"messaging_product": "whatsapp"}, files={"file": upload}
+            f"/v23.0/{phone_number_id}/media",
+            headers=auth,
+            data={"messaging_product": "whatsapp"},
+            files={"file": upload},
         )
         assert uploaded.status_code == 200, uploaded.text
         response = send(client, auth, phone_number_id, {"type": kind, kind: {"id": uploaded.json()["id"]}})
         assert response.status_code == 200, response.text
         settle(client)
         assert [s["status"] for s in statuses(transport, response.json()["messages"][0]["id"])] == [
-            "sent", "delivered", "read",
+            "sent",
+            "delivered",
+            "read",
         ]
 
 
@@ -179,7 +193,9 @@ def test_reaction_gets_only_sent(
     client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str, transport: RecordingTransport
 ) -> None:
     inbound = open_window(client, tenant)
-    response = send(client, auth, phone_number_id, {"type": "reaction", "reaction": {"message_id": inbound, "emoji": "😀"}})
+    response = send(
+        client, auth, phone_number_id, {"type": "reaction", "reaction": {"message_id": inbound, "emoji": "😀"}}
+    )
     assert response.status_code == 200, response.text
     settle(client)
     assert [s["status"] for s in statuses(transport, response.json()["messages"][0]["id"])] == ["sent"]
@@ -266,9 +282,7 @@ def test_free_form_outside_the_window_fails_with_131047(
     }]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    "extra", [{}, {"typing_indicator": {"type": "text"}}, {"typing_indicator": {"type": "TEXT"}}]
-)
+@pytest.mark.parametrize("extra", [{}, {"typing_indicator": {"type": "text"}}, {"typing_indicator": {"type": "TEXT"}}])
 def test_mark_as_read_and_typing_indicator(
     client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str, extra: dict[str, Any]
 ) -> None:
@@ -294,15 +308,21 @@ def test_mark_as_read_marks_earlier_messages(
     client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
 ) -> None:
     first, second = open_window(client, tenant), open_window(client, tenant)
-    client.post(f"/v23.0/{phone_number_id}/messages", headers=auth,
-                json={"messaging_product": "whatsapp", "status": "read", "message_id": second})
+    client.post(
+        f"/v23.0/{phone_number_id}/messages",
+        headers=auth,
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": second},
+    )
     journal = client.get(f"/_sandbox/tenants/{tenant.id}/messages", params={"direction": "inbound"}).json()["data"]
     assert {m["id"]: m["status"] for m in journal} == {first: "read", second: "read"}
 
 
 def test_mark_as_read_unknown_message(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
-    response = client.post(f"/v23.0/{phone_number_id}/messages", headers=auth,
-                           json={"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"})
+    response = client.post(
+        f"/v23.0/{phone_number_id}/messages",
+        headers=auth,
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.nope"},
+    )
     # Meta's code for an unknown message id is unverified; the sandbox answers 131009 (meta-messaging.md §2.6).
     check_graph_error(response, 131009, 400)
 
@@ -310,7 +330,10 @@ def test_mark_as_read_unknown_message(client: TestClient, auth: dict[str, str], 
 @pytest.mark.parametrize(
     ("template", "details"),
     [
-        ({"name": "no_such_template", "language": {"code": "en_US"}}, "template name (no_such_template) does not exist in en_US"),
+        (
+            {"name": "no_such_template", "language": {"code": "en_US"}},
+            "template name (no_such_template) does not exist in en_US",
+        ),
         ({"name": "hello_world", "language": {"code": "es"}}, "template name (hello_world) does not exist in es"),
     ],
 )
@@ -324,8 +347,11 @@ def test_unknown_template_132001(
 
 
 def test_template_parameter_count_132000(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
-    template = {"name": "hello_world", "language": {"code": "en_US"},
-                "components": [{"type": "body", "parameters": [{"type": "text", "text": "Jessica"}]}]}
+    template = {
+        "name": "hello_world",
+        "language": {"code": "en_US"},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": "Jessica"}]}],
+    }
     response = send(client, auth, phone_number_id, {"type": "template", "template": template})
     error = check_graph_error(response, 132000, 400)
     assert error["message"] == "(#132000) Number of parameters does not match the expected number of params"
@@ -334,14 +360,18 @@ def test_template_parameter_count_132000(client: TestClient, auth: dict[str, str
     )
 
 
-def test_recipient_cannot_be_sender_131021(client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str) -> None:
+def test_recipient_cannot_be_sender_131021(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
     own = tenant.document()["display_phone_number"]
     response = send(client, auth, phone_number_id, BODIES["template"], to=f"+{own}")
     error = check_graph_error(response, 131021, 400)
     assert error["message"] == "(#131021) Recipient cannot be sender"
 
 
-def test_unregistered_number_133010(client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str) -> None:
+def test_unregistered_number_133010(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
     phone = tenant.store.phone_numbers.get(phone_number_id)
     assert phone is not None
     phone.status = "PENDING"
@@ -350,7 +380,9 @@ def test_unregistered_number_133010(client: TestClient, tenant: Tenant, auth: di
     assert error["message"] == "(#133010) Phone number Not Registered"
 
 
-def test_rejected_sends_create_no_message(client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str) -> None:
+def test_rejected_sends_create_no_message(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
     send(client, auth, phone_number_id, {"type": "template", "template": {"name": "x", "language": {"code": "en"}}})
     assert client.get(f"/_sandbox/tenants/{tenant.id}/messages").json()["data"] == []
 
@@ -365,7 +397,9 @@ def test_magic_not_on_whatsapp_fails_with_131026(
     assert failed["status"] == "failed" and failed["errors"][0]["code"] == 131026
 
 
-def test_wamids_are_unique_and_embed_the_recipient(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
+def test_wamids_are_unique_and_embed_the_recipient(
+    client: TestClient, auth: dict[str, str], phone_number_id: str
+) -> None:
     seen = set()
     for number in ("16505551234", "447700900123", "5511987654321"):
         wamid = send(client, auth, phone_number_id, BODIES["template"], to=number).json()["messages"][0]["id"]

@@ -88,7 +88,9 @@ def test_list_with_fields(client: TestClient, tenant: Tenant, auth: dict[str, st
     assert [list(item) for item in listing["data"]] == [["display_phone_number", "id"]]
 
 
-def test_paging_walks_every_number_once(client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str) -> None:
+def test_paging_walks_every_number_once(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
     extra = add_numbers(tenant, 4)
     seen: list[str] = []
     params = {"limit": "2", "fields": "id"}
@@ -104,38 +106,61 @@ def test_paging_walks_every_number_once(client: TestClient, tenant: Tenant, auth
     assert pages == 3
 
 
-def test_paging_before_goes_back(client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str) -> None:
+def test_paging_before_goes_back(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
     extra = add_numbers(tenant, 4)
     first = client.get(f"/v23.0/{tenant.waba_id}/phone_numbers", headers=auth, params={"limit": "2"}).json()
     second = client.get(
-        f"/v23.0/{tenant.waba_id}/phone_numbers", headers=auth,
+        f"/v23.0/{tenant.waba_id}/phone_numbers",
+        headers=auth,
         params={"limit": "2", "after": first["paging"]["cursors"]["after"]},
     ).json()
     assert [item["id"] for item in second["data"]] == extra[1:3]
     back = client.get(
-        f"/v23.0/{tenant.waba_id}/phone_numbers", headers=auth,
+        f"/v23.0/{tenant.waba_id}/phone_numbers",
+        headers=auth,
         params={"limit": "2", "before": second["paging"]["cursors"]["before"]},
     ).json()
     assert [item["id"] for item in back["data"]] == [phone_number_id, extra[0]]
 
 
 def test_numbers_of_another_waba_are_not_listed(client: TestClient, tenant: Tenant, auth: dict[str, str]) -> None:
-    phone = PhoneNumber(id="200000000000001", waba_id="999", display_phone_number="15550009999",
-                        verified_name="Elsewhere", country_calling_code="1")
+    phone = PhoneNumber(
+        id="200000000000001",
+        waba_id="999",
+        display_phone_number="15550009999",
+        verified_name="Elsewhere",
+        country_calling_code="1",
+    )
     tenant.store.phone_numbers.add(phone.id, phone)
     listing = client.get(f"/v23.0/{tenant.waba_id}/phone_numbers", headers=auth).json()
     assert phone.id not in [item["id"] for item in listing["data"]]
 
 
-@pytest.mark.parametrize("params", [{"limit": "0"}, {"limit": "-1"}, {"limit": "ten"}, {"after": "%%%"},
-                                    {"after": "bm90IGFuIGluZGV4"}, {"before": "!"},
-                                    {"after": "aW5kZXg6LTU"}, {"limit": "²"}])
-def test_bad_paging_parameters(client: TestClient, tenant: Tenant, auth: dict[str, str], params: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "0"},
+        {"limit": "-1"},
+        {"limit": "ten"},
+        {"after": "%%%"},
+        {"after": "bm90IGFuIGluZGV4"},
+        {"before": "!"},
+        {"after": "aW5kZXg6LTU"},
+        {"limit": "²"},
+    ],
+)
+def test_bad_paging_parameters(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], params: dict[str, str]
+) -> None:
     response = client.get(f"/v23.0/{tenant.waba_id}/phone_numbers", headers=auth, params=params)
     check_graph_error(response, 100, 400)
 
 
-def test_phone_numbers_edge_on_a_phone_number_is_unknown(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
+def test_phone_numbers_edge_on_a_phone_number_is_unknown(
+    client: TestClient, auth: dict[str, str], phone_number_id: str
+) -> None:
     response = client.get(f"/v23.0/{phone_number_id}/phone_numbers", headers=auth)
     check_graph_error(response, 100, 400)
 

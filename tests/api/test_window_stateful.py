@@ -52,9 +52,14 @@ class WindowMachine(RuleBasedStateMachine):
         self.client = client
         self.transport = transport
         name = f"window-{next(_tenants)}"
-        created = client.post("/_sandbox/tenants", json={
-            "name": name, "clock": {"mode": "frozen"}, "webhook": {"url": "http://receiver.test/window"},
-        })
+        created = client.post(
+            "/_sandbox/tenants",
+            json={
+                "name": name,
+                "clock": {"mode": "frozen"},
+                "webhook": {"url": "http://receiver.test/window"},
+            },
+        )
         assert created.status_code == 201, created.text
         self.doc = created.json()
         self.tenant = name
@@ -92,7 +97,9 @@ class WindowMachine(RuleBasedStateMachine):
 
     @rule(wa_id=st.sampled_from(CUSTOMERS))
     def send_template(self, wa_id: str) -> None:
-        sent = self._send(wa_id, {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}})
+        sent = self._send(
+            wa_id, {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}
+        )
         assert sent["message_status"] == "accepted"
         self.expect_failed[sent["id"]] = False
 

@@ -7,6 +7,7 @@ message never moves backwards, terminal states are final, and `history` and the 
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -130,7 +131,7 @@ class MessageLifecycle(RuleBasedStateMachine):
             statuses = [status for status, _ in message.history]
             assert statuses[0] == ("received" if message.direction == "inbound" else "accepted")
             assert statuses[-1] == message.status
-            for earlier, later in zip(statuses, statuses[1:], strict=False):
+            for earlier, later in itertools.pairwise(statuses):
                 assert LEGAL.get((earlier, _trigger(earlier, later))) == later
             times = [at for _, at in message.history]
             assert times == sorted(times)
@@ -138,7 +139,7 @@ class MessageLifecycle(RuleBasedStateMachine):
     @invariant()
     def events_match_history(self) -> None:
         for message in self.tracked:
-            emitted = self.events[message.wamid] + [e for e in message.pending_events]  # type: ignore[misc]
+            emitted = self.events[message.wamid] + list(message.pending_events)  # type: ignore[misc]
             if message.direction == "inbound":
                 assert emitted == []
                 continue
