@@ -192,7 +192,7 @@ class GraphRouter:
                     self._journal(tenant, request, 0, None, fault.id)
                     return DroppedConnection()
                 headers = dict(fault.headers)
-                injected = faults.sync_error(fault)
+                injected = faults.sync_error(fault, graph.node_id if graph.kind == "waba" else None)
                 if injected is not None:
                     self._journal(tenant, request, injected.http_status, int(injected.code), fault.id)
                     return graph_error_response(injected, version, fbtrace_id)

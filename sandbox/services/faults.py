@@ -16,7 +16,7 @@ from sandbox.context import Tenant
 from sandbox.domain.account import PhoneNumber
 from sandbox.domain.fault import DISTRIBUTIONS, MODES, Fault, FaultMatch, GraphCall, Latency, default_mode
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
-from sandbox.services.limits import throttled
+from sandbox.services.limits import exhausted_usage, throttled
 
 MATCH_KEYS = ("method", "path", "path_regex", "phone_number_id", "recipient", "type", "template")
 FAULT_KEYS = frozenset(
@@ -240,8 +240,9 @@ def latency_seconds(fault: Fault) -> float:
     return fault.latency.seconds(fault.rng) if fault.latency is not None else 0.0
 
 
-def sync_error(fault: Fault) -> GraphError | None:
-    """The Graph error a sync fault answers with (None for a fault that only adds latency or headers)."""
+def sync_error(fault: Fault, waba_id: str | None = None) -> GraphError | None:
+    """The Graph error a sync fault answers with (None for a fault that only adds latency or headers). An injected
+    4 or 80007 (on a WABA call, `waba_id`) reports its counter at 100% in the usage headers, as a real one does."""
     if fault.code is None and fault.http_status is None:
         return None
     code = fault.code
@@ -253,7 +254,7 @@ def sync_error(fault: Fault) -> GraphError | None:
         error.subcode = fault.subcode
     if fault.http_status is not None:
         error.http_status = fault.http_status
-    error.headers = error.headers | fault.headers
+    error.headers = error.headers | exhausted_usage(code, waba_id) | fault.headers
     return error
 
 

@@ -91,6 +91,18 @@ def throttled(code: GraphErrorCode, headers: dict[str, str] | None = None) -> Gr
     return GraphError(code, headers=headers)
 
 
+def exhausted_usage(code: GraphErrorCode, waba_id: str | None) -> dict[str, str]:
+    """Usage headers of an injected throttling error: the counter that refused the call is full (regain time:
+    the sandbox cannot know it, one minute is reported)."""
+    full = {"call_count": 100, "total_cputime": 0, "total_time": 0}
+    if code == GraphErrorCode.TOO_MANY_CALLS:
+        return {"X-App-Usage": _compact(full)}
+    if code == GraphErrorCode.WABA_RATE_LIMIT and waba_id is not None:
+        entry = {"type": BUSINESS_USE_CASE, **full, "estimated_time_to_regain_access": 1}
+        return {"X-Business-Use-Case-Usage": _compact({waba_id: [entry]})}
+    return {}
+
+
 def _headers(
     tenant: Tenant, node_id: str, app: SlidingWindow, app_limit: int, waba: SlidingWindow | None, waba_limit: int
 ) -> dict[str, str]:

@@ -193,9 +193,11 @@ def test_each_code_answers_with_its_http_status(api: Api, code: int, status: int
     assert error["message"].startswith(f"(#{code}) ")
 
 
-def test_code_4_is_graphs_bare_throttling_error(api: Api) -> None:
+def test_code_4_is_graphs_bare_throttling_error(api: Api, tenant: Tenant) -> None:
     api.fault(match={"path": "/*"}, error={"code": 4})
-    error = graph_error(api.get(api.phone), 4, 400)
+    response = api.get(api.phone)
+    assert json.loads(response.headers["x-app-usage"])["call_count"] == 100
+    error = graph_error(response, 4, 400)
     assert error == {
         "message": "(#4) Application request limit reached",
         "type": "OAuthException",
@@ -462,3 +464,12 @@ def test_other_media_links_are_delivered(
     response = api.send(image)
     settle(client, tenant)
     assert api.failed_errors(transport, response.json()["messages"][0]["id"]) == []
+
+
+def test_an_injected_80007_reports_the_waba_counter_full(api: Api, tenant: Tenant) -> None:
+    api.fault(match={"path": "/*/message_templates"}, error={"code": 80007}, times=1)
+    response = api.get(f"{tenant.waba_id}/message_templates")
+    graph_error(response, 80007, 400)
+    usage = json.loads(response.headers["x-business-use-case-usage"])[tenant.waba_id][0]
+    assert (usage["call_count"], usage["estimated_time_to_regain_access"]) == (100, 1)
+    assert api.get(f"{tenant.waba_id}/message_templates").status_code == 200
