@@ -14,7 +14,7 @@ from typing import Any
 
 from sandbox.context import Tenant
 from sandbox.domain.account import PhoneNumber
-from sandbox.domain.fault import DISTRIBUTIONS, MODES, Fault, FaultMatch, GraphCall, Latency, default_mode
+from sandbox.domain.fault import DISTRIBUTIONS, MODES, Fault, FaultMatch, GraphCall, Latency
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.services.limits import exhausted_usage, throttled
 
@@ -279,7 +279,3 @@ def accepted_failure(tenant: Tenant, call: GraphCall) -> AcceptedFailure | None:
         fault.details if fault.details is not None else fault.code.description,
         latency_seconds(fault),
     )
-
-
-def mode_of(code: GraphErrorCode) -> str:
-    return default_mode(code)
