@@ -94,3 +94,36 @@ def user_slice(rank: int, users_per_number: int, pool: int) -> range:
     siblings' (ranks beyond `users_per_number` share a stride, e.g. with more users than planned)."""
     stride = max(1, users_per_number)
     return range(rank % stride, pool, stride)
+
+
+def message_body(kind: str, to: str, sent_at: float) -> dict[str, Any]:
+    """A send of `kind` to `to`; `biz_opaque_callback_data` carries the send time to the webhook sink."""
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": "+" + to,
+        "type": kind,
+        "biz_opaque_callback_data": f"lt:{sent_at:.6f}",
+    }
+    if kind == "text":
+        body["text"] = {"body": "Your order #4711 has shipped and arrives tomorrow.", "preview_url": False}
+    elif kind == "template":
+        body["template"] = {"name": "hello_world", "language": {"code": "en_US"}}
+    elif kind == "image":
+        body["image"] = {"link": "https://example.com/receipt.jpg", "caption": "Your receipt"}
+    elif kind == "interactive":
+        body["interactive"] = {
+            "type": "button",
+            "body": {"text": "Did your parcel arrive?"},
+            "action": {
+                "buttons": [
+                    {"type": "reply", "reply": {"id": "yes", "title": "Yes"}},
+                    {"type": "reply", "reply": {"id": "no", "title": "No"}},
+                ]
+            },
+        }
+    elif kind == "location":
+        body["location"] = {"latitude": 52.52, "longitude": 13.405, "name": "Pick-up point", "address": "Berlin"}
+    else:
+        raise ValueError(f"unknown message kind {kind!r}")
+    return body

@@ -180,6 +180,10 @@ def summarize(data: RunData) -> dict[str, Any]:
         "sandbox_rss_mb_max": round(max(rss), 1) if rss else None,
         "sink_cpu_pct_mean": _mean(r["sink_cpu"] for r in data.resources if start <= r["t"] <= end),
         "locust_cpu_pct_mean": _mean(r["locust_cpu"] for r in data.resources if start <= r["t"] <= end),
+        "other_cpu_pct_mean": _mean(r.get("other_cpu", 0.0) for r in data.resources if start <= r["t"] <= end),
+        "sandbox_cpu_ms_per_accepted": round(sum(sandbox_cpu) / 100 * 1000 / len(accepted), 3)
+        if accepted and sandbox_cpu
+        else None,
         "command": meta.get("command"),
     }
     return summary
@@ -333,6 +337,10 @@ def _latency_table(title: str, rows: dict[str, dict[str, float | None]]) -> list
     return lines
 
 
+def _skew_flag(other_cpu: float | None) -> str:
+    return " ⚠ busy box: figures skewed" if (other_cpu or 0) > 20 else ""
+
+
 def markdown(summary: dict[str, Any], chart: str | None) -> str:
     s = summary
     lines = [
@@ -361,7 +369,10 @@ def markdown(summary: dict[str, Any], chart: str | None) -> str:
         f"{_fmt(s['sandbox_cpu_pct_max'])} |",
         f"| sandbox RSS MB (start / end / max) | {_fmt(s['sandbox_rss_mb_start'])} / {_fmt(s['sandbox_rss_mb_end'])} / "
         f"{_fmt(s['sandbox_rss_mb_max'])} |",
+        f"| sandbox CPU ms per accepted message (incl. its webhooks) | {_fmt(s['sandbox_cpu_ms_per_accepted'])} |",
         f"| sink / locust CPU % (mean) | {_fmt(s['sink_cpu_pct_mean'])} / {_fmt(s['locust_cpu_pct_mean'])} |",
+        f"| other processes on the box, CPU % (mean){_skew_flag(s['other_cpu_pct_mean'])} | "
+        f"{_fmt(s['other_cpu_pct_mean'])} |",
         "",
         "## Errors by Graph code",
         "",

@@ -24,7 +24,7 @@ import orjson
 from locust import FastHttpUser, constant_throughput, events, task
 from locust.env import Environment
 
-from loadtests.plan import LoadPlan, NumberPlan, recipient, user_slice
+from loadtests.plan import LoadPlan, NumberPlan, message_body, recipient, user_slice
 
 SEND_NAME = "/{phone_number_id}/messages"
 INBOUND_NAME = "/_sandbox/tenants/{tenant}/inbound"
@@ -81,39 +81,6 @@ def _graph_code(body: bytes) -> int | str:
         return int(orjson.loads(body)["error"]["code"])
     except Exception:
         return "not-graph"
-
-
-def message_body(kind: str, to: str, sent_at: float) -> dict[str, Any]:
-    """A send of `kind` to `to`; `biz_opaque_callback_data` carries the send time to the webhook sink."""
-    body: dict[str, Any] = {
-        "messaging_product": "whatsapp",
-        "recipient_type": "individual",
-        "to": "+" + to,
-        "type": kind,
-        "biz_opaque_callback_data": f"lt:{sent_at:.6f}",
-    }
-    if kind == "text":
-        body["text"] = {"body": "Your order #4711 has shipped and arrives tomorrow.", "preview_url": False}
-    elif kind == "template":
-        body["template"] = {"name": "hello_world", "language": {"code": "en_US"}}
-    elif kind == "image":
-        body["image"] = {"link": "https://example.com/receipt.jpg", "caption": "Your receipt"}
-    elif kind == "interactive":
-        body["interactive"] = {
-            "type": "button",
-            "body": {"text": "Did your parcel arrive?"},
-            "action": {
-                "buttons": [
-                    {"type": "reply", "reply": {"id": "yes", "title": "Yes"}},
-                    {"type": "reply", "reply": {"id": "no", "title": "No"}},
-                ]
-            },
-        }
-    elif kind == "location":
-        body["location"] = {"latitude": 52.52, "longitude": 13.405, "name": "Pick-up point", "address": "Berlin"}
-    else:
-        raise ValueError(f"unknown message kind {kind!r}")
-    return body
 
 
 class _PlannedUser(FastHttpUser):

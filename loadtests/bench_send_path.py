@@ -1,0 +1,334 @@
+"""Send-path throughput: `POST /{phone-number-id}/messages` on the sandbox (webhooks off) against a bare Starlette
+handler that only parses and echoes the same JSON with orjson, side by side in one run. Prints the ratio.
+
+    python -m loadtests.bench_send_path [--rounds 5] [--seconds 5] [--connections 50]
+
+Both servers run under uvicorn (uvloop + httptools, one worker) on 127.0.0.1 at the same time; rounds alternate
+between them (order rotated), so drift on a noisy box hits both. The load generator is a bare asyncio client with
+pre-built requests (keep-alive, closed loop), several times cheaper per request than either server, so the
+servers, not the generator, set the pace. Target (issue 6): sandbox / bare >= 0.6.
+
+The sandbox tenant keeps the send call's behaviour on (token, node lookup, validation, limits, window, pricing,
+journal) with no callback URL; its throughput and pair-rate limits are raised so that the send path, not a
+130429, is measured. Progression is `manual` by default, so what a send causes later (status moves, webhook
+rendering) is left out; `--progression scheduled` includes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+HOST = "127.0.0.1"
+TEMPLATE_BODY = {
+    "messaging_product": "whatsapp",
+    "recipient_type": "individual",
+    "type": "template",
+    "template": {"name": "hello_world", "language": {"code": "en_US"}},
+}
+RECIPIENTS = 2000
+
+
+def bare_app() -> Any:
+    """The yardstick: Starlette routing, body read, orjson parse and echo. Nothing else."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def echo(request: Request) -> Response:
+        return Response(orjson.dumps(orjson.loads(await request.body())), media_type="application/json")
+
+    return Starlette(routes=[Route("/{version}/{phone_number_id}/messages", echo, methods=["POST"])])
+
+
+def _serve_bare(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        bare_app(), host=HOST, port=port, log_level="warning", access_log=False, loop="uvloop", http="httptools"
+    )
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(5)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _start(name: str, argv: list[str], port: int) -> Server:
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = Server(name, process, port)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            with socket_probe(port):
+                return server
+        except OSError:
+            asyncio.run(asyncio.sleep(0.1))
+    server.stop()
+    raise RuntimeError(f"{name} did not start")
+
+
+@contextlib.contextmanager
+def socket_probe(port: int) -> Any:
+    import socket
+
+    with socket.create_connection((HOST, port), timeout=1) as sock:
+        yield sock
+
+
+def _control(port: int, method: str, path: str, body: Any = None) -> Any:
+    request = urllib.request.Request(
+        f"http://{HOST}:{port}{path}",
+        method=method,
+        data=orjson.dumps(body) if body is not None else None,
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:  # loopback only
+        return orjson.loads(response.read())
+
+
+def prepare_sandbox(port: int, progression: str) -> tuple[str, str]:
+    """A `live` tenant without a callback URL, its number on HIGH, limits raised; returns (path, token)."""
+    doc = _control(port, "POST", "/_sandbox/tenants", {"name": "bench", "profile": "live", "seed": 7})
+    _control(
+        port,
+        "PATCH",
+        "/_sandbox/tenants/bench/policy",
+        {
+            "throughput_mps": {"STANDARD": 1_000_000, "HIGH": 1_000_000},
+            "pair_rate_burst": 1_000_000,
+            "progression": progression,
+        },
+    )
+    phone = doc["phone_number_id"]
+    with contextlib.suppress(OSError):
+        _control(port, "PUT", f"/_sandbox/tenants/bench/phone_numbers/{phone}/throughput", {"level": "HIGH"})
+    return f"/v23.0/{phone}/messages", doc["access_token"]
+
+
+def requests_for(path: str, token: str) -> list[bytes]:
+    """The same bodies for both servers; recipients rotate so the sandbox's per-customer state stays realistic."""
+    out = []
+    for i in range(RECIPIENTS):
+        body = orjson.dumps({**TEMPLATE_BODY, "to": f"+1650{i:07d}"})
+        out.append(
+            f"POST {path} HTTP/1.1\r\nHost: {HOST}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+    return out
+
+
+class _Client(asyncio.Protocol):
+    """One keep-alive connection sending the next request as soon as the previous answer is complete."""
+
+    def __init__(self, bench: _Bench) -> None:
+        self.bench = bench
+        self.buffer = b""
+        self.transport: asyncio.Transport | None = None
+        self.sent_at = 0.0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._next()
+
+    def _next(self) -> None:
+        if self.bench.stopping or self.transport is None:
+            if self.transport is not None:
+                self.transport.close()
+            return
+        self.sent_at = time.perf_counter()
+        self.transport.write(self.bench.next_request())
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while True:
+            head_end = self.buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            head = self.buffer[:head_end].lower()
+            start = head.find(b"content-length:")
+            length = int(head[start + 15 : head.find(b"\r\n", start) if head.find(b"\r\n", start) > 0 else None])
+            end = head_end + 4 + length
+            if len(self.buffer) < end:
+                return
+            status = int(self.buffer[9:12])
+            self.buffer = self.buffer[end:]
+            self.bench.done(status, time.perf_counter() - self.sent_at)
+            self._next()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+
+class _Bench:
+    def __init__(self, requests: list[bytes]) -> None:
+        self.requests = requests
+        self.index = 0
+        self.stopping = False
+        self.ok = 0
+        self.other = 0
+        self.latencies: list[float] = []
+
+    def next_request(self) -> bytes:
+        self.index = (self.index + 1) % len(self.requests)
+        return self.requests[self.index]
+
+    def done(self, status: int, latency: float) -> None:
+        if status == 200:
+            self.ok += 1
+        else:
+            self.other += 1
+        self.latencies.append(latency)
+
+
+async def _drive(port: int, requests: list[bytes], seconds: float, connections: int) -> dict[str, float]:
+    loop = asyncio.get_running_loop()
+    bench = _Bench(requests)
+    transports = []
+    for _ in range(connections):
+        transport, _ = await loop.create_connection(lambda: _Client(bench), HOST, port)
+        transports.append(transport)
+    started = time.perf_counter()
+    await asyncio.sleep(seconds)
+    bench.stopping = True
+    elapsed = time.perf_counter() - started
+    await asyncio.sleep(0.2)
+    for transport in transports:
+        transport.close()
+    latencies = sorted(bench.latencies)
+    return {
+        "req_s": bench.ok / elapsed,
+        "non_200": bench.other,
+        "p50_ms": latencies[len(latencies) // 2] * 1000 if latencies else 0.0,
+        "p99_ms": latencies[int(len(latencies) * 0.99)] * 1000 if latencies else 0.0,
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    import psutil
+
+    times = psutil.Process(pid).cpu_times()
+    return float(times.user + times.system)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m loadtests.bench_send_path", description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=5.0, help="length of each measured round (max 60)")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--progression",
+        choices=["manual", "scheduled", "immediate"],
+        default="manual",
+        help="the sandbox tenant's status progression: manual measures the send call alone; scheduled adds the "
+        "status moves and their (undelivered) webhook rendering that each send causes later",
+    )
+    parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_bare:
+        _serve_bare(args.serve_bare)
+        return 0
+    if not (1 <= args.rounds <= 20 and 0 < args.seconds <= 60 and 1 <= args.connections <= 500):
+        parser.error("rounds 1..20, seconds up to 60, connections 1..500")
+    import uvloop
+
+    sandbox_port, bare_port = _free_port(), _free_port()
+    servers = [
+        _start(
+            "sandbox",
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(sandbox_port),
+                "--log-level",
+                "warning",
+            ],
+            sandbox_port,
+        ),
+        _start("bare", [sys.executable, "-m", "loadtests.bench_send_path", "--serve-bare", str(bare_port)], bare_port),
+    ]
+    try:
+        path, token = prepare_sandbox(sandbox_port, args.progression)
+        requests = requests_for(path, token)
+        targets = {"sandbox": (sandbox_port, servers[0]), "bare": (bare_port, servers[1])}
+        for port, _ in targets.values():  # warm-up: customers created, code paths hot
+            uvloop.run(_drive(port, requests, 2.0, args.connections))
+        results: dict[str, list[dict[str, float]]] = {"sandbox": [], "bare": []}
+        order = ["sandbox", "bare"]
+        for round_ in range(args.rounds):
+            for name in order if round_ % 2 == 0 else reversed(order):
+                port, server = targets[name]
+                cpu_before = _cpu_seconds(server.process.pid)
+                result = uvloop.run(_drive(port, requests, args.seconds, args.connections))
+                result["server_cpu_pct"] = (_cpu_seconds(server.process.pid) - cpu_before) / args.seconds * 100
+                result["req_per_core_s"] = result["req_s"] / max(0.01, result["server_cpu_pct"] / 100)
+                results[name].append(result)
+                sys.stdout.write(
+                    f"round {round_ + 1} {name:8s} {result['req_s']:8.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
+                    f"p99 {result['p99_ms']:6.2f} ms  server CPU {result['server_cpu_pct']:5.1f} %  "
+                    f"non-200 {int(result['non_200'])}\n"
+                )
+                sys.stdout.flush()
+    finally:
+        for server in servers:
+            server.stop()
+    ratios = [s["req_s"] / b["req_s"] for s, b in zip(results["sandbox"], results["bare"], strict=True)]
+    core_ratios = [
+        s["req_per_core_s"] / b["req_per_core_s"] for s, b in zip(results["sandbox"], results["bare"], strict=True)
+    ]
+    sandbox_rps = statistics.median(r["req_s"] for r in results["sandbox"])
+    bare_rps = statistics.median(r["req_s"] for r in results["bare"])
+    ratio = statistics.median(ratios)
+    sys.stdout.write(
+        f"\nsandbox {sandbox_rps:,.0f} req/s, bare starlette+orjson {bare_rps:,.0f} req/s (medians)\n"
+        f"ratio sandbox/bare: {ratio:.3f} (per round: {', '.join(f'{r:.3f}' for r in ratios)}); "
+        f"per server core: {statistics.median(core_ratios):.3f}\n"
+        f"target >= 0.6: {'met' if ratio >= 0.6 else 'NOT met'}\n"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
