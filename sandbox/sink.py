@@ -11,6 +11,7 @@ and `drop` (no answer at all until the sender gives up, like a receiver that han
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -143,10 +144,8 @@ class WebhookSink:
             return 200
         if mode == "drop":
             # Hold the request without answering until the sender hangs up (or drop_seconds pass).
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(_until_disconnect(receive), self.drop_seconds)
-            except TimeoutError:
-                pass
             return None
         return 200
 

@@ -144,7 +144,8 @@ def _send(
             not_before = (not_before or tenant.clock.now()) + timedelta(seconds=policy.webhook_reorder_hold_seconds)
             chaos.append("reordered")
     secret = tenant.credentials.app_secret
-    if url is not None and policy.webhook_bad_signature_probability > 0 and rng.random() < policy.webhook_bad_signature_probability:
+    bad_signature = policy.webhook_bad_signature_probability
+    if url is not None and bad_signature > 0 and rng.random() < bad_signature:
         secret = "wrong-" + secret[::-1]
         chaos.append("bad_signature")
     duplicate = url is not None and policy.webhook_duplicate_probability > 0 and (

@@ -42,14 +42,16 @@ def render_account_value(field: str, value: Mapping[str, Any]) -> dict[str, Any]
     return render(value)
 
 
-def _shape(field: str, value: Mapping[str, Any], required: dict[str, Kinds], optional: dict[str, Kinds]) -> dict[str, Any]:
+def _shape(
+    field: str, value: Mapping[str, Any], required: dict[str, Kinds], optional: dict[str, Kinds]
+) -> dict[str, Any]:
     shaped: dict[str, Any] = {}
     for key, kinds in (required | optional).items():
         if key not in value:
             if key in required:
                 raise ValueError(f"{field} webhook needs {key!r}")
             continue
-        if not isinstance(value[key], kinds) or isinstance(value[key], bool) and bool not in _as_tuple(kinds):
+        if not isinstance(value[key], kinds) or (isinstance(value[key], bool) and bool not in _as_tuple(kinds)):
             raise ValueError(f"{field}.{key} has the wrong type: {type(value[key]).__name__}")
         shaped[key] = value[key]
     for key, item in value.items():

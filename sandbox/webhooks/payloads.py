@@ -61,7 +61,8 @@ def payload(changes: list[Rendered]) -> dict[str, Any]:
 
 
 def envelope(waba_id: str, field: str, value: dict[str, Any]) -> dict[str, Any]:
-    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [{"value": value, "field": field}]}]}
+    change = {"value": value, "field": field}
+    return {"object": "whatsapp_business_account", "entry": [{"id": waba_id, "changes": [change]}]}
 
 
 def _major(version: str) -> int:
@@ -164,7 +165,9 @@ def inbound_message_object(message: Message, timestamp: int, business_number: st
     return item
 
 
-def render_status(event: MessageStatusChanged, phone: PhoneNumber, customer: Customer | None, api_version: str) -> Rendered:
+def render_status(
+    event: MessageStatusChanged, phone: PhoneNumber, customer: Customer | None, api_version: str
+) -> Rendered:
     message = event.message
     value = {
         "messaging_product": "whatsapp",

@@ -33,7 +33,9 @@ class AiohttpTransport:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self._concurrency, limit_per_host=self._concurrency, ttl_dns_cache=300)
+            connector = aiohttp.TCPConnector(
+                limit=self._concurrency, limit_per_host=self._concurrency, ttl_dns_cache=300
+            )
             self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 

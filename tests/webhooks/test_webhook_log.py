@@ -74,7 +74,8 @@ def test_bad_filters_are_sandbox_errors(client: TestClient, tenant: Tenant) -> N
 def test_the_log_is_bounded(client: TestClient, tenant: Tenant) -> None:
     client.patch(f"/_sandbox/tenants/{tenant.id}/policy", json={"journal_webhooks": 5})
     for n in range(12):
-        client.post(f"/_sandbox/tenants/{tenant.id}/inbound", json={"from": f"1650555{2000 + n}", "text": {"body": "x"}})
+        client.post(f"/_sandbox/tenants/{tenant.id}/inbound",
+                    json={"from": f"1650555{2000 + n}", "text": {"body": "x"}})
     log = _settled(client, tenant)
     assert len(log["data"]) == 5
     assert log["summary"]["delivered"] == 12

@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 from pywa import WhatsApp, handlers
+from test_webhook_fields import constructed
 
 from sandbox.context import Tenant
 from sandbox.domain.commands import ReceiveMessage
 from sandbox.services.messaging import receive_message
 from sandbox.webhooks.outbox import Delivery
-from test_webhook_fields import constructed
 
 CUSTOMER = "16505551234"
 
@@ -166,7 +166,8 @@ def test_pywa_rejects_a_chaos_signature(tenant: Tenant, pywa: PywaReceiver, inbo
     inbound(tenant, CUSTOMER)
     delivery = _last_delivery(tenant)
     assert delivery.chaos == ("bad_signature",)
-    assert pywa.wa.webhook_update_validator(delivery.body, delivery.headers["X-Hub-Signature-256"]) == ("Forbidden", 403)
+    signature = delivery.headers["X-Hub-Signature-256"]
+    assert pywa.wa.webhook_update_validator(delivery.body, signature) == ("Forbidden", 403)
     assert "unmatching signature" in caplog.text
     caplog.clear()
 
