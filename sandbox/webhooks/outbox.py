@@ -212,8 +212,11 @@ class Outbox:
                 self._finish(queue, delivery, "dropped", "queue_full")
                 queue.counts["dropped_queue_full"] += 1
                 return delivery
-            victim = next((d for d in queue.pending.values() if not d.in_flight), None)
-            if victim is not None:
+            # More than one victim only after the limit was lowered; deliveries in flight are never taken.
+            while len(queue.pending) >= owner.policy.webhook_queue_limit:
+                victim = next((d for d in queue.pending.values() if not d.in_flight), None)
+                if victim is None:
+                    break
                 self._drop_queued(queue, victim)
         queue.pending[delivery.id] = delivery
         self._append(delivery)

@@ -204,3 +204,18 @@ def test_a_slow_receiver_times_out_on_the_policy_timeout(tenant: Tenant, outbox_
             assert sandbox.outbox.log(tenant.id)[0].attempts[0].error == "TimeoutError"
 
     asyncio.run(scenario())
+
+
+def test_lowering_the_queue_limit_trims_the_queue(
+    tenant: Tenant, transport: RecordingTransport, outbox_runner, inbound, sandbox: Sandbox
+) -> None:
+    async def scenario() -> None:
+        async with outbox_runner as runner:
+            _fill_dead_queue(tenant, transport, inbound, 20)
+            await runner.settle()
+            tenant.policy.webhook_queue_limit = 5
+            inbound(tenant, "16505559999")
+            await runner.settle()
+            assert sandbox.outbox.backlog == 5
+
+    asyncio.run(scenario())
