@@ -30,7 +30,13 @@ async def advance_clock(request: Request) -> Response:
             to = parse_rfc3339(str(body["to"]))
         except ValueError as error:
             raise SandboxError(400, "to must be an RFC 3339 time") from error
-    fired = tenants.advance_clock(tenant, seconds=body.get("seconds"), to=to)
+    outbox = tenant.outbox
+    fired = await tenants.advance_clock_settling(
+        tenant,
+        lambda: outbox.settle(tenant.id, timeout=tenant.policy.webhook_timeout_seconds + 1),
+        seconds=body.get("seconds"),
+        to=to,
+    )
     return respond({"now": to_rfc3339(tenant.clock.now()), "fired": fired})
 
 

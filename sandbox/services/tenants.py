@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -210,13 +211,35 @@ def configure_clock(tenant: Tenant, body: dict[str, Any]) -> None:
     tenant.clock.configure(mode=mode, rate=float(rate) if rate is not None else None)
 
 
-def advance_clock(tenant: Tenant, *, seconds: float | None = None, to: datetime | None = None) -> int:
+def _advance_target(tenant: Tenant, seconds: float | None, to: datetime | None) -> datetime:
     if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0):
         raise SandboxError(400, "seconds must be a non-negative number")
     if seconds is not None and seconds > 10 * 365 * 86400:
         raise SandboxError(400, "seconds must be at most ten years")
-    if to is not None and to < tenant.clock.now():
+    now = tenant.clock.now()
+    if to is not None and to < now:
         raise SandboxError(400, "the clock cannot go backwards")
     if seconds is None and to is None:
         raise SandboxError(400, "give seconds or to")
-    return tenant.clock.advance(seconds, to=to)
+    return to if to is not None else now + timedelta(seconds=seconds or 0)
+
+
+def advance_clock(tenant: Tenant, *, seconds: float | None = None, to: datetime | None = None) -> int:
+    """Move the tenant clock forward, firing what falls due on the way in time order; returns how many fired."""
+    return tenant.clock.advance(to=_advance_target(tenant, seconds, to))
+
+
+async def advance_clock_settling(
+    tenant: Tenant, settle: Callable[[], Awaitable[None]], *, seconds: float | None = None, to: datetime | None = None
+) -> int:
+    """`advance_clock`, letting webhook deliveries run at each instant where something fell due.
+
+    A failed delivery schedules its retry only once its attempt has been answered, so a 7-day advance must let
+    each attempt happen before moving on, or it would play out one retry instead of the whole schedule.
+    """
+    target = _advance_target(tenant, seconds, to)
+    fired = 0
+    while (due := tenant.clock.next_due()) is not None and due <= target:
+        fired += tenant.clock.advance(to=max(due, tenant.clock.now()))
+        await settle()
+    return fired + tenant.clock.advance(to=target)

@@ -152,6 +152,8 @@ class Outbox:
         self._tenants: dict[str, TenantQueue] = {}
         self._ids = itertools.count(1)
         self._in_flight = 0
+        self._running = False
+        self._settle_waiters: list[asyncio.Future[None]] = []
         self.delivered = 0
 
     # -- the synchronous side, called by services inside the event loop thread ---------------------------------
@@ -318,13 +320,37 @@ class Outbox:
     def idle(self) -> bool:
         return not self._ready and self._in_flight == 0
 
+    def _busy(self, tenant_id: str) -> bool:
+        return any(key[0] == tenant_id and lane.token in ("ready", "busy") for key, lane in self._lanes.items())
+
+    async def settle(self, tenant_id: str, timeout: float) -> None:
+        """Wait until none of the tenant's deliveries is ready or in flight (each lane delivered, retrying at a
+        later sandbox time, or empty), at most `timeout` wall seconds; at once when no workers run."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._running and self._busy(tenant_id):
+            waiter = loop.create_future()
+            self._settle_waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, max(deadline - loop.time(), 0))
+            except TimeoutError:
+                return
+
+    def _notify_settled(self) -> None:
+        waiters, self._settle_waiters = self._settle_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
     # -- the asynchronous side ----------------------------------------------------------------------------------
 
     async def run(self, transport: WebhookTransport, concurrency: int) -> None:
         workers = [asyncio.create_task(self._worker(transport)) for _ in range(concurrency)]
+        self._running = True
         try:
             await asyncio.gather(*workers)
         finally:
+            self._running = False
             for worker in workers:
                 worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -349,6 +375,7 @@ class Outbox:
                 lane.token = "waiting"
                 head.next_attempt_at = head.not_before
                 lane.timer = clock.call_at(head.not_before, lambda lane=lane: self._wake(lane))  # type: ignore[misc]
+                self._notify_settled()
                 continue
             lane.token = "busy"
             head.in_flight = True
@@ -358,6 +385,7 @@ class Outbox:
             finally:
                 head.in_flight = False
                 self._in_flight -= 1
+                self._notify_settled()
 
     async def _attempt(self, transport: WebhookTransport, lane: Lane, delivery: Delivery) -> None:
         owner = delivery.owner
