@@ -13,7 +13,7 @@ from sandbox.domain.customer import undownloadable_media
 from sandbox.domain.events import MessageReceived
 from sandbox.domain.lifecycle import InvalidTransition
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
-from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
+from sandbox.errors import GraphError, GraphErrorCode, SandboxError, invalid_parameter
 from sandbox.services import faults, limits, progression
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
@@ -162,6 +162,7 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
         customer.profile_name = command.profile_name
     now = tenant.clock.now()
     content = inbound_media(tenant, command.type, command.content, now)
+    context_message_id = command.context_message_id or _tapped_message(tenant, phone, command)
     message = received(
         Message(
             wamid=tenant.ids.wamid(command.wa_id, outbound=False),
@@ -171,7 +172,7 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
             type=command.type,
             content=content,
             created_at=now,
-            context_message_id=command.context_message_id,
+            context_message_id=context_message_id,
         ),
         now,
     )
@@ -180,6 +181,24 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
     tenant.publish([MessageReceived(message, customer.profile_name, customer.user_id, now)])
     tenant.clock.run_due()
     return message
+
+
+# A button or interactive reply is a tap on a business message: Meta always sends its `context`.
+_TAP_TYPES = frozenset({"button", "interactive"})
+
+
+def _tapped_message(tenant: Tenant, phone: PhoneNumber, command: ReceiveMessage) -> str | None:
+    """The business message a reply without an explicit `context` taps: the newest one sent to this customer."""
+    if command.type not in _TAP_TYPES:
+        return None
+    tapped = tenant.store.messages.newest(
+        1, lambda m: m.direction == "outbound" and m.wa_id == command.wa_id and m.phone_number_id == phone.id
+    )
+    if not tapped:
+        raise SandboxError(
+            409, f"a {command.type} reply taps a business message: give context.message_id, or send one first"
+        )
+    return tapped[0].wamid
 
 
 def _inbound_phone(tenant: Tenant, phone_number_id: str | None) -> PhoneNumber:

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from sandbox.context import Tenant, WebhookSettings
 from sandbox.errors import SandboxError
-from sandbox.webhooks.outbox import Delivery
 from sandbox.webhooks.transport import WebhookTransport
 
 
@@ -19,7 +18,7 @@ async def verify_callback(tenant: Tenant, transport: WebhookTransport, url: str,
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
     try:
         answer = await transport.get(url, params, tenant.policy.webhook_timeout_seconds)
-    except Exception as error:  # noqa: BLE001 - any failure to reach the receiver fails the handshake
+    except Exception as error:
         raise SandboxError(400, f"verification GET to {url} failed: {type(error).__name__}: {error}") from error
     if answer.status != 200 or answer.body.strip() != challenge:
         raise SandboxError(
@@ -37,8 +36,3 @@ async def configure_webhook(
         await verify_callback(tenant, transport, url, token)
     tenant.webhook = WebhookSettings(url=url, verify_token=token)
     return tenant.webhook
-
-
-def redeliver(tenant: Tenant, delivery: Delivery) -> Delivery:
-    url = delivery.url or tenant.webhook.url
-    return tenant.outbox.redeliver(delivery, url)
