@@ -38,16 +38,16 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
 def graph_error_response(error: GraphError, version: str, fbtrace_id: str) -> Response:
     headers = graph_headers(version, fbtrace_id) | error.headers
     if error.code in (GraphErrorCode.ACCESS_TOKEN_INVALID, GraphErrorCode.ACCESS_TOKEN_REQUIRED):
-        headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{_latin1(error.message)}"'
+        headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_token" "{_header_text(error.message)}"'
     elif error.type == "GraphMethodException":
-        headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_request" "{_latin1(error.message)}"'
+        headers["WWW-Authenticate"] = f'OAuth "Facebook Platform" "invalid_request" "{_header_text(error.message)}"'
     return json_response(error.envelope(fbtrace_id), status=error.http_status, headers=headers)
 
 
-def _latin1(text: str) -> str:
-    """Header values are latin-1 on the wire; the message may quote a node id taken from any path."""
-    safe = text.encode("latin-1", "replace").decode("latin-1").replace('"', "'")
-    return "".join(char if char >= " " and char != "\x7f" else "?" for char in safe)
+def _header_text(text: str) -> str:
+    """A header value from a message that may quote a node id taken from any path: printable ASCII only, since
+    clients decode header bytes differently (latin-1, UTF-8)."""
+    return "".join(char if " " <= char <= "~" and char != '"' else "?" for char in text)
 
 
 def unexpected_error(exc: BaseException) -> GraphError:
