@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,6 +29,21 @@ from sandbox.webhooks.transport import AiohttpTransport, WebhookTransport
 
 log = logging.getLogger("sandbox")
 GRAPH_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
+
+
+class _GraphVersion(Convertor[str]):
+    """`v23.0`-style path prefix (the same pattern `api.graph.VERSION` accepts)."""
+
+    regex = r"v\d{1,2}\.\d{1,2}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("graph_version", _GraphVersion())
 
 
 async def _sandbox_error(request: Request, exc: Exception) -> Response:
@@ -112,6 +128,8 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
 
     app = Starlette(
         routes=[
+            # Versioned Graph paths first: otherwise every send is matched against each control route in turn.
+            Route("/{version:graph_version}/{path:path}", router.handle, methods=GRAPH_METHODS),
             *control_routes(),
             Route("/_sandbox/{rest:path}", _unknown_control_path, methods=GRAPH_METHODS),
             Route("/whatsapp_business/attachments/", download_media, methods=["GET"]),
