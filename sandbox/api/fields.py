@@ -35,7 +35,12 @@ def project(document: dict[str, Any], fields: str | None, default: Sequence[str]
 
     Fidelity: a field Meta has but the sandbox does not model is left out instead of answered.
     """
-    selected = {name: document[name] for name in requested_fields(fields, default) if name in document and name != "id"}
+    # Graph leaves out a field that has no value rather than answering null (pywa, for one, breaks on a null enum).
+    selected = {
+        name: document[name]
+        for name in requested_fields(fields, default)
+        if name != "id" and document.get(name) is not None
+    }
     if "id" in document:
         selected["id"] = document["id"]
     return selected

@@ -172,6 +172,8 @@ class MessageTemplate:
     status: str = "APPROVED"
     parameter_format: str = "POSITIONAL"
     quality_score: str = "UNKNOWN"
+    # Unix time the quality score was last set: Graph's `quality_score.date` (pywa requires it).
+    quality_score_date: int | None = None
     rejected_reason: str = "NONE"
     sub_category: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -198,7 +200,8 @@ class MessageTemplate:
             "status": self.status,
             "category": self.category,
             "sub_category": self.sub_category,
-            "quality_score": {"score": self.quality_score},
+            "quality_score": {"score": self.quality_score}
+            | ({"date": self.quality_score_date} if self.quality_score_date is not None else {}),
             "rejected_reason": self.rejected_reason,
             "message_send_ttl_seconds": None,
             "correct_category": None,

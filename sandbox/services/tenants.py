@@ -131,6 +131,7 @@ def _build(
         )
         tenant.store.phone_numbers.add(phone.id, phone)
         template = hello_world(ids.node_id(), waba.id)
+        template.quality_score_date = int(tenant.clock.now().timestamp())
         tenant.store.templates.add(template.id, template)
         if profile == "trial":
             started = tenant.clock.now()

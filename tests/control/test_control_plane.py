@@ -374,11 +374,14 @@ INBOUND = {
 def test_inbound_of_each_type(client: TestClient, tenant: Tenant, transport: RecordingTransport, kind: str) -> None:
     message_type = kind.split("-")[0]
     body = {"from": CUSTOMER, "type": message_type, "profile": {"name": "Sheena Nelson"}, **INBOUND[kind]}
+    if message_type in ("interactive", "button"):
+        # A reply taps a business message, so there must be one to quote.
+        body["context"] = {"message_id": template(client, tenant.document())}
     response = client.post(f"/_sandbox/tenants/{tenant.id}/inbound", json=body)
     assert response.status_code == 200, response.text
     wamid = response.json()["message"]["id"]
     settle(client)
-    [payload] = transport.payloads()
+    [payload] = [p for p in transport.payloads() if "messages" in p["entry"][0]["changes"][0]["value"]]
     value = payload["entry"][0]["changes"][0]["value"]
     assert value["contacts"][0]["profile"] == {"name": "Sheena Nelson"}
     assert value["contacts"][0]["wa_id"] == CUSTOMER
