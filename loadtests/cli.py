@@ -46,6 +46,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--drain-timeout", type=float, default=60.0, help="max seconds to wait for late webhooks")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--py-spy", action="store_true", help="profile the sandbox with py-spy (speedscope JSON)")
+    distributed = parser.add_argument_group("distributed mode (docs/loadtesting.md)")
+    distributed.add_argument(
+        "--prepare-only",
+        action="store_true",
+        help="only create the tenants on the running sandbox at --sandbox-url and write --plan; no load",
+    )
+    distributed.add_argument("--sandbox-url", help="a running sandbox (with --prepare-only)")
+    distributed.add_argument("--sink-url", help="a running sink, e.g. http://127.0.0.1:9000 (with --prepare-only)")
+    distributed.add_argument("--plan", type=Path, default=Path("plan.json"), help="where --prepare-only writes")
     parser.set_defaults(handler=handle)
 
 
@@ -76,6 +85,22 @@ def handle(arguments: argparse.Namespace) -> int:
     except (ValueError, orjson.JSONDecodeError) as error:
         sys.stderr.write(f"wa-sandbox load: {error}\n")
         return 2
+    if arguments.prepare_only:
+        from loadtests.run import prepare_only
+
+        if not arguments.sandbox_url:
+            sys.stderr.write("wa-sandbox load: --prepare-only needs --sandbox-url\n")
+            return 2
+        plan = prepare_only(options, arguments.sandbox_url, arguments.sink_url, arguments.plan)
+        users = plan.users_per_number * len(plan.numbers)
+        sys.stdout.write(
+            f"plan written to {arguments.plan}: {len(plan.numbers)} number(s), {users} BusinessUser(s)\n"
+            f"  export WA_LOAD_PLAN={arguments.plan.resolve()}\n"
+            f"  locust -f loadtests/locustfile.py --master --headless --host {arguments.sandbox_url} -u {users} "
+            f"-r {max(10, users)} -t {int(options.duration)}s --expect-workers N BusinessUser\n"
+            "  locust -f loadtests/locustfile.py --worker --master-host <master address>   # on each worker\n"
+        )
+        return 0
     run_dir = run(options)
     sys.stdout.write((run_dir / "report.md").read_text() + f"\nReport: {run_dir}/report.md\n")
     return 0

@@ -84,6 +84,12 @@ async def _call(app: Any, method: str, path: str, body: bytes, headers: list[tup
     return status, b"".join(chunks)
 
 
+def _rss_mb() -> float:
+    import psutil
+
+    return round(psutil.Process().memory_info().rss / 2**20, 1)
+
+
 async def _drained(sandbox: Sandbox) -> None:
     """Yield to the outbox workers until they have nothing left (each pass lets every ready worker run once)."""
     for _ in range(10_000_000):
@@ -128,19 +134,23 @@ async def run(
             {
                 "messaging_product": "whatsapp",
                 "recipient_type": "individual",
-                "to": "+" + recipient(i % pool),
+                "to": "+" + recipient(i),
                 "type": "text",
                 "text": {"body": "Your order #4711 has shipped and arrives tomorrow."},
                 "biz_opaque_callback_data": "lt:1795250345.614738",
             }
         )
-        for i in range(messages)
+        for i in range(pool)
     ]
+    rss: dict[str, float] = {}
     if profiler is not None:
         profiler.enable()
     cpu_send = 0.0
     started = time.process_time()
-    for body in bodies:
+    for index in range(messages):
+        body = bodies[index % pool]
+        if index % 100_000 == 0:
+            rss[f"rss_mb_at_{index}"] = _rss_mb()
         t0 = time.process_time()
         status, answer = await _call(app, "POST", path, body, headers)
         cpu_send += time.process_time() - t0
@@ -154,7 +164,9 @@ async def run(
     if profiler is not None:
         profiler.disable()
     worker.cancel()
+    rss[f"rss_mb_at_{messages}"] = _rss_mb()
     return {
+        **rss,
         "messages": messages,
         "webhooks_posted": transport.posted - posted_before,
         "cpu_us_per_message_total": total / messages * 1e6,

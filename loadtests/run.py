@@ -204,13 +204,22 @@ class Sampler:
 
 async def _json(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> tuple[int, Any]:
     async with session.request(
-        method, url, data=orjson.dumps(body) if body is not None else None, headers={"Content-Type": "application/json"}
+        method, url, data=orjson.dumps(body) if body is not None else None, headers=control_headers()
     ) as response:
         raw = await response.read()
         try:
             return response.status, orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             return response.status, raw.decode(errors="replace")
+
+
+def control_headers() -> dict[str, str]:
+    """JSON, plus the admin token when the sandbox runs off loopback with one (WA_SANDBOX_ADMIN_TOKEN)."""
+    headers = {"Content-Type": "application/json"}
+    token = os.environ.get("WA_SANDBOX_ADMIN_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return headers
 
 
 async def set_throughput(session: aiohttp.ClientSession, base: str, number: NumberPlan, level: str) -> str:
@@ -378,6 +387,32 @@ def _processes() -> Iterator[list[Started]]:
     finally:
         for item in reversed(started):
             item.stop()
+
+
+def prepare_only(options: RunOptions, sandbox_url: str, sink_url: str | None, plan_path: Path) -> LoadPlan:
+    """Prepare tenants on a sandbox that is already running (e.g. on another machine) and write the plan that
+    locust master and workers read (docs/loadtesting.md, distributed mode)."""
+    options.check()
+    users = options.users_per_number or users_for(options.rate)
+    inbound_rate = options.inbound_rate or (options.rate / 10 if options.profile == "mixed" else 0.0)
+    plan = asyncio.run(
+        prepare(
+            sandbox_url.rstrip("/"),
+            sink_url.rstrip("/") if sink_url else None,
+            options,
+            {
+                "rate_per_number": options.rate,
+                "users_per_number": users,
+                "inbound_rate_per_number": inbound_rate,
+                "customer_users_per_number": users_for(inbound_rate) if inbound_rate else 0,
+                "processes": options.processes or 1,
+                "run_dir": ".",
+                **({"mix": options.mix} if options.mix else {}),
+            },
+        )
+    )
+    plan.dump(plan_path)
+    return plan
 
 
 def run(options: RunOptions) -> Path:

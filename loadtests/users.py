@@ -188,6 +188,9 @@ class CustomerUser(_PlannedUser):
         self.customers = itertools.cycle(pool)
         self.path = f"/_sandbox/tenants/{self.number.tenant}/inbound"
         self.headers = {"Content-Type": "application/json"}
+        admin_token = os.environ.get("WA_SANDBOX_ADMIN_TOKEN")
+        if admin_token:  # a sandbox off loopback guards its control plane
+            self.headers["Authorization"] = f"Bearer {admin_token}"
 
     @task
     def write_in(self) -> None:
