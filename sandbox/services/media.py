@@ -104,7 +104,9 @@ def retrieve_media_url(tenant: Tenant, media_id: str, phone_number_id: str | Non
 def download_media(tenant: Tenant, media_id: str, expires: str, url_hash: str) -> Media | None:
     """The bytes behind a media URL, or `None` (Meta answers 404) when the URL is wrong or expired."""
     media = tenant.store.media.get(media_id)
-    if media is None or media.data is None or media.expired(tenant.clock.now()) or not (expires.isascii() and expires.isdigit()):
+    if media is None or media.data is None or media.expired(tenant.clock.now()):
+        return None
+    if not (expires.isascii() and expires.isdigit()):
         return None
     if int(expires) < tenant.clock.timestamp() or not hmac.compare_digest(
         media_url_hash(tenant, media, int(expires)), url_hash
