@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Literal
 
 ClockMode = Literal["realtime", "frozen"]
 WallSource = Callable[[], float]
+log = logging.getLogger("sandbox.clock")
 
 
 def wall_time() -> float:
@@ -117,6 +119,9 @@ class TenantClock:
             self._firing_at = call.when
             try:
                 call.callback()
+            except Exception:
+                # One broken callback must not stop the others, nor the realtime ticker of every tenant.
+                log.exception("a scheduled sandbox callback failed")
             finally:
                 self._firing_at = None
             fired += 1

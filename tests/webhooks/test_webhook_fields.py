@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from sandbox.context import Tenant
-from sandbox.domain.account import MessageTemplate, PhoneNumber
 from sandbox.domain.events import AccountEvent
 from sandbox.webhooks import fields
 from sandbox.webhooks.dispatch import render
@@ -20,50 +19,107 @@ AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 # `value` objects copied from the spec's examples (meta-lifecycle.md §2.8, §2.9, §3.3–§3.5, §3.7, §4.7–§4.9).
 SPEC_VALUES: dict[str, list[dict[str, Any]]] = {
     "message_template_status_update": [
-        {"event": "APPROVED", "message_template_id": 1689556908129832, "message_template_name": "order_confirmation",
-         "message_template_language": "en-US", "reason": "NONE", "message_template_category": "UTILITY"},
-        {"event": "REJECTED", "message_template_id": 1689556908129835, "message_template_name": "abandoned_cart",
-         "message_template_language": "en", "reason": "INVALID_FORMAT", "message_template_category": "MARKETING",
-         "rejection_info": {"reason": "Your template has parameters placed next to each other.",
-                            "recommendation": "Separate parameters with descriptive text."}},
-        {"event": "PAUSED", "message_template_id": 1054555, "message_template_name": "testing_template",
-         "message_template_language": "en", "reason": "NONE",
-         "other_info": {"title": "SECOND_PAUSE", "description": "Your WhatsApp message template has been paused."}},
-        {"event": "DISABLED", "message_template_id": 1054555, "message_template_name": "testing_template",
-         "message_template_language": "en", "reason": "NONE", "disable_info": {"disable_date": 1751234563}},
+        {
+            "event": "APPROVED",
+            "message_template_id": 1689556908129832,
+            "message_template_name": "order_confirmation",
+            "message_template_language": "en-US",
+            "reason": "NONE",
+            "message_template_category": "UTILITY",
+        },
+        {
+            "event": "REJECTED",
+            "message_template_id": 1689556908129835,
+            "message_template_name": "abandoned_cart",
+            "message_template_language": "en",
+            "reason": "INVALID_FORMAT",
+            "message_template_category": "MARKETING",
+            "rejection_info": {
+                "reason": "Your template has parameters placed next to each other.",
+                "recommendation": "Separate parameters with descriptive text.",
+            },
+        },
+        {
+            "event": "PAUSED",
+            "message_template_id": 1054555,
+            "message_template_name": "testing_template",
+            "message_template_language": "en",
+            "reason": "NONE",
+            "other_info": {"title": "SECOND_PAUSE", "description": "Your WhatsApp message template has been paused."},
+        },
+        {
+            "event": "DISABLED",
+            "message_template_id": 1054555,
+            "message_template_name": "testing_template",
+            "message_template_language": "en",
+            "reason": "NONE",
+            "disable_info": {"disable_date": 1751234563},
+        },
     ],
     "message_template_quality_update": [
-        {"previous_quality_score": "GREEN", "new_quality_score": "YELLOW", "message_template_id": 806312974732579,
-         "message_template_name": "welcome_template", "message_template_language": "en-US"},
+        {
+            "previous_quality_score": "GREEN",
+            "new_quality_score": "YELLOW",
+            "message_template_id": 806312974732579,
+            "message_template_name": "welcome_template",
+            "message_template_language": "en-US",
+        },
     ],
     "template_category_update": [
-        {"message_template_id": 278077987957091, "message_template_name": "welcome_template",
-         "message_template_language": "en-US", "new_category": "UTILITY", "correct_category": "MARKETING",
-         "category_update_timestamp": 1746169200},
-        {"message_template_id": 278077987957091, "message_template_name": "welcome_template",
-         "message_template_language": "en-US", "previous_category": "UTILITY", "new_category": "MARKETING"},
+        {
+            "message_template_id": 278077987957091,
+            "message_template_name": "welcome_template",
+            "message_template_language": "en-US",
+            "new_category": "UTILITY",
+            "correct_category": "MARKETING",
+            "category_update_timestamp": 1746169200,
+        },
+        {
+            "message_template_id": 278077987957091,
+            "message_template_name": "welcome_template",
+            "message_template_language": "en-US",
+            "previous_category": "UTILITY",
+            "new_category": "MARKETING",
+        },
     ],
     "phone_number_name_update": [
-        {"display_phone_number": "15550783881", "decision": "APPROVED", "requested_verified_name": "Lucky Shrub",
-         "rejection_reason": None},
+        {
+            "display_phone_number": "15550783881",
+            "decision": "APPROVED",
+            "requested_verified_name": "Lucky Shrub",
+            "rejection_reason": None,
+        },
     ],
     "phone_number_quality_update": [
-        {"display_phone_number": "15550783881", "event": "THROUGHPUT_UPGRADE", "current_limit": "TIER_UNLIMITED",
-         "max_daily_conversations_per_business": "TIER_UNLIMITED"},
+        {
+            "display_phone_number": "15550783881",
+            "event": "THROUGHPUT_UPGRADE",
+            "current_limit": "TIER_UNLIMITED",
+            "max_daily_conversations_per_business": "TIER_UNLIMITED",
+        },
         {"display_phone_number": "16505551111", "event": "FLAGGED", "current_limit": "TIER_10K"},
     ],
     "account_update": [
         {"event": "DISABLED_UPDATE", "ban_info": {"waba_ban_state": "REINSTATE", "waba_ban_date": "April 17, 2025"}},
-        {"event": "PARTNER_ADDED", "waba_info": {"waba_id": "980198427658004", "owner_business_id": "2329417887457253",
-                                                 "solution_id": "1715120619246906",
-                                                 "solution_partner_business_ids": ["2949482758682047"]}},
+        {
+            "event": "PARTNER_ADDED",
+            "waba_info": {
+                "waba_id": "980198427658004",
+                "owner_business_id": "2329417887457253",
+                "solution_id": "1715120619246906",
+                "solution_partner_business_ids": ["2949482758682047"],
+            },
+        },
         {"phone_number": "16505551111", "event": "ACCOUNT_VIOLATION", "violation_info": {"violation_type": "ALCOHOL"}},
     ],
     "account_review_update": [{"decision": "APPROVED"}],
     "business_capability_update": [
         {"max_daily_conversations_per_business": 2000, "max_phone_numbers_per_waba": 25},
-        {"max_daily_conversation_per_phone": 250, "max_daily_conversations_per_business": "TIER_250",
-         "max_phone_numbers_per_business": 2},
+        {
+            "max_daily_conversation_per_phone": 250,
+            "max_daily_conversations_per_business": "TIER_250",
+            "max_phone_numbers_per_business": 2,
+        },
     ],
     "security": [{"display_phone_number": "15550783881", "event": "PIN_RESET_REQUEST", "requester": "61555822107539"}],
 }
@@ -73,67 +129,15 @@ def _types(value: dict[str, Any]) -> dict[str, type]:
     return {key: type(item) for key, item in value.items()}
 
 
-def _phone(tenant: Tenant) -> PhoneNumber:
-    return next(iter(tenant.store.phone_numbers))
-
-
-def _template(tenant: Tenant) -> MessageTemplate:
-    return next(iter(tenant.store.templates))
-
-
-def constructed(tenant: Tenant) -> dict[str, list[AccountEvent]]:
-    """The same situations as SPEC_VALUES, built with the typed constructors the lifecycles use."""
-    phone, template = _phone(tenant), _template(tenant)
-    waba = tenant.waba_id
-    return {
-        "message_template_status_update": [
-            fields.template_status_update(template, "APPROVED", AT),
-            fields.template_status_update(template, "REJECTED", AT, reason="INVALID_FORMAT",
-                                          rejection_info={"reason": "…", "recommendation": "…"}),
-            fields.template_status_update(template, "PAUSED", AT,
-                                          other_info={"title": "SECOND_PAUSE", "description": "…"}),
-            fields.template_status_update(template, "DISABLED", AT, disable_info={"disable_date": 1751234563}),
-        ],
-        "message_template_quality_update": [fields.template_quality_update(template, "GREEN", "YELLOW", AT)],
-        "template_category_update": [
-            fields.template_category_update(template, AT, new_category="UTILITY", correct_category="MARKETING",
-                                            category_update_timestamp=1746169200),
-            fields.template_category_update(template, AT, previous_category="UTILITY", new_category="MARKETING"),
-        ],
-        "phone_number_name_update": [fields.phone_number_name_update(phone, "APPROVED", "Lucky Shrub", AT)],
-        "phone_number_quality_update": [
-            fields.phone_number_quality_update(phone, "THROUGHPUT_UPGRADE", AT, current_limit="TIER_UNLIMITED",
-                                               max_daily_conversations_per_business="TIER_UNLIMITED"),
-            fields.phone_number_quality_update(phone, "FLAGGED", AT, current_limit="TIER_10K"),
-        ],
-        "account_update": [
-            fields.account_update(waba, "DISABLED_UPDATE", AT,
-                                  ban_info={"waba_ban_state": "REINSTATE", "waba_ban_date": "April 17, 2025"}),
-            fields.account_update(waba, "PARTNER_ADDED", AT, waba_info={
-                "waba_id": waba, "owner_business_id": tenant.business_id, "solution_id": "1715120619246906",
-                "solution_partner_business_ids": ["2949482758682047"]}),
-            fields.account_update(waba, "ACCOUNT_VIOLATION", AT, phone=phone,
-                                  violation_info={"violation_type": "ALCOHOL"}),
-        ],
-        "account_review_update": [fields.account_review_update(waba, "APPROVED", AT)],
-        "business_capability_update": [
-            fields.business_capability_update(waba, AT, max_daily_conversations_per_business=2000,
-                                              max_phone_numbers_per_waba=25),
-            fields.business_capability_update(waba, AT, max_daily_conversation_per_phone=250,
-                                              max_daily_conversations_per_business="TIER_250",
-                                              max_phone_numbers_per_business=2),
-        ],
-        "security": [fields.security(phone, "PIN_RESET_REQUEST", AT, requester="61555822107539")],
-    }
-
-
 def test_every_account_field_has_a_renderer_and_an_example() -> None:
     assert set(fields.account_fields()) == set(SPEC_VALUES)
 
 
 @pytest.mark.parametrize("field", sorted(SPEC_VALUES))
-def test_rendered_values_match_the_spec_examples(tenant: Tenant, field: str) -> None:
-    events = constructed(tenant)[field]
+def test_rendered_values_match_the_spec_examples(
+    tenant: Tenant, account_events: dict[str, list[AccountEvent]], field: str
+) -> None:
+    events = account_events[field]
     assert len(events) == len(SPEC_VALUES[field])
     for event, example in zip(events, SPEC_VALUES[field], strict=True):
         rendered = render(tenant, event)
@@ -144,14 +148,17 @@ def test_rendered_values_match_the_spec_examples(tenant: Tenant, field: str) -> 
 
 
 @pytest.mark.parametrize("field", sorted(SPEC_VALUES))
-def test_the_envelope_of_account_fields_carries_the_waba_and_time(tenant: Tenant, field: str) -> None:
-    rendered = render(tenant, constructed(tenant)[field][0])
+def test_the_envelope_of_account_fields_carries_the_waba_and_time(
+    tenant: Tenant, account_events: dict[str, list[AccountEvent]], field: str
+) -> None:
+    rendered = render(tenant, account_events[field][0])
     assert rendered is not None
     body = payload([rendered])
     assert body == {
         "object": "whatsapp_business_account",
-        "entry": [{"id": tenant.waba_id, "time": int(AT.timestamp()),
-                   "changes": [{"value": rendered.value, "field": field}]}],
+        "entry": [
+            {"id": tenant.waba_id, "time": int(AT.timestamp()), "changes": [{"value": rendered.value, "field": field}]}
+        ],
     }
 
 
@@ -165,9 +172,17 @@ def test_the_spec_examples_render_unchanged(field: str) -> None:
     ("field", "value", "problem"),
     [
         ("message_template_status_update", {"event": "APPROVED"}, "needs 'message_template_id'"),
-        ("message_template_quality_update", {"previous_quality_score": "GREEN", "new_quality_score": "RED",
-                                             "message_template_id": "806312974732579", "message_template_name": "x",
-                                             "message_template_language": "en"}, "wrong type"),
+        (
+            "message_template_quality_update",
+            {
+                "previous_quality_score": "GREEN",
+                "new_quality_score": "RED",
+                "message_template_id": "806312974732579",
+                "message_template_name": "x",
+                "message_template_language": "en",
+            },
+            "wrong type",
+        ),
         ("account_update", {"ban_info": {}}, "needs 'event'"),
         ("business_capability_update", {}, "at least one"),
         ("security", {"event": "PIN_CHANGED"}, "needs 'display_phone_number'"),
@@ -185,8 +200,12 @@ def test_status_pricing_follows_the_pricing_model_of_the_time(tenant: Tenant, se
     message = send_text(tenant, "16505551234")
     deliveries = [d for d in tenant.outbox.log(tenant.id) if message.wamid in d.wamids]
     sent = _status_item(deliveries[0].body)
-    assert sent["pricing"] == {"billable": False, "pricing_model": "PMP", "type": "free_customer_service",
-                               "category": "service"}
+    assert sent["pricing"] == {
+        "billable": False,
+        "pricing_model": "PMP",
+        "type": "free_customer_service",
+        "category": "service",
+    }
     assert set(sent["conversation"]) == {"id", "expiration_timestamp", "origin"}
     delivered = _status_item(deliveries[1].body)
     assert set(delivered["conversation"]) == {"id", "origin"}

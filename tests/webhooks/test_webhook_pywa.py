@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 from pywa import WhatsApp, handlers
-from test_webhook_fields import constructed
 
 from sandbox.context import Tenant
 from sandbox.domain.commands import ReceiveMessage
+from sandbox.domain.events import AccountEvent
 from sandbox.services.messaging import receive_message
 from sandbox.webhooks.outbox import Delivery
 
@@ -28,37 +28,94 @@ INBOUND: dict[str, tuple[Any, type[handlers.Handler]]] = {
     "document": ({"caption": "caption", "filename": "filename.pdf"}, handlers.MessageHandler),
     "audio": ({"voice": True}, handlers.MessageHandler),
     "sticker": ({"animated": False}, handlers.MessageHandler),
-    "location": ({"latitude": 37.4611978, "longitude": -122.2164385, "name": "Facebook HQ",
-                  "address": "1 Hacker Way, Menlo Park, CA 94025"}, handlers.MessageHandler),
-    "contacts": ([{"name": {"first_name": "Chandler", "last_name": "Bing", "formatted_name": "Chandler Bing"},
-                   "phones": [{"phone": "+1 555-555-5555", "wa_id": "15555555555", "type": "CELL"}]}],
-                 handlers.MessageHandler),
+    "location": (
+        {
+            "latitude": 37.4611978,
+            "longitude": -122.2164385,
+            "name": "Facebook HQ",
+            "address": "1 Hacker Way, Menlo Park, CA 94025",
+        },
+        handlers.MessageHandler,
+    ),
+    "contacts": (
+        [
+            {
+                "name": {"first_name": "Chandler", "last_name": "Bing", "formatted_name": "Chandler Bing"},
+                "phones": [{"phone": "+1 555-555-5555", "wa_id": "15555555555", "type": "CELL"}],
+            }
+        ],
+        handlers.MessageHandler,
+    ),
     "reaction": ({"message_id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI=", "emoji": "\U0001f62e"}, handlers.MessageHandler),
     "button": ({"payload": "callback_data", "text": "title"}, handlers.CallbackButtonHandler),
-    "interactive_button": ({"type": "button_reply", "button_reply": {"id": "cancel-button", "title": "Cancel"}},
-                           handlers.CallbackButtonHandler),
-    "interactive_list": ({"type": "list_reply", "list_reply": {"id": "priority_express",
-                                                               "title": "Priority Mail Express",
-                                                               "description": "Next Day to 2 Days"}},
-                         handlers.CallbackSelectionHandler),
-    "interactive_flow": ({"type": "nfm_reply", "nfm_reply": {
-        "response_json": "{\"flow_token\":\"AQAAAAACS5FpgQ_cAAAAAD0QI3s.\",\"delivery_rating\":\"4\"}",
-        "body": "Sent", "name": "flow"}}, handlers.FlowCompletionHandler),
-    "order": ({"catalog_id": "354160437058781", "text": "", "product_items": [
-        {"product_retailer_id": "HAMBURGER", "quantity": 3, "item_price": 30, "currency": "ILS"}]},
-              handlers.MessageHandler),
-    "system": ({"body": "User A changed from 16505551234 to 16505559999", "wa_id": "16505559999",
-                "type": "user_changed_number"}, handlers.PhoneNumberChangeHandler),
-    "system_identity": ({"body": "User identity changed", "type": "customer_identity_changed",
-                         "identity": {"acknowledged": True, "created_timestamp": "1697044706", "hash": "xyzxyz"}},
-                        handlers.IdentityChangeHandler),
+    "interactive_button": (
+        {"type": "button_reply", "button_reply": {"id": "cancel-button", "title": "Cancel"}},
+        handlers.CallbackButtonHandler,
+    ),
+    "interactive_list": (
+        {
+            "type": "list_reply",
+            "list_reply": {
+                "id": "priority_express",
+                "title": "Priority Mail Express",
+                "description": "Next Day to 2 Days",
+            },
+        },
+        handlers.CallbackSelectionHandler,
+    ),
+    "interactive_flow": (
+        {
+            "type": "nfm_reply",
+            "nfm_reply": {
+                "response_json": '{"flow_token":"AQAAAAACS5FpgQ_cAAAAAD0QI3s.","delivery_rating":"4"}',
+                "body": "Sent",
+                "name": "flow",
+            },
+        },
+        handlers.FlowCompletionHandler,
+    ),
+    "order": (
+        {
+            "catalog_id": "354160437058781",
+            "text": "",
+            "product_items": [{"product_retailer_id": "HAMBURGER", "quantity": 3, "item_price": 30, "currency": "ILS"}],
+        },
+        handlers.MessageHandler,
+    ),
+    "system": (
+        {
+            "body": "User A changed from 16505551234 to 16505559999",
+            "wa_id": "16505559999",
+            "type": "user_changed_number",
+        },
+        handlers.PhoneNumberChangeHandler,
+    ),
+    "system_identity": (
+        {
+            "body": "User identity changed",
+            "type": "customer_identity_changed",
+            "identity": {"acknowledged": True, "created_timestamp": "1697044706", "hash": "xyzxyz"},
+        },
+        handlers.IdentityChangeHandler,
+    ),
     "unsupported": ({"type": "poll"}, handlers.MessageHandler),
     "request_welcome": ({}, handlers.MessageHandler),
-    "text_with_referral": ({"body": "Hi from an ad", "referral": {
-        "source_url": "https://fb.me/3cr4Wqqkv", "source_id": "120226305854810726", "source_type": "ad",
-        "body": "Summer Succulents are here!", "headline": "Chat with us", "media_type": "image",
-        "image_url": "https://scontent.xx.fbcdn.net/v/t45.1", "ctwa_clid": "Aff-n8ZTODiE79d22KtAwQKj9e_mIEOOj27v"}},
-                           handlers.MessageHandler),
+    "text_with_referral": (
+        {
+            "body": "Hi from an ad",
+            "referral": {
+                "source_url": "https://fb.me/3cr4Wqqkv",
+                "source_id": "120226305854810726",
+                "source_type": "ad",
+                "body": "Summer Succulents are here!",
+                "headline": "Chat with us",
+                "media_type": "image",
+                "image_url": "https://scontent.xx.fbcdn.net/v/t45.1",
+                "ctwa_clid": "Aff-n8ZTODiE79d22KtAwQKj9e_mIEOOj27v",
+            },
+        },
+        handlers.MessageHandler,
+    ),
 }
 
 REPLIES = frozenset({"button", "interactive"})
@@ -74,13 +131,21 @@ TYPED_ACCOUNT_FIELDS: dict[str, type[handlers.Handler]] = {
 class PywaReceiver:
     def __init__(self, tenant: Tenant) -> None:
         self.wa = WhatsApp(
-            phone_id=tenant.document()["phone_number_id"], token="unused", server=None,
-            verify_token=tenant.webhook.verify_token, app_secret=tenant.credentials.app_secret,
-            validate_updates=True, filter_updates=False,
+            phone_id=tenant.document()["phone_number_id"],
+            token="unused",
+            server=None,
+            verify_token=tenant.webhook.verify_token,
+            app_secret=tenant.credentials.app_secret,
+            validate_updates=True,
+            filter_updates=False,
         )
         self.fired: list[tuple[type[handlers.Handler], Any]] = []
-        for handler_type in {*TYPED_ACCOUNT_FIELDS.values(), *(h for _, h in INBOUND.values()),
-                             handlers.MessageStatusHandler, handlers.RawUpdateHandler}:
+        for handler_type in {
+            *TYPED_ACCOUNT_FIELDS.values(),
+            *(h for _, h in INBOUND.values()),
+            handlers.MessageStatusHandler,
+            handlers.RawUpdateHandler,
+        }:
             self.wa.add_handlers(handler_type(self._recorder(handler_type)))
 
     def _recorder(self, handler_type: type[handlers.Handler]) -> Any:
@@ -103,8 +168,9 @@ class PywaReceiver:
 def pywa(tenant: Tenant, caplog: pytest.LogCaptureFixture) -> Any:
     caplog.set_level(logging.WARNING, logger="pywa")
     yield PywaReceiver(tenant)
-    problems = [r.getMessage() for r in caplog.get_records("call")
-                if r.name.startswith("pywa") and r.levelno >= logging.WARNING]
+    problems = [
+        r.getMessage() for r in caplog.get_records("call") if r.name.startswith("pywa") and r.levelno >= logging.WARNING
+    ]
     assert problems == []
 
 
@@ -118,8 +184,10 @@ def test_pywa_parses_every_inbound_message_type(tenant: Tenant, pywa: PywaReceiv
     message_type = kind if kind == "request_welcome" else kind.split("_")[0]
     # Taps on buttons, lists and flows always quote the business message they answer (META-WH-INTERACTIVE).
     context = "wamid.HBgLMTY1MDM4Nzk0MzkVAgARGBI3MEM2RUJFNkI0RENGQTVDRjUA" if message_type in REPLIES else None
-    message = receive_message(tenant, ReceiveMessage(CUSTOMER, message_type, content, context_message_id=context,
-                                                     profile_name="Sheena Nelson"))
+    message = receive_message(
+        tenant,
+        ReceiveMessage(CUSTOMER, message_type, content, context_message_id=context, profile_name="Sheena Nelson"),
+    )
     handler_type, update = pywa.receive(_last_delivery(tenant))
     assert handler_type is expected
     if handler_type is handlers.MessageHandler:
@@ -128,8 +196,9 @@ def test_pywa_parses_every_inbound_message_type(tenant: Tenant, pywa: PywaReceiv
         assert update.from_user.wa_id == CUSTOMER
 
 
-def test_pywa_parses_every_status_with_pricing_and_errors(tenant: Tenant, pywa: PywaReceiver, send_text,
-                                                          inbound) -> None:
+def test_pywa_parses_every_status_with_pricing_and_errors(
+    tenant: Tenant, pywa: PywaReceiver, send_text, inbound
+) -> None:
     failed = send_text(tenant, CUSTOMER)  # outside the window: failed with 131047
     inbound(tenant, CUSTOMER)
     ok = send_text(tenant, CUSTOMER)
@@ -147,12 +216,26 @@ def test_pywa_parses_every_status_with_pricing_and_errors(tenant: Tenant, pywa: 
     assert statuses == [(failed.wamid, "failed"), (ok.wamid, "sent"), (ok.wamid, "delivered"), (ok.wamid, "read")]
 
 
-@pytest.mark.parametrize("field", sorted(["message_template_status_update", "message_template_quality_update",
-                                          "template_category_update", "phone_number_name_update",
-                                          "phone_number_quality_update", "account_update", "account_review_update",
-                                          "business_capability_update", "security"]))
-def test_pywa_verifies_and_parses_every_account_field(tenant: Tenant, pywa: PywaReceiver, field: str) -> None:
-    for event in constructed(tenant)[field]:
+@pytest.mark.parametrize(
+    "field",
+    sorted(
+        [
+            "message_template_status_update",
+            "message_template_quality_update",
+            "template_category_update",
+            "phone_number_name_update",
+            "phone_number_quality_update",
+            "account_update",
+            "account_review_update",
+            "business_capability_update",
+            "security",
+        ]
+    ),
+)
+def test_pywa_verifies_and_parses_every_account_field(
+    tenant: Tenant, pywa: PywaReceiver, account_events: dict[str, list[AccountEvent]], field: str
+) -> None:
+    for event in account_events[field]:
         tenant.publish([event])
         handler_type, update = pywa.receive(_last_delivery(tenant))
         assert handler_type is TYPED_ACCOUNT_FIELDS.get(field, handlers.RawUpdateHandler)
@@ -160,8 +243,9 @@ def test_pywa_verifies_and_parses_every_account_field(tenant: Tenant, pywa: Pywa
             assert update.field == field
 
 
-def test_pywa_rejects_a_chaos_signature(tenant: Tenant, pywa: PywaReceiver, inbound,
-                                       caplog: pytest.LogCaptureFixture) -> None:
+def test_pywa_rejects_a_chaos_signature(
+    tenant: Tenant, pywa: PywaReceiver, inbound, caplog: pytest.LogCaptureFixture
+) -> None:
     tenant.policy.webhook_bad_signature_probability = 1.0
     inbound(tenant, CUSTOMER)
     delivery = _last_delivery(tenant)
