@@ -108,12 +108,6 @@ class Context:
                 return
             _pause()
 
-    def next_retry(self) -> datetime | None:
-        """When the earliest waiting webhook retry is due (from the delivery log), if any."""
-        due = [moment(d["next_attempt_at"]) for d in self.fetch("/webhooks", limit=100000)["data"]
-               if d["state"] == "retrying" and d.get("next_attempt_at")]
-        return min(due, default=None)
-
     def poll(self, check: Callable[[], Any], within: float | None) -> Any:
         """Run `check` until it stops raising `StepFailed` or `within` seconds (default: the run's wait) pass."""
         deadline = time.monotonic() + (self.wait if within is None else within)

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from scenarios.context import Context, moment
+from scenarios.context import Context
 from scenarios.model import Step, StepFailed
 from scenarios.values import MISSING, ScenarioSyntaxError, lookup, match, parse_duration, render
 
@@ -277,34 +276,16 @@ step_kind("fail", "a message fails now: {message, code, details?}", call=True)(_
 
 @step_kind("advance", "move the tenant clock: 31d | 25h | 90s | {seconds} | {to: RFC 3339}", call=True)
 def advance(context: Context, step: Step, args: Any) -> httpx.Response:
-    """Webhook retries are scheduled only after an attempt has been made (by another thread or server), so the
-    clock is moved from one due retry to the next, letting each attempt happen before time moves on."""
+    """One `clock/advance`: the server fires everything due on the way in time order, and lets each webhook
+    attempt happen before moving on, so a 7-day advance plays out a whole retry schedule."""
     context.settle()
-    now = moment(context.fetch("/clock")["now"])
-    final: dict[str, Any]
     if isinstance(args, dict) and "to" in args:
-        final = {"to": args["to"]}
-        target = moment(str(args["to"]))
+        body: dict[str, Any] = {"to": args["to"]}
     else:
-        seconds = parse_duration(args.get("seconds") if isinstance(args, dict) else args)
-        final, target = {"seconds": seconds}, now + timedelta(seconds=seconds)
-    moved = 0.0
-    while True:
-        retry = context.next_retry()
-        if retry is None or not now < retry < target:
-            if "seconds" in final:
-                final = {"seconds": max(0.0, final["seconds"] - moved)}
-            response = context.control("POST", "/clock/advance", final)
-            context.settle()
-            return response
-        # The clock's snapshot is rounded to the millisecond: step just past the retry so it is due.
-        step_seconds = (retry - now).total_seconds() + 0.001
-        response = context.control("POST", "/clock/advance", {"seconds": step_seconds})
-        if response.status_code != 200:
-            return response
-        context.settle()
-        moved += step_seconds
-        now = moment(context.fetch("/clock")["now"])
+        body = {"seconds": parse_duration(args.get("seconds") if isinstance(args, dict) else args)}
+    response = context.control("POST", "/clock/advance", body)
+    context.settle()
+    return response
 
 
 @step_kind("clock", "set the tenant clock: {now?, mode?: frozen | realtime, rate?}", call=True)
