@@ -125,10 +125,13 @@ def serve(arguments: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    arguments = parser.parse_args(list(argv) if argv is not None else None)
-    if arguments.command in (None, "serve"):
-        if arguments.command is None:
-            arguments = parser.parse_args(["serve", *(argv if argv is not None else sys.argv[1:])])
+    arguments_list = list(argv) if argv is not None else sys.argv[1:]
+    # `python -m sandbox --port 8001` means `serve`: only a known subcommand (or help) picks another one.
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    if not arguments_list or (arguments_list[0] not in commands and arguments_list[0] not in ("-h", "--help")):
+        arguments_list = ["serve", *arguments_list]
+    arguments = parser.parse_args(arguments_list)
+    if arguments.command == "serve":
         return serve(arguments)
     handler = getattr(arguments, "handler", None)
     if handler is None:
