@@ -1,19 +1,17 @@
-"""How deliveries reach a receiver: aiohttp in the server (httpx's pool is ~20× slower at this fan-out, see
-context/perf-baseline.md §6), a recording fake in tests."""
+"""How deliveries reach a receiver. The server uses `HttpTransport`: the lean keep-alive client (webhooks/http1.py)
+for http:// receivers, aiohttp for https:// and for the verification GETs (httpx's pool is ~20× slower at this
+fan-out, see context/perf-baseline.md §6). Tests use a recording fake (sandbox.testing.RecordingTransport)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol
 
 import aiohttp
 
+from sandbox.webhooks.http1 import Answer, LeanHttpTransport
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    status: int
-    body: str
+__all__ = ["AiohttpTransport", "Answer", "HttpTransport", "LeanHttpTransport", "WebhookTransport"]
 
 
 class WebhookTransport(Protocol):
@@ -56,3 +54,24 @@ class AiohttpTransport:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+
+class HttpTransport:
+    """The server's transport: POSTs to plain-http receivers over the lean client, everything else over aiohttp."""
+
+    def __init__(self, concurrency: int = 64) -> None:
+        self.lean = LeanHttpTransport(concurrency)
+        self.fallback = AiohttpTransport(concurrency)
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> Answer:
+        if self.lean.target(url) is not None:
+            return await self.lean.post(url, body, headers, timeout)
+        return await self.fallback.post(url, body, headers, timeout)
+
+    async def get(self, url: str, params: Mapping[str, str], timeout: float) -> Answer:
+        # The verification handshake is rare; aiohttp's URL and query handling is worth its cost there.
+        return await self.fallback.get(url, params, timeout)
+
+    async def close(self) -> None:
+        await self.lean.close()
+        await self.fallback.close()

@@ -1,8 +1,8 @@
 """Done-means: the receiver dies mid-run and comes back; after the retry schedule on an advanced clock every
 delivery has arrived exactly once more (none lost, none doubled), in order per message.
 
-Real sockets end to end: the sandbox server (aiohttp outbox) on one loopback port, the WebhookSink on another,
-stopped and started again on the same port.
+Real sockets end to end: the sandbox server on one loopback port, the WebhookSink on another, stopped and started
+again on the same port; once with the server's own transport and once with the aiohttp transport alone.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from typing import Any
 import httpx
 import pytest
 
+from sandbox.app import create_app
 from sandbox.context import Sandbox, Tenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import WebhookSink, free_port, running_server
+from sandbox.webhooks.transport import AiohttpTransport, HttpTransport
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ROUNDS = 6
@@ -48,7 +50,8 @@ def _conversations(http: httpx.Client, tenant: Tenant, offset: int) -> list[str]
 
 
 @pytest.mark.server
-def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any) -> None:
+@pytest.mark.parametrize("transport", [HttpTransport, AiohttpTransport])
+def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any, transport: type) -> None:
     sandbox = Sandbox(Settings(seed=11))
     port = free_port()
     tenant: Tenant = create_tenant(sandbox, name="outage", start=START, clock={"mode": "frozen"},
@@ -57,7 +60,8 @@ def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any) ->
     sink = WebhookSink(app_secret=tenant.credentials.app_secret)
     per_round = 4  # the inbound message, then sent, delivered, read
 
-    with running_server(sandbox) as base, httpx.Client(base_url=base, timeout=10) as http:
+    app = create_app(sandbox, transport=transport())
+    with running_server(app=app) as base, httpx.Client(base_url=base, timeout=10) as http:
 
         def log(**filters: Any) -> dict[str, Any]:
             return dict(http.get(f"/_sandbox/tenants/{tenant.id}/webhooks",
