@@ -6,8 +6,6 @@ import base64
 import random
 import string
 
-_URLSAFE = string.ascii_letters + string.digits + "-_"
-
 
 class IdFactory:
     """One method per id kind, named after the Graph field it fills."""
@@ -19,7 +17,8 @@ class IdFactory:
         return str(self._rng.randint(1, 9)) + "".join(self._rng.choices(string.digits, k=count - 1))
 
     def _hex(self, count: int) -> str:
-        return "".join(self._rng.choices("0123456789ABCDEF", k=count))
+        # One `getrandbits` formatted as hex rather than `choices` per character: 2.0 → 0.3 µs (a wamid per send).
+        return f"{self._rng.getrandbits(4 * count):0{count}X}"
 
     def wamid(self, wa_id: str, *, outbound: bool = True) -> str:
         """`wamid.` + base64 of the Thrift-compact struct Meta uses (see meta-messaging.md §2.3).
@@ -36,7 +35,8 @@ class IdFactory:
         return "wamid." + base64.b64encode(raw).decode()
 
     def fbtrace_id(self) -> str:
-        return "A" + "".join(self._rng.choices(_URLSAFE, k=22))
+        # URL-safe base64 of random bytes has Meta's alphabet (A-Z a-z 0-9 - _): 2.3 → 0.5 µs, on every Graph call.
+        return "A" + base64.urlsafe_b64encode(self._rng.randbytes(18)).decode()[:22]
 
     def media_id(self) -> str:
         return self._digits(16)
@@ -52,7 +52,7 @@ class IdFactory:
         return "".join(self._rng.choices("0123456789abcdef", k=32))
 
     def conversation_id(self) -> str:
-        return "".join(self._rng.choices("0123456789abcdef", k=32))
+        return f"{self._rng.getrandbits(128):032x}"
 
     def user_id(self, country: str) -> str:
         """A business-scoped user id (BSUID), e.g. `US.13491208655302741918`."""
