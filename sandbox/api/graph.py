@@ -18,9 +18,8 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
-from sandbox.api.error_handlers import graph_error_response, graph_headers, json_response, unexpected_error
+from sandbox.api.error_handlers import GraphResponse, graph_error_response, unexpected_error
 from sandbox.api.faults import DroppedConnection, injected_fault
-from sandbox.clock import to_rfc3339
 from sandbox.context import Sandbox, Tenant
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter, unknown_object
 from sandbox.services import faults, limits
@@ -37,6 +36,8 @@ NODE_TYPES = {
 JSON_LIMIT = 4 * 1024 * 1024
 MULTIPART_LIMIT = 110 * 1024 * 1024
 _RESERVED_QUERY = frozenset({"access_token", "fields", "limit", "after", "before", "summary", "offset"})
+# Characters `Request.url` rewrites in a path (escaped, or dropped by `urlsplit`).
+_URL_REWRITES = re.compile(r"[?#\\\t\r\n]")
 
 
 @dataclass(slots=True)
@@ -56,6 +57,8 @@ class GraphRequest:
 
     @property
     def query(self) -> dict[str, str]:
+        if not self.request.scope.get("query_string"):
+            return {}
         return dict(self.request.query_params)
 
     async def body(self) -> Any:
@@ -75,7 +78,7 @@ class GraphRequest:
                     f"Unsupported Content-Type '{content_type or 'none'}'. Send application/json, "
                     "application/x-www-form-urlencoded or multipart/form-data."
                 )
-        if isinstance(body, dict):
+        if isinstance(body, dict) and self.request.scope.get("query_string"):
             for key, value in self.request.query_params.items():
                 if key not in _RESERVED_QUERY:
                     body.setdefault(key, _form_value(value))
@@ -110,7 +113,7 @@ class GraphRequest:
         return value if isinstance(value, UploadFile) else None
 
     def respond(self, data: Any, status: int = 200) -> Response:
-        return json_response(data, status=status, headers=graph_headers(self.version, self.fbtrace_id))
+        return GraphResponse(data, status, self.version, self.fbtrace_id)
 
 
 Handler = Callable[[GraphRequest], Awaitable[Response]]
@@ -157,6 +160,15 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def request_path(request: Request) -> str:
+    """`request.url.path`, without building the URL (3.5 µs, twice per call) when the path holds nothing the URL
+    would rewrite."""
+    path: str = request.scope["path"]
+    if path.startswith("/") and not path.startswith("//") and not _URL_REWRITES.search(path):
+        return path
+    return request.url.path
+
+
 def access_token(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header:
@@ -176,7 +188,8 @@ class GraphRouter:
     async def handle(self, request: Request) -> Response:
         sandbox: Sandbox = request.app.state.sandbox
         fbtrace_id = sandbox.ids.fbtrace_id()
-        segments = [segment for segment in request.url.path.split("/") if segment]
+        path = request_path(request)
+        segments = [segment for segment in path.split("/") if segment]
         version = sandbox.settings.graph_version
         if segments and VERSION.match(segments[0]):
             version = segments.pop(0)
@@ -189,12 +202,12 @@ class GraphRouter:
             fault = await injected_fault(graph)
             if fault is not None:
                 if fault.drop:
-                    self._journal(tenant, request, 0, None, fault.id)
+                    self._journal(tenant, request.method, path, 0, None, fault.id)
                     return DroppedConnection()
                 headers = dict(fault.headers)
                 injected = faults.sync_error(fault, graph.node_id if graph.kind == "waba" else None)
                 if injected is not None:
-                    self._journal(tenant, request, injected.http_status, int(injected.code), fault.id)
+                    self._journal(tenant, request.method, path, injected.http_status, int(injected.code), fault.id)
                     return graph_error_response(injected, version, fbtrace_id)
             if limits.is_management_call(graph.kind, graph.edge):
                 headers = limits.management_call(tenant, graph.kind, graph.node_id, graph.edge) | headers
@@ -202,17 +215,19 @@ class GraphRouter:
                 response = await handler(graph)
             finally:
                 await graph.close()
-            response.headers.update(headers)
+            if headers:
+                response.headers.update(headers)
         except GraphError as error:
             error.headers = headers | error.headers
             response = graph_error_response(error, version, fbtrace_id)
-            self._journal(tenant, request, response.status_code, int(error.code))
+            self._journal(tenant, request.method, path, response.status_code, int(error.code))
             return response
         except Exception as exc:  # noqa: BLE001 - anything else is Meta's 131000, never a traceback
             response = graph_error_response(unexpected_error(exc), version, fbtrace_id)
-            self._journal(tenant, request, response.status_code, int(GraphErrorCode.SOMETHING_WENT_WRONG))
+            code = int(GraphErrorCode.SOMETHING_WENT_WRONG)
+            self._journal(tenant, request.method, path, response.status_code, code)
             return response
-        self._journal(tenant, request, response.status_code, None)
+        self._journal(tenant, request.method, path, response.status_code, None)
         return response
 
     @staticmethod
@@ -259,16 +274,17 @@ class GraphRouter:
 
     @staticmethod
     def _journal(
-        tenant: Tenant | None, request: Request, status: int, code: int | None, fault: str | None = None
+        tenant: Tenant | None, method: str, path: str, status: int, code: int | None, fault: str | None = None
     ) -> None:
         if tenant is None:
             return
         entry: dict[str, Any] = {
-            "method": request.method,
-            "path": request.url.path,
+            "method": method,
+            "path": path,
             "status": status,
             "error_code": code,
-            "time": to_rfc3339(tenant.clock.now()),
+            # A datetime, rendered as RFC 3339 when the journal is read: formatting it here cost ~2 µs per call.
+            "time": tenant.clock.now(),
         }
         if fault is not None:
             entry["fault"] = fault
