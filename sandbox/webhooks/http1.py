@@ -70,6 +70,7 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._answer: asyncio.Future[Answer] | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._limit = 0
         self._status = 0
         self._chunks: list[bytes] = []
@@ -107,13 +108,9 @@ class _Connection(asyncio.Protocol):
         if self._until_close:
             self._complete()
         elif not self._received and self.reused:
-            answer.set_exception(_Stale())
+            self._fail(_Stale())
         else:
-            answer.set_exception(
-                ConnectionResetError("the receiver closed the connection before answering")
-                if exc is None
-                else exc
-            )
+            self._fail(exc or ConnectionResetError("the receiver closed the connection before answering"))
 
     # -- httptools callbacks ------------------------------------------------------------------------------------
 
@@ -140,9 +137,12 @@ class _Connection(asyncio.Protocol):
 
     # -- used by the pool ---------------------------------------------------------------------------------------
 
-    def exchange(self, data: bytes, limit: int) -> asyncio.Future[Answer]:
+    def exchange(self, data: bytes, limit: int, deadline: float) -> asyncio.Future[Answer]:
+        """Send `data`; the future resolves with the answer, or fails (TimeoutError at `deadline`, loop time)."""
         assert self._transport is not None
         self._answer = self._loop.create_future()
+        # One loop timer per request: asyncio.timeout() costs ~4 µs more per POST at 3,000 POSTs/s.
+        self._timer = self._loop.call_at(deadline, self._timed_out)
         self._limit = limit
         self._received = False
         self._reset_answer()
@@ -159,6 +159,11 @@ class _Connection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.abort()
 
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
     def _reset_answer(self) -> None:
         self._status = 0
         self._chunks = []
@@ -166,14 +171,21 @@ class _Connection(asyncio.Protocol):
         self._framed = False
         self._until_close = False
 
+    def _timed_out(self) -> None:
+        self._timer = None
+        self._fail(TimeoutError())
+        self.abort()
+
     def _complete(self) -> None:
         answer, self._answer = self._answer, None
+        self._stop_timer()
         if answer is not None and not answer.done():
             body = b"".join(self._chunks)[: self._limit]
             answer.set_result(Answer(self._status, body.decode(errors="replace")))
 
-    def _fail(self, error: Exception) -> None:
+    def _fail(self, error: BaseException) -> None:
         answer, self._answer = self._answer, None
+        self._stop_timer()
         if answer is not None and not answer.done():
             answer.set_exception(error)
 
@@ -221,24 +233,25 @@ class LeanHttpTransport:
         return target
 
     async def _send(self, target: Target, data: bytes, timeout: float, limit: int) -> Answer:
-        async with asyncio.timeout(timeout):
-            while True:
-                connection = self._checkout(target.key)
-                if connection is None:
-                    connection = await self._connect(target)
-                try:
-                    answer = await connection.exchange(data, limit)
-                except _Stale:
-                    continue  # only ever a reused connection; a fresh one raises a real error
-                except BaseException:
-                    connection.abort()
-                    raise
-                self._checkin(target.key, connection)
-                return answer
-
-    async def _connect(self, target: Target) -> _Connection:
         loop = asyncio.get_running_loop()
-        _, connection = await loop.create_connection(lambda: _Connection(loop), *target.key)
+        deadline = loop.time() + timeout
+        while True:
+            connection = self._checkout(target.key)
+            if connection is None:
+                connection = await self._connect(loop, target, deadline)
+            try:
+                answer = await connection.exchange(data, limit, deadline)
+            except _Stale:
+                continue  # only ever a reused connection; a fresh one raises a real error
+            except BaseException:
+                connection.abort()
+                raise
+            self._checkin(target.key, connection)
+            return answer
+
+    async def _connect(self, loop: asyncio.AbstractEventLoop, target: Target, deadline: float) -> _Connection:
+        async with asyncio.timeout_at(deadline):
+            _, connection = await loop.create_connection(lambda: _Connection(loop), *target.key)
         return connection
 
     def _checkout(self, key: tuple[str, int]) -> _Connection | None:
