@@ -126,7 +126,8 @@ def _send(
 ) -> None:
     policy, rng = tenant.policy, tenant.behaviour
     # Status values hold strings, ints and booleans only, so they can take meta_json's orjson path.
-    body = meta_json(payload(changes), floats=not all(change.is_status for change in changes))
+    floats = not changes[0].is_status if len(changes) == 1 else not all(change.is_status for change in changes)
+    body = meta_json(payload(changes), floats=floats)
     chaos: list[str] = ["batched"] if batched else []
     not_before: datetime | None = None
     if url is not None:
@@ -169,11 +170,17 @@ def _enqueue(
     chaos: tuple[str, ...],
 ) -> Delivery:
     head = changes[0]
-    summary = head.summary if len(changes) == 1 else f"{len(changes)} changes: " + ", ".join(c.summary for c in changes)
+    if len(changes) == 1:
+        field, summary, wamids, recipients = head.field, head.summary, head.wamids, head.recipients
+    else:
+        field = head.field if all(c.field == head.field for c in changes) else "batch"
+        summary = f"{len(changes)} changes: " + ", ".join(c.summary for c in changes)
+        wamids = tuple(wamid for c in changes for wamid in c.wamids)
+        recipients = tuple(dict.fromkeys(r for c in changes for r in c.recipients))
     return tenant.outbox.enqueue(
         tenant,
         url,
-        head.field if all(c.field == head.field for c in changes) else "batch",
+        field,
         summary,
         body,
         signed_headers(secret, body),
@@ -182,8 +189,8 @@ def _enqueue(
         not_before=not_before,
         waba_id=head.waba_id,
         phone_number_id=head.phone_number_id,
-        wamids=tuple(wamid for c in changes for wamid in c.wamids),
-        recipients=tuple(dict.fromkeys(r for c in changes for r in c.recipients)),
+        wamids=wamids,
+        recipients=recipients,
         chaos=chaos,
     )
 
