@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -30,6 +31,10 @@ from sandbox.webhooks.transport import AiohttpTransport, WebhookTransport
 
 log = logging.getLogger("sandbox")
 GRAPH_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
+# The serving process's cyclic GC: the sandbox keeps up to journal_messages messages alive, which only refcounting
+# ever frees, yet the default thresholds rescan them all again and again (a full pass over 100,000 messages takes
+# ~0.4 s, a p99 spike). Young passes every 10,000 allocations instead of 700: ~13 µs less per send.
+GC_THRESHOLDS = (10_000, 10, 10)
 # What the first route below matches; the fallback sends the rest of such paths (e.g. a decoded newline) to the
 # Graph router as well.
 _VERSIONED_PATH = re.compile(r"/v\d{1,2}\.\d{1,2}/")
@@ -128,6 +133,20 @@ class SandboxApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+@contextlib.contextmanager
+def _serving_gc() -> Iterator[None]:
+    """While the app serves: objects from start-up (modules, fake data) frozen out of GC passes, larger thresholds;
+    both restored afterwards, so an in-process app (tests) leaves the interpreter as it found it."""
+    previous = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+        gc.unfreeze()
+
+
 def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | None = None) -> Starlette:
     """The sandbox as an ASGI app. Without a `sandbox`, one is built from default settings with its
     `default` tenant; `transport` replaces the aiohttp client that delivers webhooks (tests pass a fake)."""
@@ -144,7 +163,8 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
             asyncio.create_task(ticker(sandbox.run_due)),
         ]
         try:
-            yield {}
+            with _serving_gc():
+                yield {}
         finally:
             for task in tasks:
                 task.cancel()

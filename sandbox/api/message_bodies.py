@@ -64,14 +64,17 @@ TEMPLATE_PARAMETER_TYPES = (
 CONTACT_LIST_FIELDS = ("addresses", "emails", "phones", "urls")
 
 _PHONE_NUMBER = re.compile(r"\+?[0-9()\- ]*[0-9][0-9()\- ]*")
+_NOT_DIGITS = re.compile(r"[^0-9]")
 _BIRTHDAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TEMPLATE_TEXT_FORBIDDEN = re.compile(r"[\n\t]| {5,}")
 
 
-def parse_messages_request(phone_number_id: str, body: object) -> SendMessage | MarkMessageRead:
+def parse_messages_request(phone_number_id: str, body: object, *, owned: bool = False) -> SendMessage | MarkMessageRead:
     """Parse any decoded JSON value into a command, or raise `GraphError` as Graph would answer it.
 
     A body that is not a JSON object carries no parameters at all, so it fails on `messaging_product` first.
+    Parsing normalises the message object in place, on a copy unless the caller `owned` the body (decoded for
+    this call alone, as the handler's is).
     """
     request: JSONObject = body if isinstance(body, dict) else {}
     if request.get("messaging_product") is None:
@@ -79,7 +82,7 @@ def parse_messages_request(phone_number_id: str, body: object) -> SendMessage | 
     one_of(request["messaging_product"], ("whatsapp",), ("messaging_product",))
     if request.get("status") is not None:
         return _mark_message_read(phone_number_id, request)
-    return _send_message(phone_number_id, request)
+    return _send_message(phone_number_id, request, owned)
 
 
 def _mark_message_read(phone_number_id: str, request: JSONObject) -> MarkMessageRead:
@@ -93,7 +96,7 @@ def _mark_message_read(phone_number_id: str, request: JSONObject) -> MarkMessage
     return MarkMessageRead(phone_number_id=phone_number_id, message_id=message_id, typing_indicator=indicator_type)
 
 
-def _send_message(phone_number_id: str, request: JSONObject) -> SendMessage:
+def _send_message(phone_number_id: str, request: JSONObject, owned: bool) -> SendMessage:
     recipient_type = "individual"
     if request.get("recipient_type") is not None:
         recipient_type = one_of(request["recipient_type"], RECIPIENT_TYPES, ("recipient_type",))
@@ -102,7 +105,8 @@ def _send_message(phone_number_id: str, request: JSONObject) -> SendMessage:
     parse = _PARSERS.get(message_type)
     if parse is None:
         raise GraphError(GraphErrorCode.UNSUPPORTED_MESSAGE_TYPE, UNSUPPORTED_MESSAGE_TYPE)
-    content = parse(copy_json(require(request, message_type, ())), (message_type,))
+    content = require(request, message_type, ())
+    content = parse(content if owned else copy_json(content), (message_type,))
     context = optional_object(request, "context", ())
     context_message_id = None if context is None else required_str(context, "message_id", ("context",))
     biz_opaque_callback_data = optional_str(request, "biz_opaque_callback_data", ())
@@ -132,7 +136,7 @@ def _recipient(request: JSONObject, recipient_type: str) -> str:
     to = as_str(raw, ("to",))
     if recipient_type == "group":
         return to
-    if not _PHONE_NUMBER.fullmatch(to) or re.sub(r"[^0-9]", "", to).startswith("00"):
+    if not _PHONE_NUMBER.fullmatch(to) or _NOT_DIGITS.sub("", to).startswith("00"):
         raise invalid_parameter(PARAMETER_INVALID)
     return to
 

@@ -14,7 +14,7 @@ from sandbox.services import messaging
 
 
 async def send_message(graph: GraphRequest) -> Response:
-    command = parse_messages_request(graph.node_id, await graph.body())
+    command = parse_messages_request(graph.node_id, await graph.body(), owned=True)
     if isinstance(command, MarkMessageRead):
         messaging.mark_message_read(graph.tenant, command)
         return graph.respond({"success": True})

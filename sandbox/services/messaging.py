@@ -72,8 +72,10 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
         biz_opaque_callback_data=command.biz_opaque_callback_data,
     )
     message.history.append((message.status, now))
-    call = faults.send_call(phone, command.to, wa_id, command.type, template.name if template else None)
-    injected = faults.accepted_failure(tenant, call)
+    injected = None
+    if tenant.faults.faults:  # the facts a fault matches on cost ~3 µs; without faults, nothing can match them
+        call = faults.send_call(phone, command.to, wa_id, command.type, template.name if template else None)
+        injected = faults.accepted_failure(tenant, call)
     failure: tuple[GraphErrorCode, str] | None = None
     code = customer.failure()
     if injected is not None:
