@@ -337,6 +337,8 @@ class Outbox:
                 return
 
     def _notify_settled(self) -> None:
+        if not self._settle_waiters:  # the common case, once per attempt: no list to swap
+            return
         waiters, self._settle_waiters = self._settle_waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -401,7 +403,7 @@ class Outbox:
                 error = f"HTTP {status}: {answer.body[:200]}"
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - any failure of the receiver is a failed attempt
+        except Exception as exc:  # any failure of the receiver is a failed attempt
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         delivery.attempts.append(Attempt(owner.clock.now(), status, (monotonic() - started) * 1000, error))
         if lane.token == "gone":
