@@ -13,7 +13,8 @@ kept-alive connection the receiver closed while idle is replaced rather than cou
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -65,8 +66,11 @@ def parse_target(url: str) -> Target | None:
 class _Connection(asyncio.Protocol):
     """One keep-alive connection; `exchange` sends a request and resolves with the answer."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, key: tuple[str, int]) -> None:
         self._loop = loop
+        self.key = key
+        # Set while the connection waits in the pool: the pool forgets it if the receiver closes it meanwhile.
+        self.on_idle_close: Callable[[_Connection], None] | None = None
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
         self._answer: asyncio.Future[Answer] | None = None
@@ -102,6 +106,8 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
+        if self.on_idle_close is not None:
+            self.on_idle_close(self)
         answer = self._answer
         if answer is None or answer.done():
             return
@@ -191,11 +197,13 @@ class _Connection(asyncio.Protocol):
 
 
 class LeanHttpTransport:
-    """Plain-http webhook transport: pooled keep-alive connections per (host, port), at most `concurrency` idle."""
+    """Plain-http webhook transport: keep-alive connections pooled per (host, port); at most `concurrency` wait
+    idle in all (the least recently used goes first), so many receivers cannot pile up open sockets."""
 
     def __init__(self, concurrency: int = 64) -> None:
         self._keep = concurrency
         self._idle: dict[tuple[str, int], list[_Connection]] = {}
+        self._parked: OrderedDict[_Connection, None] = OrderedDict()
         self._targets: dict[str, Target | None] = {}
         self._closing = False
 
@@ -221,10 +229,14 @@ class LeanHttpTransport:
 
     async def close(self) -> None:
         self._closing = True
-        for connections in self._idle.values():
-            for connection in connections:
-                connection.close()
-        self._idle.clear()
+        while self._parked:
+            connection, _ = self._parked.popitem(last=False)
+            self._unpark(connection)
+            connection.close()
+
+    @property
+    def idle_connections(self) -> int:
+        return len(self._parked)
 
     def _require(self, url: str) -> Target:
         target = self.target(url)
@@ -251,13 +263,15 @@ class LeanHttpTransport:
 
     async def _connect(self, loop: asyncio.AbstractEventLoop, target: Target, deadline: float) -> _Connection:
         async with asyncio.timeout_at(deadline):
-            _, connection = await loop.create_connection(lambda: _Connection(loop), *target.key)
+            _, connection = await loop.create_connection(lambda: _Connection(loop, target.key), *target.key)
         return connection
 
     def _checkout(self, key: tuple[str, int]) -> _Connection | None:
         idle = self._idle.get(key)
         while idle:
-            connection = idle.pop()
+            connection = idle[-1]  # the most recently used: the likeliest to be alive
+            self._parked.pop(connection, None)
+            self._unpark(connection)
             if not connection.closed:
                 return connection
         return None
@@ -265,12 +279,34 @@ class LeanHttpTransport:
     def _checkin(self, key: tuple[str, int], connection: _Connection) -> None:
         if connection.closed:
             return
-        idle = self._idle.setdefault(key, [])
-        if self._closing or len(idle) >= self._keep:
+        if self._closing:
             connection.close()
             return
+        if len(self._parked) >= self._keep:
+            oldest, _ = self._parked.popitem(last=False)
+            self._unpark(oldest)
+            oldest.close()
         connection.reused = True
-        idle.append(connection)
+        connection.on_idle_close = self._forget
+        self._idle.setdefault(key, []).append(connection)
+        self._parked[connection] = None
+
+    def _forget(self, connection: _Connection) -> None:
+        """An idle connection the receiver closed."""
+        self._parked.pop(connection, None)
+        self._unpark(connection)
+
+    def _unpark(self, connection: _Connection) -> None:
+        connection.on_idle_close = None
+        idle = self._idle.get(connection.key)
+        if idle is None:
+            return
+        if idle and idle[-1] is connection:
+            idle.pop()
+        elif connection in idle:
+            idle.remove(connection)
+        if not idle:
+            del self._idle[connection.key]
 
 
 def _head(method: str, request_target: str, host: str, headers: Mapping[str, str], length: int | None) -> bytes:

@@ -258,3 +258,29 @@ def test_a_path_with_spaces_is_quoted_and_a_header_with_a_newline_is_refused() -
             await LeanHttpTransport().post("http://127.0.0.1:9/hook", b"{}", {"X-Evil": "a\r\nHost: b"}, 1.0)
 
     run(scenario())
+
+
+def test_idle_connections_are_capped_across_receivers_and_forgotten_when_the_receiver_closes_them() -> None:
+    async def scenario() -> None:
+        transport = LeanHttpTransport(concurrency=2)
+        async with Receiver(answering(OK)) as a, Receiver(answering(OK)) as b, Receiver(answering(OK)) as c:
+            for receiver in (a, b, c):
+                assert await _post(transport, receiver.url) == Answer(200, "ok")
+            # a's connection was the least recently used when c's came back: closed to keep two idle.
+            assert transport.idle_connections == 2
+            await _post(transport, c.url)
+            await _post(transport, a.url)
+            assert (a.connections, b.connections, c.connections) == (2, 1, 1)
+        async with Receiver(answering(OK, then_close=True)) as closing:
+            await _post(transport, closing.url)
+            for _ in range(200):  # the receiver's hang-up reaches the client within a few loop passes
+                if transport.idle_connections == 1:
+                    break
+                await asyncio.sleep(0.005)
+            # Parking it evicted c's; the hang-up took it out of the pool: only a's is left.
+            assert transport.idle_connections == 1
+            assert [key[1] for key in transport._idle] == [a.port]
+        await transport.close()
+        assert transport.idle_connections == 0
+
+    run(scenario())
