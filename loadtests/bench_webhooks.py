@@ -7,7 +7,8 @@ The receiver runs in a child process of its own, started and stopped here by its
 share one interpreter or one core's CPU accounting: `loadtests.sink` (the fast httptools receiver the load runs
 use), or with `--sink asgi` sandbox.sink.WebhookSink under uvicorn. The sandbox side is the real path: events are
 published through `Tenant.publish` (render, route, sign with the app secret, enqueue) and sent by the outbox's
-workers over the transport the server uses (`auto`: the lean keep-alive client for http://, aiohttp for https://).
+workers over `--transport`: `auto` is HttpTransport (the lean keep-alive client for http://, aiohttp for
+https://), `aiohttp` and `lean` force one of them.
 
 `--kind status` (default) publishes each message's sent, delivered and read statuses, as a send at load does;
 `inbound` publishes inbound text messages. Printed per round: deliveries acknowledged per wall second (first
