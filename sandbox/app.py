@@ -127,7 +127,12 @@ class SandboxApp(Starlette):
             and _VERSIONED_PATH.match(get_route_path(scope))
         ):
             scope["app"] = self
-            response = await self.graph(Request(scope, receive))
+            request = Request(scope, receive)
+            try:
+                response = await self.graph(request)
+            except Exception as exc:  # what the exception handlers below would have answered
+                render = starlette_graph_error if isinstance(exc, GraphError) else _sandbox_error
+                response = await render(request, exc)
             await response(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
