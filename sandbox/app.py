@@ -27,7 +27,7 @@ from sandbox.control import control_routes
 from sandbox.control.common import error_response
 from sandbox.errors import GraphError, SandboxError
 from sandbox.services.tenants import create_tenant
-from sandbox.webhooks.transport import AiohttpTransport, WebhookTransport
+from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
 log = logging.getLogger("sandbox")
 GRAPH_METHODS = ["GET", "POST", "DELETE", "PUT", "PATCH", "HEAD", "OPTIONS"]
@@ -158,7 +158,7 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
     if sandbox is None:
         sandbox = Sandbox()
         create_tenant(sandbox, name="default")
-    delivery_transport: WebhookTransport = transport or AiohttpTransport(sandbox.settings.delivery_concurrency)
+    delivery_transport: WebhookTransport = transport or HttpTransport(sandbox.settings.delivery_concurrency)
     router = graph_router()
 
     @contextlib.asynccontextmanager
