@@ -30,137 +30,260 @@ class GraphErrorCode(enum.IntEnum):
     API_SERVICE = 2, "API Service", 503, "Temporary due to downtime or due to being overloaded."
     API_METHOD = 3, "API Method", 500, "Capability or permissions issue."
     TOO_MANY_CALLS = 4, "Application request limit reached", 400, "The app has reached its API call rate limit."
-    PERMISSION_DENIED = 10, "Application does not have permission for this action", 403, (
-        "Permission is either not granted or has been removed."
+    PERMISSION_DENIED = (
+        10,
+        "Application does not have permission for this action",
+        403,
+        ("Permission is either not granted or has been removed."),
     )
-    INVALID_PARAMETER = 100, "Invalid parameter", 400, (
-        "The request included one or more unsupported or misspelled parameters."
+    INVALID_PARAMETER = (
+        100,
+        "Invalid parameter",
+        400,
+        ("The request included one or more unsupported or misspelled parameters."),
     )
     ACCESS_TOKEN_REQUIRED = 104, "An access token is required to request this resource.", 401, ""
-    ACCESS_TOKEN_INVALID = 190, "Invalid OAuth access token - Cannot parse access token", 401, (
-        "Your access token has expired."
+    ACCESS_TOKEN_INVALID = (
+        190,
+        "Invalid OAuth access token - Cannot parse access token",
+        401,
+        ("Your access token has expired."),
     )
     PROVIDE_VALID_APP_ID = 200, "Provide valid app ID", 403, "No access token was provided."
-    TEMPORARILY_BLOCKED = 368, "Temporarily blocked for policies violations", 403, (
-        "The WhatsApp Business Account associated with the app has been restricted or disabled for violating "
-        "a platform policy."
+    TEMPORARILY_BLOCKED = (
+        368,
+        "Temporarily blocked for policies violations",
+        403,
+        (
+            "The WhatsApp Business Account associated with the app has been restricted or disabled for violating "
+            "a platform policy."
+        ),
     )
-    CALLBACK_VERIFICATION_FAILED = 2200, "Callback verification failed", 400, (
-        "The callback URL did not answer the verification request with HTTP 200 and the hub.challenge value."
+    CALLBACK_VERIFICATION_FAILED = (
+        2200,
+        "Callback verification failed",
+        400,
+        ("The callback URL did not answer the verification request with HTTP 200 and the hub.challenge value."),
     )
     WABA_RATE_LIMIT = 80007, "Rate limit issues", 400, "The WhatsApp Business Account has reached its rate limit."
-    BUSINESS_BLOCKED_USER = 130403, "Unable to deliver the message", 400, (
-        "Unable to deliver the message. This business has blocked the end user on WhatsApp"
+    BUSINESS_BLOCKED_USER = (
+        130403,
+        "Unable to deliver the message",
+        400,
+        ("Unable to deliver the message. This business has blocked the end user on WhatsApp"),
     )
     RATE_LIMIT_HIT = 130429, "Rate limit hit", 400, "Cloud API message throughput has been reached."
-    EXPERIMENT = 130472, "User's number is part of an experiment", 400, (
-        "Failed to send message because this user's phone number is part of an experiment"
+    EXPERIMENT = (
+        130472,
+        "User's number is part of an experiment",
+        400,
+        ("Failed to send message because this user's phone number is part of an experiment"),
     )
-    COUNTRY_RESTRICTED = 130497, "Business account is restricted from messaging users in this country", 403, (
-        "The WhatsApp Business Account is restricted from messaging to users in certain countries."
+    COUNTRY_RESTRICTED = (
+        130497,
+        "Business account is restricted from messaging users in this country",
+        403,
+        ("The WhatsApp Business Account is restricted from messaging to users in certain countries."),
     )
     SOMETHING_WENT_WRONG = 131000, "Something went wrong", 500, "Message failed to send due to an unknown error."
     ACCESS_DENIED = 131005, "Access denied", 403, "Permission is either not granted or has been removed."
-    REQUIRED_PARAMETER_MISSING = 131008, "Required parameter is missing", 400, (
-        "The request is missing a required parameter."
+    REQUIRED_PARAMETER_MISSING = (
+        131008,
+        "Required parameter is missing",
+        400,
+        ("The request is missing a required parameter."),
     )
     PARAMETER_VALUE_INVALID = 131009, "Parameter value is not valid", 400, "One or more parameter values are invalid."
     SERVICE_UNAVAILABLE = 131016, "Service unavailable", 500, "A service is temporarily unavailable."
-    RECIPIENT_CANNOT_BE_SENDER = 131021, "Recipient cannot be sender", 400, (
-        "Sender and recipient phone number is the same."
+    RECIPIENT_CANNOT_BE_SENDER = (
+        131021,
+        "Recipient cannot be sender",
+        400,
+        ("Sender and recipient phone number is the same."),
     )
-    MESSAGE_UNDELIVERABLE = 131026, "Message undeliverable", 400, (
-        "Unable to deliver message. Reasons can include: The recipient phone number is not a WhatsApp phone "
-        "number; the recipient has not accepted our new Terms of Service and Privacy Policy; the recipient is "
-        "using an old WhatsApp version."
+    MESSAGE_UNDELIVERABLE = (
+        131026,
+        "Message undeliverable",
+        400,
+        (
+            "Unable to deliver message. Reasons can include: The recipient phone number is not a WhatsApp phone "
+            "number; the recipient has not accepted our new Terms of Service and Privacy Policy; the recipient is "
+            "using an old WhatsApp version."
+        ),
     )
-    RECIPIENT_NOT_IN_ALLOWED_LIST = 131030, "Recipient phone number not in allowed list", 400, (
-        "Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again."
+    RECIPIENT_NOT_IN_ALLOWED_LIST = (
+        131030,
+        "Recipient phone number not in allowed list",
+        400,
+        ("Recipient phone number not in allowed list: Add recipient phone number to recipient list and try again."),
     )
-    ACCOUNT_LOCKED = 131031, "Account has been locked", 403, (
-        "The WhatsApp Business Account associated with the app has been restricted or disabled for violating "
-        "a platform policy, or we were unable to verify data included in the request against data set on the "
-        "WhatsApp Business Account."
+    ACCOUNT_LOCKED = (
+        131031,
+        "Account has been locked",
+        403,
+        (
+            "The WhatsApp Business Account associated with the app has been restricted or disabled for violating "
+            "a platform policy, or we were unable to verify data included in the request against data set on the "
+            "WhatsApp Business Account."
+        ),
     )
-    BUSINESS_PAYMENT_ISSUE = 131042, "Business eligibility payment issue", 400, (
-        "There was an error related to your payment method."
+    BUSINESS_PAYMENT_ISSUE = (
+        131042,
+        "Business eligibility payment issue",
+        400,
+        ("There was an error related to your payment method."),
     )
-    INCORRECT_CERTIFICATE = 131045, "Incorrect certificate", 500, (
-        "Message failed to send due to a phone number registration error."
+    INCORRECT_CERTIFICATE = (
+        131045,
+        "Incorrect certificate",
+        500,
+        ("Message failed to send due to a phone number registration error."),
     )
-    RE_ENGAGEMENT_MESSAGE = 131047, "Re-engagement message", 400, (
-        "Message failed to send because more than 24 hours have passed since the customer last replied to this "
-        "number."
+    RE_ENGAGEMENT_MESSAGE = (
+        131047,
+        "Re-engagement message",
+        400,
+        (
+            "Message failed to send because more than 24 hours have passed since the customer last replied to this "
+            "number."
+        ),
     )
-    SPAM_RATE_LIMIT_HIT = 131048, "Spam rate limit hit", 400, (
-        "Message failed to send because there are restrictions on how many messages can be sent from this phone "
-        "number. This may be because too many previous messages were blocked or flagged as spam."
+    SPAM_RATE_LIMIT_HIT = (
+        131048,
+        "Spam rate limit hit",
+        400,
+        (
+            "Message failed to send because there are restrictions on how many messages can be sent from this phone "
+            "number. This may be because too many previous messages were blocked or flagged as spam."
+        ),
     )
-    HEALTHY_ECOSYSTEM = 131049, "This message was not delivered to maintain healthy ecosystem engagement.", 400, (
-        "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."
+    HEALTHY_ECOSYSTEM = (
+        131049,
+        "This message was not delivered to maintain healthy ecosystem engagement.",
+        400,
+        ("In order to maintain a healthy ecosystem engagement, the message failed to be delivered."),
     )
-    MARKETING_OPT_OUT = 131050, "User has stopped receipt of marketing messages", 400, (
-        "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on "
-        "WhatsApp from your business."
+    MARKETING_OPT_OUT = (
+        131050,
+        "User has stopped receipt of marketing messages",
+        400,
+        (
+            "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on "
+            "WhatsApp from your business."
+        ),
     )
     UNSUPPORTED_MESSAGE_TYPE = 131051, "Unsupported message type", 400, "Unsupported message type."
     MEDIA_DOWNLOAD_ERROR = 131052, "Media download error", 400, "Unable to download the media sent by the user."
     MEDIA_UPLOAD_ERROR = 131053, "Media upload error", 400, "Unable to upload the media used in the message."
-    PAIR_RATE_LIMIT_HIT = 131056, "(Business Account, Consumer Account) pair rate limit hit", 400, (
-        "Message failed to send because there were too many messages sent from this phone number to the same "
-        "phone number in a short period of time."
+    PAIR_RATE_LIMIT_HIT = (
+        131056,
+        "(Business Account, Consumer Account) pair rate limit hit",
+        400,
+        (
+            "Message failed to send because there were too many messages sent from this phone number to the same "
+            "phone number in a short period of time."
+        ),
     )
     ACCOUNT_IN_MAINTENANCE = 131057, "Account in maintenance mode", 500, "Business Account is in maintenance mode."
-    TEMPLATE_PARAM_COUNT_MISMATCH = 132000, "Number of parameters does not match the expected number of params", 400, (
-        "The number of variable parameter values included in the request did not match the number of variable "
-        "parameters defined in the template."
+    TEMPLATE_PARAM_COUNT_MISMATCH = (
+        132000,
+        "Number of parameters does not match the expected number of params",
+        400,
+        (
+            "The number of variable parameter values included in the request did not match the number of variable "
+            "parameters defined in the template."
+        ),
     )
-    TEMPLATE_DOES_NOT_EXIST = 132001, "Template name does not exist in the translation", 404, (
-        "The template does not exist in the specified language or the template has not been approved."
+    TEMPLATE_DOES_NOT_EXIST = (
+        132001,
+        "Template name does not exist in the translation",
+        404,
+        ("The template does not exist in the specified language or the template has not been approved."),
     )
     TEMPLATE_HYDRATED_TEXT_TOO_LONG = 132005, "Template Hydrated Text Too Long", 400, "Translated text is too long."
-    TEMPLATE_FORMAT_POLICY_VIOLATED = 132007, "Template Format Character Policy Violated", 400, (
-        "Template content violates a WhatsApp policy."
+    TEMPLATE_FORMAT_POLICY_VIOLATED = (
+        132007,
+        "Template Format Character Policy Violated",
+        400,
+        ("Template content violates a WhatsApp policy."),
     )
-    TEMPLATE_PARAMETER_FORMAT_MISMATCH = 132012, "Template Parameter Format Mismatch", 400, (
-        "Variable parameter values formatted incorrectly."
+    TEMPLATE_PARAMETER_FORMAT_MISMATCH = (
+        132012,
+        "Template Parameter Format Mismatch",
+        400,
+        ("Variable parameter values formatted incorrectly."),
     )
-    TEMPLATE_PAUSED = 132015, "Template is Paused", 400, (
-        "Template is paused due to low quality so it cannot be sent in a template message."
+    TEMPLATE_PAUSED = (
+        132015,
+        "Template is Paused",
+        400,
+        ("Template is paused due to low quality so it cannot be sent in a template message."),
     )
-    TEMPLATE_DISABLED = 132016, "Template is Disabled", 400, (
-        "Template has been paused too many times due to low quality and is now permanently disabled."
+    TEMPLATE_DISABLED = (
+        132016,
+        "Template is Disabled",
+        400,
+        ("Template has been paused too many times due to low quality and is now permanently disabled."),
     )
     FLOW_BLOCKED = 132068, "Flow is blocked", 400, "Flow is in blocked state."
-    FLOW_THROTTLED = 132069, "Flow is throttled", 400, (
-        "Flow is in throttled state and 10 messages using this flow were already sent in the last hour."
+    FLOW_THROTTLED = (
+        132069,
+        "Flow is throttled",
+        400,
+        ("Flow is in throttled state and 10 messages using this flow were already sent in the last hour."),
     )
     INCOMPLETE_DEREGISTRATION = 133000, "Incomplete Deregistration", 500, "A previous deregistration attempt failed."
-    SERVER_TEMPORARILY_UNAVAILABLE = 133004, "Server Temporarily Unavailable", 503, (
-        "Server is temporarily unavailable."
+    SERVER_TEMPORARILY_UNAVAILABLE = (
+        133004,
+        "Server Temporarily Unavailable",
+        503,
+        ("Server is temporarily unavailable."),
     )
     PIN_MISMATCH = 133005, "Two step verification PIN Mismatch", 400, "Two-step verification PIN incorrect."
-    REVERIFICATION_NEEDED = 133006, "Phone number re-verification needed", 400, (
-        "Phone number needs to be verified before registering."
+    REVERIFICATION_NEEDED = (
+        133006,
+        "Phone number re-verification needed",
+        400,
+        ("Phone number needs to be verified before registering."),
     )
-    TOO_MANY_PIN_GUESSES = 133008, "Too Many two step verification PIN Guesses", 400, (
-        "Try again after the amount of time specified in the details response value."
+    TOO_MANY_PIN_GUESSES = (
+        133008,
+        "Too Many two step verification PIN Guesses",
+        400,
+        ("Try again after the amount of time specified in the details response value."),
     )
-    PIN_GUESSED_TOO_FAST = 133009, "Two step verification PIN Guessed Too Fast", 400, (
-        "Check the details response value before trying again."
+    PIN_GUESSED_TOO_FAST = (
+        133009,
+        "Two step verification PIN Guessed Too Fast",
+        400,
+        ("Check the details response value before trying again."),
     )
-    PHONE_NUMBER_NOT_REGISTERED = 133010, "Phone number Not Registered", 400, (
-        "Phone number not registered on the WhatsApp Business Platform."
+    PHONE_NUMBER_NOT_REGISTERED = (
+        133010,
+        "Phone number Not Registered",
+        400,
+        ("Phone number not registered on the WhatsApp Business Platform."),
     )
-    WAIT_BEFORE_REGISTERING = 133015, "Please wait a few minutes before attempting to register this phone number", 400, (
-        "The phone number you are attempting to register was recently deleted, and deletion has not yet completed."
+    WAIT_BEFORE_REGISTERING = (
+        133015,
+        "Please wait a few minutes before attempting to register this phone number",
+        400,
+        ("The phone number you are attempting to register was recently deleted, and deletion has not yet completed."),
     )
-    REGISTER_RATE_LIMIT = 133016, "Account register deregister rate limit exceeded", 400, (
-        "Registration or Deregistration failed because there were too many attempts for this phone number in a "
-        "short period of time."
+    REGISTER_RATE_LIMIT = (
+        133016,
+        "Account register deregister rate limit exceeded",
+        400,
+        (
+            "Registration or Deregistration failed because there were too many attempts for this phone number in a "
+            "short period of time."
+        ),
     )
-    GENERIC_USER_ERROR = 135000, "Generic user error", 400, (
-        "Message failed to send because of an unknown error with your request parameters."
+    GENERIC_USER_ERROR = (
+        135000,
+        "Generic user error",
+        400,
+        ("Message failed to send because of an unknown error with your request parameters."),
     )
 
     @property

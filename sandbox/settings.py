@@ -33,7 +33,13 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        return cls().merged({f.name: environ[ENV_PREFIX + f.name.upper()] for f in fields(cls) if ENV_PREFIX + f.name.upper() in environ})
+        return cls().merged(
+            {
+                f.name: environ[ENV_PREFIX + f.name.upper()]
+                for f in fields(cls)
+                if ENV_PREFIX + f.name.upper() in environ
+            }
+        )
 
     def merged(self, overrides: Mapping[str, Any]) -> Settings:
         """These settings with `overrides` (strings from the environment are converted); `None` values are skipped."""

@@ -66,7 +66,9 @@ class GraphRequest:
         query-string parameters as defaults."""
         content_type = (header(self.request, b"content-type") or "").split(";")[0].strip().lower()
         if content_type == "multipart/form-data":
-            body: Any = {key: _form_value(value) for key, value in (await self.form()).items() if isinstance(value, str)}
+            body: Any = {
+                key: _form_value(value) for key, value in (await self.form()).items() if isinstance(value, str)
+            }
         else:
             raw = await self.raw()
             if content_type in ("application/json", "text/json") or (not content_type and raw[:1] in (b"{", b"[")):
@@ -231,7 +233,7 @@ class GraphRouter:
             response = graph_error_response(error, version, fbtrace_id)
             self._journal(tenant, request.method, path, response.status_code, int(error.code))
             return response
-        except Exception as exc:  # noqa: BLE001 - anything else is Meta's 131000, never a traceback
+        except Exception as exc:  # anything else is Meta's 131000, never a traceback
             response = graph_error_response(unexpected_error(exc), version, fbtrace_id)
             code = int(GraphErrorCode.SOMETHING_WENT_WRONG)
             self._journal(tenant, request.method, path, response.status_code, code)
@@ -248,7 +250,9 @@ class GraphRouter:
             )
         tenant = sandbox.tenant_for_token(token)
         if tenant is None:
-            raise GraphError(GraphErrorCode.ACCESS_TOKEN_INVALID, None, message=GraphErrorCode.ACCESS_TOKEN_INVALID.title)
+            raise GraphError(
+                GraphErrorCode.ACCESS_TOKEN_INVALID, None, message=GraphErrorCode.ACCESS_TOKEN_INVALID.title
+            )
         check_token(tenant, token)
         return tenant
 

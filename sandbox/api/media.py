@@ -41,14 +41,16 @@ def _mime_type(part_type: str | None, type_field: str, filename: str | None) -> 
 async def retrieve_media_url(graph: GraphRequest) -> Response:
     found, expires, url_hash = media.retrieve_media_url(graph.tenant, graph.node_id, graph.query.get("phone_number_id"))
     base = str(graph.request.base_url).rstrip("/")
-    return graph.respond({
-        "messaging_product": "whatsapp",
-        "url": f"{base}/whatsapp_business/attachments/?mid={found.id}&ext={expires}&hash={url_hash}",
-        "mime_type": found.mime_type,
-        "sha256": found.sha256,
-        "file_size": found.file_size,
-        "id": found.id,
-    })
+    return graph.respond(
+        {
+            "messaging_product": "whatsapp",
+            "url": f"{base}/whatsapp_business/attachments/?mid={found.id}&ext={expires}&hash={url_hash}",
+            "mime_type": found.mime_type,
+            "sha256": found.sha256,
+            "file_size": found.file_size,
+            "id": found.id,
+        }
+    )
 
 
 async def delete_media(graph: GraphRequest) -> Response:
@@ -62,7 +64,9 @@ async def download_media(request: Request) -> Response:
     token = access_token(request)
     tenant = sandbox.tenant_for_token(token) if token else None
     if tenant is None:
-        return json_response(invalid_parameter("An access token is required").envelope(sandbox.ids.fbtrace_id()), status=401)
+        return json_response(
+            invalid_parameter("An access token is required").envelope(sandbox.ids.fbtrace_id()), status=401
+        )
     q = request.query_params
     found = media.download_media(tenant, q.get("mid", ""), q.get("ext", ""), q.get("hash", ""))
     if found is None or found.data is None:

@@ -24,7 +24,10 @@ async def list_requests(request: Request) -> Response:
     status = q.get("status")
     entries = tenant.store.requests.newest(
         limit_of(request),
-        lambda e: (status is None or str(e["status"]) == status) and (q.get("method") is None or e["method"] == q.get("method")),
+        lambda e: (
+            (status is None or str(e["status"]) == status)
+            and (q.get("method") is None or e["method"] == q.get("method"))
+        ),
     )
     return respond({"data": entries})
 
@@ -36,10 +39,12 @@ async def list_messages(request: Request) -> Response:
     since = _since(q.get("since"))
     messages = tenant.store.messages.newest(
         limit_of(request),
-        lambda m: (to is None or m.wa_id == to.lstrip("+"))
-        and (status is None or m.status == status)
-        and (direction is None or m.direction == direction)
-        and (since is None or m.created_at >= since),
+        lambda m: (
+            (to is None or m.wa_id == to.lstrip("+"))
+            and (status is None or m.status == status)
+            and (direction is None or m.direction == direction)
+            and (since is None or m.created_at >= since)
+        ),
     )
     return respond({"data": [message.snapshot() for message in messages]})
 
@@ -97,13 +102,20 @@ async def redeliver(request: Request) -> Response:
 
 
 async def list_errors(request: Request) -> Response:
-    return respond({
-        "data": [
-            {"code": int(code), "name": code.name, "title": code.title, "http_status": code.http_status,
-             "details": code.description}
-            for code in GraphErrorCode
-        ]
-    })
+    return respond(
+        {
+            "data": [
+                {
+                    "code": int(code),
+                    "name": code.name,
+                    "title": code.title,
+                    "http_status": code.http_status,
+                    "details": code.description,
+                }
+                for code in GraphErrorCode
+            ]
+        }
+    )
 
 
 routes = [

@@ -29,8 +29,12 @@ async def create_tenant(request: Request) -> Response:
     if clock is not None and not isinstance(clock, dict):
         raise SandboxError(400, "clock must be an object with mode and rate")
     tenant = tenants.create_tenant(
-        sandbox_of(request), name=body.get("name"), profile=body.get("profile"), seed=body.get("seed"),
-        webhook=webhook, clock=clock,
+        sandbox_of(request),
+        name=body.get("name"),
+        profile=body.get("profile"),
+        seed=body.get("seed"),
+        webhook=webhook,
+        clock=clock,
     )
     return respond(tenant.document(), 201)
 
@@ -77,7 +81,9 @@ async def magic(request: Request) -> Response:
 async def issue_token(request: Request) -> Response:
     body = await json_body(request)
     expires_in = body.get("expires_in")
-    if expires_in is not None and (not isinstance(expires_in, int | float) or isinstance(expires_in, bool) or expires_in < 0):
+    if expires_in is not None and (
+        not isinstance(expires_in, int | float) or isinstance(expires_in, bool) or expires_in < 0
+    ):
         raise SandboxError(400, "expires_in must be a non-negative number of seconds")
     return respond(tenants.issue_token(tenant_of(request), sandbox_of(request), expires_in), 201)
 

@@ -83,7 +83,9 @@ def _step(tenant: Tenant, message: Message, trigger: str) -> bool:
     return True
 
 
-def move_by_hand(tenant: Tenant, message: Message, action: str, code: GraphErrorCode | None, details: str | None) -> None:
+def move_by_hand(
+    tenant: Tenant, message: Message, action: str, code: GraphErrorCode | None, details: str | None
+) -> None:
     """The control plane's manual progression: `deliver`, `read` or `fail` now (raises `InvalidTransition`)."""
     now = tenant.clock.now()
     if action == "fail":

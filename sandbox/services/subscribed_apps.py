@@ -39,7 +39,7 @@ async def verify_override(tenant: Tenant, transport: WebhookTransport, url: str,
         answer = await transport.get(url, params, tenant.policy.webhook_timeout_seconds)
     except TimeoutError as error:
         raise _verification_failed("curl_errno = 28; curl_error = Operation timed out") from error
-    except Exception as error:  # noqa: BLE001 - any failure to reach the receiver fails the handshake
+    except Exception as error:  # any failure to reach the receiver fails the handshake
         raise _verification_failed(f"curl_errno = 7; curl_error = Couldn't connect to server ({error})") from error
     if answer.status != 200:
         raise _verification_failed(f"HTTP Status Code = {answer.status}; HTTP Message = {answer.body[:100]}")

@@ -64,7 +64,9 @@ def create_tenant(
         url = webhook.get("url")
         if url is not None and not isinstance(url, str):
             raise SandboxError(400, "webhook.url must be a string")
-        tenant.webhook = WebhookSettings(url=url, verify_token=str(webhook.get("verify_token") or tenant.credentials.verify_token))
+        tenant.webhook = WebhookSettings(
+            url=url, verify_token=str(webhook.get("verify_token") or tenant.credentials.verify_token)
+        )
     return sandbox.add(tenant)
 
 

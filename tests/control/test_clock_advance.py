@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from starlette.testclient import TestClient
 
 from sandbox.app import create_app
@@ -21,12 +23,8 @@ def test_advance_over_seven_days_runs_the_whole_retry_schedule_then_drops(sandbo
     assert answer["fired"] >= len(schedule)
     assert len(delivery["attempts"]) > len(schedule)
     assert all(attempt["status_code"] == 503 for attempt in delivery["attempts"])
-    gaps = [
-        (b - a)
-        for a, b in zip(
-            [_seconds(x["at"]) for x in delivery["attempts"]], [_seconds(x["at"]) for x in delivery["attempts"][1:]]
-        )
-    ]
+    times = [_seconds(attempt["at"]) for attempt in delivery["attempts"]]
+    gaps = [later - earlier for earlier, later in pairwise(times)]
     assert gaps[: len(schedule)] == [round(gap) for gap in schedule]
 
 

@@ -29,4 +29,7 @@ def test_button_reply_with_nothing_to_tap_is_refused(tenant: Tenant) -> None:
 
 
 def test_text_without_context_stays_without_context(tenant: Tenant) -> None:
-    assert messaging.receive_message(tenant, ReceiveMessage("16505551234", "text", {"body": "hi"})).context_message_id is None
+    assert (
+        messaging.receive_message(tenant, ReceiveMessage("16505551234", "text", {"body": "hi"})).context_message_id
+        is None
+    )
