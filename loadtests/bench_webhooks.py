@@ -52,7 +52,11 @@ def serve_sink(port: int, app_secret: str | None, kind: str) -> None:
         from sandbox.sink import WebhookSink
 
         uvicorn.run(
-            WebhookSink(app_secret=app_secret), host=HOST, port=port, log_level="error", access_log=False,
+            WebhookSink(app_secret=app_secret),
+            host=HOST,
+            port=port,
+            log_level="error",
+            access_log=False,
             lifespan="off",
         )
         return
@@ -93,12 +97,23 @@ def _events(tenant: Tenant, kind: str, n: int, now: datetime) -> list[Event]:
     wa_id = f"1650{n % 1_000_000:07d}"
     if kind == "inbound":
         message = Message(
-            tenant.ids.wamid(wa_id, outbound=False), "inbound", phone_id, wa_id, "text",
-            {"body": f"Hello number {n}, ünïcödé and a/slash"}, now,
+            tenant.ids.wamid(wa_id, outbound=False),
+            "inbound",
+            phone_id,
+            wa_id,
+            "text",
+            {"body": f"Hello number {n}, ünïcödé and a/slash"},
+            now,
         )
         return [MessageReceived(received(message, now), "Bench Customer", None, now)]
     message = Message(
-        tenant.ids.wamid(wa_id), "outbound", phone_id, wa_id, "text", {"body": f"Order {n} has shipped"}, now,
+        tenant.ids.wamid(wa_id),
+        "outbound",
+        phone_id,
+        wa_id,
+        "text",
+        {"body": f"Order {n} has shipped"},
+        now,
         biz_opaque_callback_data=f"lt:{1767603600 + n / 1000:.6f}",
         pricing=Pricing("service", "free_customer_service", False, f"conv{n}", now + timedelta(hours=24)),
     )

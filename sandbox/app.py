@@ -69,7 +69,8 @@ async def _unknown_control_path(request: Request) -> Response:
     allowed = sorted(
         method
         for route in request.app.router.routes
-        if isinstance(route, Route) and route.path != "/_sandbox/{rest:path}"
+        if isinstance(route, Route)
+        and route.path != "/_sandbox/{rest:path}"
         and route.matches(request.scope)[0] == Match.PARTIAL
         for method in route.methods or ()
     )

@@ -50,17 +50,19 @@ def _plugins():  # type: ignore[no-untyped-def]
 
 
 def settings_from(arguments: argparse.Namespace) -> Settings:
-    return Settings.from_env(os.environ).merged({
-        "host": arguments.host,
-        "port": arguments.port,
-        "seed": arguments.seed,
-        "profile": arguments.profile,
-        "webhook_url": arguments.webhook_url,
-        "verify_token": arguments.verify_token,
-        "graph_version": arguments.graph_version,
-        "admin_token": arguments.admin_token,
-        "log_level": arguments.log_level,
-    })
+    return Settings.from_env(os.environ).merged(
+        {
+            "host": arguments.host,
+            "port": arguments.port,
+            "seed": arguments.seed,
+            "profile": arguments.profile,
+            "webhook_url": arguments.webhook_url,
+            "verify_token": arguments.verify_token,
+            "graph_version": arguments.graph_version,
+            "admin_token": arguments.admin_token,
+            "log_level": arguments.log_level,
+        }
+    )
 
 
 def build_sandbox(settings: Settings) -> tuple[Sandbox, Tenant]:
@@ -86,8 +88,10 @@ def banner(settings: Settings, tenant: Tenant) -> str:
         f"  webhook URL       {tenant.webhook.url or '(none: PUT /_sandbox/tenants/default/webhook)'}",
     ]
     if "phone_number_id" in doc:
-        body = '{"messaging_product":"whatsapp","to":"+16505551234","type":"template",' \
+        body = (
+            '{"messaging_product":"whatsapp","to":"+16505551234","type":"template",'
             '"template":{"name":"hello_world","language":{"code":"en_US"}}}'
+        )
         lines += [
             "",
             "Send a message:",

@@ -63,11 +63,17 @@ class Report:
         if self.latencies_ms:
             ordered = sorted(self.latencies_ms)
             p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-            lines += ["", f"  answers: {len(ordered)}, median {statistics.median(ordered):.1f} ms, p99 {p99:.1f} ms, "
-                      f"max {ordered[-1]:.1f} ms"]
+            lines += [
+                "",
+                f"  answers: {len(ordered)}, median {statistics.median(ordered):.1f} ms, p99 {p99:.1f} ms, "
+                f"max {ordered[-1]:.1f} ms",
+            ]
         counts = {verdict: sum(1 for c in self.checks if c.verdict == verdict) for verdict in marks}
-        lines += ["", f"  {counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, "
-                  f"{counts['skip']} skipped: {'OK' if self.passed else 'NOT READY for Meta'}"]
+        lines += [
+            "",
+            f"  {counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, "
+            f"{counts['skip']} skipped: {'OK' if self.passed else 'NOT READY for Meta'}",
+        ]
         return "\n".join(lines)
 
 
@@ -82,11 +88,17 @@ class _Fixtures:
 
     def outbound(self) -> Message:
         message = Message(
-            wamid=self.ids.wamid(self.customer.wa_id), direction="outbound", phone_number_id=self.phone.id,
-            wa_id=self.customer.wa_id, type="text", content={"body": "Your order has shipped"}, created_at=self.at,
+            wamid=self.ids.wamid(self.customer.wa_id),
+            direction="outbound",
+            phone_number_id=self.phone.id,
+            wa_id=self.customer.wa_id,
+            type="text",
+            content={"body": "Your order has shipped"},
+            created_at=self.at,
         )
-        message.pricing = Pricing("service", "free_customer_service", False, self.ids.conversation_id(),
-                                  self.at + timedelta(hours=24))
+        message.pricing = Pricing(
+            "service", "free_customer_service", False, self.ids.conversation_id(), self.at + timedelta(hours=24)
+        )
         return message
 
     def status(self, message: Message, status: MessageStatus, seconds: int = 0) -> Rendered:
@@ -96,8 +108,12 @@ class _Fixtures:
 
     def inbound(self, text: str) -> Rendered:
         message = Message(
-            wamid=self.ids.wamid(self.customer.wa_id, outbound=False), direction="inbound",
-            phone_number_id=self.phone.id, wa_id=self.customer.wa_id, type="text", content={"body": text},
+            wamid=self.ids.wamid(self.customer.wa_id, outbound=False),
+            direction="inbound",
+            phone_number_id=self.phone.id,
+            wa_id=self.customer.wa_id,
+            type="text",
+            content={"body": text},
             created_at=self.at,
         )
         event = MessageReceived(message, self.customer.profile_name, self.customer.user_id, self.at)
@@ -105,8 +121,9 @@ class _Fixtures:
 
 
 class Grader:
-    def __init__(self, url: str, app_secret: str | None, verify_token: str | None, *, burst: int, timeout: float,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, url: str, app_secret: str | None, verify_token: str | None, *, burst: int, timeout: float, seed: int = 0
+    ) -> None:
         self.url = url
         self.app_secret = app_secret
         self.verify_token = verify_token
@@ -133,8 +150,9 @@ class Grader:
 
     async def _get(self, params: dict[str, str]) -> tuple[int | None, str, str | None]:
         try:
-            async with self.session.get(self.url, params=params, timeout=aiohttp.ClientTimeout(total=self.timeout),
-                                        allow_redirects=False) as response:
+            async with self.session.get(
+                self.url, params=params, timeout=aiohttp.ClientTimeout(total=self.timeout), allow_redirects=False
+            ) as response:
                 return response.status, (await response.text(errors="replace")), None
         except Exception as error:  # every failure is part of the report
             return None, "", f"{type(error).__name__}: {error}"
@@ -142,9 +160,13 @@ class Grader:
     async def _post(self, body: bytes, headers: dict[str, str]) -> tuple[int | None, float, str | None]:
         started = monotonic()
         try:
-            async with self.session.post(self.url, data=body, headers=headers,
-                                         timeout=aiohttp.ClientTimeout(total=self.timeout),
-                                         allow_redirects=False) as response:
+            async with self.session.post(
+                self.url,
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                allow_redirects=False,
+            ) as response:
                 await response.read()
                 status: int | None = response.status
                 error = None
@@ -167,16 +189,21 @@ class Grader:
             self.report.add("handshake, right token", "skip", "no --verify-token given")
         else:
             status, text, error = await self._get(
-                {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": self.verify_token})
+                {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": self.verify_token}
+            )
             if status == 200 and text.strip() == challenge:
                 self.report.add("handshake, right token", "pass", "HTTP 200 with the bare challenge")
             else:
                 got = error or f"HTTP {status} with body {text[:80]!r}"
-                self.report.add("handshake, right token", "fail",
-                                f"expected HTTP 200 and body {challenge!r}; got {got} (Meta will not save the URL)")
+                self.report.add(
+                    "handshake, right token",
+                    "fail",
+                    f"expected HTTP 200 and body {challenge!r}; got {got} (Meta will not save the URL)",
+                )
         wrong = "wrong-" + str(self.rng.randrange(10**6))
         status, text, error = await self._get(
-            {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": wrong})
+            {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": wrong}
+        )
         if error is not None:
             self.report.add("handshake, wrong token", "fail", f"no answer: {error}")
         elif status == 200 and text.strip() == challenge:
@@ -193,8 +220,11 @@ class Grader:
         elif status is not None and 200 <= status < 300:
             self.report.add("signed payload", "pass", f"HTTP {status} in {latency:.0f} ms")
         else:
-            self.report.add("signed payload", "fail",
-                            f"a correctly signed payload got {error or f'HTTP {status}'} (Meta would retry it)")
+            self.report.add(
+                "signed payload",
+                "fail",
+                f"a correctly signed payload got {error or f'HTTP {status}'} (Meta would retry it)",
+            )
         bad_body, bad_headers = self._signed([self.fixtures.inbound("Forged")], secret="not-the-app-secret")
         status, _, error = await self._post(bad_body, bad_headers)
         self._expect_rejection("wrongly signed payload", status, error)
@@ -207,8 +237,9 @@ class Grader:
         if status is None:
             self.report.add(name, "warn", f"no answer ({error}); a rejection should be a quick 401/403")
         elif 200 <= status < 300:
-            self.report.add(name, "fail", f"accepted with HTTP {status}: the receiver does not verify "
-                            "X-Hub-Signature-256")
+            self.report.add(
+                name, "fail", f"accepted with HTTP {status}: the receiver does not verify X-Hub-Signature-256"
+            )
         else:
             self.report.add(name, "pass", f"rejected with HTTP {status}")
 
@@ -222,13 +253,16 @@ class Grader:
             self.report.add("duplicate delivery", "pass", "both copies acknowledged with 2xx (dedupe by wamid+status)")
         else:
             got = ", ".join(error or f"HTTP {status}" for status, _, error in answers)
-            self.report.add("duplicate delivery", "fail",
-                            f"got {got}; a duplicate must be acknowledged, or Meta keeps retrying it")
+            self.report.add(
+                "duplicate delivery", "fail", f"got {got}; a duplicate must be acknowledged, or Meta keeps retrying it"
+            )
 
     async def _out_of_order(self) -> None:
         message = self.fixtures.outbound()
-        changes = [self.fixtures.status(message, status, seconds)
-                   for seconds, status in enumerate((MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ))]
+        changes = [
+            self.fixtures.status(message, status, seconds)
+            for seconds, status in enumerate((MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ))
+        ]
         answers = [await self._post(*self._signed([change])) for change in reversed(changes)]
         if self.app_secret is None:
             self.report.add("statuses out of order", "skip", "no --app-secret given")
@@ -277,28 +311,44 @@ class Grader:
         if median <= FAST_MS and over < 0.01:
             self.report.add("answer latency", "pass", f"median {median:.0f} ms, {over:.0%} over 1 s")
         else:
-            self.report.add("answer latency", "warn", f"median {median:.0f} ms, {over:.0%} over 1 s (Meta expects a "
-                            "median within 250 ms and under 1% over 1 s)")
+            self.report.add(
+                "answer latency",
+                "warn",
+                f"median {median:.0f} ms, {over:.0%} over 1 s (Meta expects a "
+                "median within 250 ms and under 1% over 1 s)",
+            )
 
 
 async def check_webhook(
-    url: str, app_secret: str | None = None, verify_token: str | None = None, *, burst: int = 100,
-    timeout: float = 5.0, seed: int = 0,
+    url: str,
+    app_secret: str | None = None,
+    verify_token: str | None = None,
+    *,
+    burst: int = 100,
+    timeout: float = 5.0,
+    seed: int = 0,
 ) -> Report:
     return await Grader(url, app_secret, verify_token, burst=burst, timeout=timeout, seed=seed).run()
 
 
 def _handler(arguments: argparse.Namespace) -> int:
-    report = asyncio.run(check_webhook(
-        arguments.url, arguments.app_secret, arguments.verify_token, burst=arguments.burst, timeout=arguments.timeout,
-    ))
+    report = asyncio.run(
+        check_webhook(
+            arguments.url,
+            arguments.app_secret,
+            arguments.verify_token,
+            burst=arguments.burst,
+            timeout=arguments.timeout,
+        )
+    )
     sys.stdout.write(report.render() + "\n")
     return 0 if report.passed else 1
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "check-webhook", help="grade a webhook receiver: handshake, signatures, duplicates, ordering, a burst",
+        "check-webhook",
+        help="grade a webhook receiver: handshake, signatures, duplicates, ordering, a burst",
     )
     parser.add_argument("url", help="the receiver's callback URL")
     parser.add_argument("--app-secret", help="the app secret the receiver verifies X-Hub-Signature-256 with")

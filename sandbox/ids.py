@@ -28,9 +28,15 @@ class IdFactory:
         user = wa_id.encode()[:40]
         local = ("3A" + self._hex(18)) if not outbound else self._hex(18)
         raw = (
-            b"\x1c\x18" + bytes([len(user)]) + user + b"\x15\x02\x00"
+            b"\x1c\x18"
+            + bytes([len(user)])
+            + user
+            + b"\x15\x02\x00"
             + (b"\x11" if outbound else b"\x12")
-            + b"\x18" + bytes([len(local)]) + local.encode() + b"\x00"
+            + b"\x18"
+            + bytes([len(local)])
+            + local.encode()
+            + b"\x00"
         )
         return "wamid." + base64.b64encode(raw).decode()
 

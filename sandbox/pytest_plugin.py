@@ -46,8 +46,9 @@ def wa_client(wa_sandbox: Sandbox, wa_transport: RecordingTransport) -> Iterator
     from sandbox.app import create_app
     from sandbox.services.tenants import create_tenant
 
-    tenant = create_tenant(wa_sandbox, name="test", start=START, clock={"mode": "frozen"},
-                           webhook={"url": "http://receiver.test/webhook"})
+    tenant = create_tenant(
+        wa_sandbox, name="test", start=START, clock={"mode": "frozen"}, webhook={"url": "http://receiver.test/webhook"}
+    )
     with TestClient(create_app(wa_sandbox, transport=wa_transport)) as http:
         yield SandboxClient(http, tenant.id)
 
@@ -149,9 +150,13 @@ def wa_sink() -> Iterator[WebhookSink]:
 def wa_sink_client(wa_server_url: str, wa_sink: WebhookSink) -> Iterator[SandboxClient]:
     """A fresh tenant on the loopback server whose callback is `wa_sink` (frozen clock)."""
     with httpx.Client(base_url=wa_server_url, timeout=10) as http:
-        created = http.post("/_sandbox/tenants", json={
-            "clock": {"mode": "frozen"}, "webhook": {"url": wa_sink.url},  # type: ignore[attr-defined]
-        }).json()
+        created = http.post(
+            "/_sandbox/tenants",
+            json={
+                "clock": {"mode": "frozen"},
+                "webhook": {"url": wa_sink.url},  # type: ignore[attr-defined]
+            },
+        ).json()
         yield SandboxClient(http, created["id"])
 
 
@@ -179,10 +184,17 @@ def wa_server_scenario(wa_sink_client: SandboxClient, wa_sink: WebhookSink) -> S
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini("wa_scenarios", "collect scenario YAML files found under a directory named 'scenarios'",
-                  type="bool", default=True)
-    parser.addoption("--wa-scenario-url", default=None,
-                     help="run collected scenario files against this running sandbox instead of in-process")
+    parser.addini(
+        "wa_scenarios",
+        "collect scenario YAML files found under a directory named 'scenarios'",
+        type="bool",
+        default=True,
+    )
+    parser.addoption(
+        "--wa-scenario-url",
+        default=None,
+        help="run collected scenario files against this running sandbox instead of in-process",
+    )
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

@@ -195,9 +195,11 @@ async def _until_disconnect(receive: Receive) -> None:
 
 
 async def _answer(send: Send, status: int, body: bytes, content_type: bytes = b"text/plain") -> None:
-    await send({
-        "type": "http.response.start",
-        "status": status,
-        "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -195,8 +195,9 @@ class SandboxClient:
 
     def graph(self, method: str, path: str, json: Any = None, **kwargs: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.document['access_token']}"}
-        return self.http.request(method, f"/{self.document['graph_version']}/{path.lstrip('/')}", json=json,
-                                 headers=headers, **kwargs)
+        return self.http.request(
+            method, f"/{self.document['graph_version']}/{path.lstrip('/')}", json=json, headers=headers, **kwargs
+        )
 
     def send(self, body: dict[str, Any], phone_number_id: str | None = None) -> httpx.Response:
         phone = phone_number_id or self.document["phone_number_id"]

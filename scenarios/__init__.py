@@ -1,7 +1,7 @@
 """Scenario suites: a YAML scenario language, a runner and a library covering every rule the sandbox implements.
 
-    from scenarios import load_file, run_scenario
-    result = run_scenario(load_file(Path("scenarios/library/window/free_form_after_24h.yaml")))
+from scenarios import load_file, run_scenario
+result = run_scenario(load_file(Path("scenarios/library/window/free_form_after_24h.yaml")))
 """
 
 from scenarios.loader import discover, library, load_file, load_text

@@ -21,13 +21,21 @@ def register(subparsers: Any) -> None:
     run.add_argument("--url", help="a running sandbox (default: in-process, on a virtual clock)")
     run.add_argument("--junit", metavar="FILE", help="write JUnit XML here")
     run.add_argument("--jobs", "-j", type=int, default=1, help="scenarios run at once (default 1)")
-    run.add_argument("--tenant", help="with --url: reuse and reset this tenant (e.g. default) instead of "
-                     "creating one per scenario, for a system under test configured with its credentials")
+    run.add_argument(
+        "--tenant",
+        help="with --url: reuse and reset this tenant (e.g. default) instead of "
+        "creating one per scenario, for a system under test configured with its credentials",
+    )
     run.add_argument("--webhook-url", help="with --url: callback URL of the tenants created for scenarios")
-    run.add_argument("--sink", action="store_true", help="with --url: give each scenario a webhook receiver on a "
-                     "loopback port of this machine, so receiver scenarios (retries) run against a real server too")
-    run.add_argument("--wait", default="0", help="how long expectations keep polling for a system under test "
-                     "(e.g. 10s; default 0)")
+    run.add_argument(
+        "--sink",
+        action="store_true",
+        help="with --url: give each scenario a webhook receiver on a "
+        "loopback port of this machine, so receiver scenarios (retries) run against a real server too",
+    )
+    run.add_argument(
+        "--wait", default="0", help="how long expectations keep polling for a system under test (e.g. 10s; default 0)"
+    )
     run.add_argument("--admin-token", help="the sandbox's admin token, if it has one")
     run.add_argument("--quiet", "-q", action="store_true", help="print only scenarios that did not pass")
     run.set_defaults(handler=run_command)
@@ -46,8 +54,14 @@ def run_command(arguments: argparse.Namespace) -> int:
     if arguments.tenant and not arguments.url:
         sys.stderr.write("wa-sandbox scenario: --tenant needs --url\n")
         return 2
-    options = RunOptions(url=arguments.url, tenant=arguments.tenant, webhook_url=arguments.webhook_url, wait=wait,
-                         admin_token=arguments.admin_token, sink=arguments.sink)
+    options = RunOptions(
+        url=arguments.url,
+        tenant=arguments.tenant,
+        webhook_url=arguments.webhook_url,
+        wait=wait,
+        admin_token=arguments.admin_token,
+        sink=arguments.sink,
+    )
     where = arguments.url or "in-process"
     sys.stdout.write(f"running {len(items)} scenario(s) {where}, {max(1, arguments.jobs)} at a time\n")
     progress = Progress(len(items), quiet=arguments.quiet)

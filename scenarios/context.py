@@ -63,8 +63,9 @@ class Context:
 
     # -- calls -------------------------------------------------------------------------------------------------
 
-    def graph(self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None,
-              token: str | None = None) -> httpx.Response:
+    def graph(
+        self, method: str, path: str, body: Any = None, params: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
         path = path.lstrip("/")
         if not path.startswith("v") or "/" not in path or not path.split("/", 1)[0][1:].replace(".", "").isdigit():
             path = f"{self.tenant['graph_version']}/{path}"
@@ -77,8 +78,9 @@ class Context:
             path = f"/_sandbox/tenants/{self.tenant['id']}/{path.lstrip('/')}".rstrip("/")
         return self._call(method, path, body, params, {})
 
-    def _call(self, method: str, path: str, body: Any, params: dict[str, Any] | None,
-              headers: dict[str, str]) -> httpx.Response:
+    def _call(
+        self, method: str, path: str, body: Any, params: dict[str, Any] | None, headers: dict[str, str]
+    ) -> httpx.Response:
         response = self.http.request(method.upper(), path, json=body, params=params, headers=headers)
         self.calls.append(f"{method.upper()} {path} → {response.status_code}")
         self.last = response
@@ -100,7 +102,8 @@ class Context:
         while True:
             now = moment(self.fetch("/clock")["now"])
             busy = [
-                d for d in self.fetch("/webhooks", limit=100000)["data"]
+                d
+                for d in self.fetch("/webhooks", limit=100000)["data"]
                 if d["state"] not in SETTLED_STATES
                 and not (d["state"] == "retrying" and moment(d["next_attempt_at"]) > now)
             ]
@@ -184,8 +187,10 @@ def _delivery_line(delivery: dict[str, Any]) -> str:
             detail = f"from {message['from']} {message['type']} {message['id'][:28]}…"
     attempts = delivery.get("attempts", [])
     answers = ",".join(str(a.get("status_code") or a.get("error") or "?") for a in attempts)
-    return (f"{delivery['created_at']}  {delivery['field']:<8} {delivery['summary']:<18} {detail:<50} "
-            f"{delivery['state']}" + (f" (attempts: {answers})" if attempts else ""))
+    return (
+        f"{delivery['created_at']}  {delivery['field']:<8} {delivery['summary']:<18} {detail:<50} "
+        f"{delivery['state']}" + (f" (attempts: {answers})" if attempts else "")
+    )
 
 
 def moment(text: str) -> datetime:
@@ -243,8 +248,11 @@ def create_tenant(http: httpx.Client, scenario: Scenario, *, callback: str | Non
         body["webhook"] = webhook
     response = http.post("/_sandbox/tenants", json=body)
     if response.status_code != 201:
-        raise StepFailed(f"could not create the scenario's tenant: {response.status_code} {response.text[:300]}",
-                         expected={"status": 201}, actual={"status": response.status_code, "body": render(body)})
+        raise StepFailed(
+            f"could not create the scenario's tenant: {response.status_code} {response.text[:300]}",
+            expected={"status": 201},
+            actual={"status": response.status_code, "body": render(body)},
+        )
     return dict(response.json())
 
 

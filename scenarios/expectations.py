@@ -15,8 +15,25 @@ from scenarios.model import Step, StepFailed
 from scenarios.steps import RESPONSE_KEYS, check_response, step_kind
 from scenarios.values import MISSING, ScenarioSyntaxError, lookup, match, render
 
-WEBHOOK_KEYS = frozenset({"wamid", "from", "field", "status", "where", "statuses", "messages", "order", "count", "none",
-                          "error", "delivered", "state", "attempts", "payload"})
+WEBHOOK_KEYS = frozenset(
+    {
+        "wamid",
+        "from",
+        "field",
+        "status",
+        "where",
+        "statuses",
+        "messages",
+        "order",
+        "count",
+        "none",
+        "error",
+        "delivered",
+        "state",
+        "attempts",
+        "payload",
+    }
+)
 ORDERS = ("exactly", "in_order", "any_order")
 DELIVERY_WAIT = 2.0
 
@@ -29,19 +46,40 @@ def webhook_events(deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             payload = orjson.loads(delivery["body"])
         except (KeyError, orjson.JSONDecodeError):
             continue
-        base = {"delivery": delivery.get("id"), "field": delivery.get("field"), "state": delivery.get("state"),
-                "attempts": len(delivery.get("attempts", [])), "payload": payload}
+        base = {
+            "delivery": delivery.get("id"),
+            "field": delivery.get("field"),
+            "state": delivery.get("state"),
+            "attempts": len(delivery.get("attempts", [])),
+            "payload": payload,
+        }
         for entry in payload.get("entry", []):
             for change in entry.get("changes", []):
                 value = change.get("value", {})
                 for status in value.get("statuses", []):
                     codes = [error.get("code") for error in status.get("errors", [])]
                     titles = [error.get("title", "") for error in status.get("errors", [])]
-                    events.append(base | {"kind": "status", "wamid": status.get("id"), "status": status.get("status"),
-                                          "to": status.get("recipient_id"), "errors": codes, "titles": titles})
+                    events.append(
+                        base
+                        | {
+                            "kind": "status",
+                            "wamid": status.get("id"),
+                            "status": status.get("status"),
+                            "to": status.get("recipient_id"),
+                            "errors": codes,
+                            "titles": titles,
+                        }
+                    )
                 for message in value.get("messages", []):
-                    events.append(base | {"kind": "message", "wamid": message.get("id"), "from": message.get("from"),
-                                          "type": message.get("type")})
+                    events.append(
+                        base
+                        | {
+                            "kind": "message",
+                            "wamid": message.get("id"),
+                            "from": message.get("from"),
+                            "type": message.get("type"),
+                        }
+                    )
                 if not value.get("statuses") and not value.get("messages"):
                     events.append(base | {"kind": "change", "value": value})
     return events
@@ -102,8 +140,11 @@ def check_webhooks(context: Context, args: dict[str, Any]) -> list[dict[str, Any
     if "error" in args:
         codes = [code for e in chosen for code in e.get("errors", [])]
         wanted_code = args["error"].get("code") if isinstance(args["error"], dict) else args["error"]
-        problems += [] if any(not match(wanted_code, code) for code in codes) else [
-            f"error: expected a failed status with error {wanted_code}, got errors {render(codes)}"]
+        problems += (
+            []
+            if any(not match(wanted_code, code) for code in codes)
+            else [f"error: expected a failed status with error {wanted_code}, got errors {render(codes)}"]
+        )
     for event in chosen:
         where = f"{event['delivery']} ({event.get('status') or event.get('type') or event.get('field')})"
         if args.get("delivered") and event["state"] != "delivered":
@@ -116,8 +157,13 @@ def check_webhooks(context: Context, args: dict[str, Any]) -> list[dict[str, Any
             problems += match(wanted, lookup(event["payload"], path), f"{where} {path}")
     if problems:
         focus = args.get("wamid") if isinstance(args.get("wamid"), str) else None
-        raise StepFailed("the webhooks were not as expected", expected=args,
-                         actual=[_event_summary(e) for e in chosen], lines=problems, focus=focus)
+        raise StepFailed(
+            "the webhooks were not as expected",
+            expected=args,
+            actual=[_event_summary(e) for e in chosen],
+            lines=problems,
+            focus=focus,
+        )
     return [e["payload"] for e in chosen]
 
 
@@ -130,8 +176,11 @@ def _event_summary(event: dict[str, Any]) -> str:
     return f"{event['field']} ({event['state']})"
 
 
-@step_kind("expect_webhooks", "webhooks emitted, in order: {wamid | from | field | status, statuses | messages, "
-           "order?, error?, count?, delivered?, state?, attempts?, payload?, where?}")
+@step_kind(
+    "expect_webhooks",
+    "webhooks emitted, in order: {wamid | from | field | status, statuses | messages, "
+    "order?, error?, count?, delivered?, state?, attempts?, payload?, where?}",
+)
 def expect_webhooks(context: Context, step: Step, args: Any) -> Any:
     if not isinstance(args, dict):
         raise ScenarioSyntaxError("expect_webhooks takes a mapping")
@@ -141,8 +190,9 @@ def expect_webhooks(context: Context, step: Step, args: Any) -> Any:
     if args.get("order", "exactly") not in ORDERS:
         raise ScenarioSyntaxError(f"order must be one of {', '.join(ORDERS)}")
     waits_on_receiver = any(key in args for key in ("delivered", "state", "attempts"))
-    within = step.within if step.within is not None else (max(context.wait, DELIVERY_WAIT) if waits_on_receiver
-                                                          else None)
+    within = (
+        step.within if step.within is not None else (max(context.wait, DELIVERY_WAIT) if waits_on_receiver else None)
+    )
     return context.poll(lambda: check_webhooks(context, args), within)
 
 
@@ -171,8 +221,13 @@ def expect_message(context: Context, step: Step, args: Any) -> Any:
             else:
                 problems += match(wanted, lookup(message, key), key)
         if problems:
-            raise StepFailed(f"message {args['id']} is not as expected", expected=args, actual=message,
-                             lines=problems, focus=str(args["id"]))
+            raise StepFailed(
+                f"message {args['id']} is not as expected",
+                expected=args,
+                actual=message,
+                lines=problems,
+                focus=str(args["id"]),
+            )
         return message
 
     return context.poll(check, step.within)
@@ -190,12 +245,18 @@ def expect_messages(context: Context, step: Step, args: Any) -> Any:
         found = list(reversed(context.fetch("/messages", limit=100000, **params)["data"]))
         for path, wanted in (args.get("where") or {}).items():
             found = [m for m in found if not match(wanted, lookup(m, path))]
-        problems = match(args["count"], len(found), "count") if "count" in args else (
-            [] if found else ["count: expected at least one message, found none"])
+        problems = (
+            match(args["count"], len(found), "count")
+            if "count" in args
+            else ([] if found else ["count: expected at least one message, found none"])
+        )
         if problems:
-            raise StepFailed("the messages in the journal are not as expected", expected=args,
-                             actual=[f"{m['direction']} {m['type']} {m['wa_id']} {m['status']}" for m in found],
-                             lines=problems)
+            raise StepFailed(
+                "the messages in the journal are not as expected",
+                expected=args,
+                actual=[f"{m['direction']} {m['type']} {m['wa_id']} {m['status']}" for m in found],
+                lines=problems,
+            )
         return found
 
     return context.poll(check, step.within)
@@ -213,15 +274,20 @@ def expect_state(context: Context, step: Step, args: Any) -> Any:
             problems += match(wanted, lookup(state, path), path)
         if problems:
             actual = {path: lookup(state, path) for path in args}
-            raise StepFailed("the tenant's state is not as expected", expected=args,
-                             actual={k: (None if v is MISSING else v) for k, v in actual.items()}, lines=problems)
+            raise StepFailed(
+                "the tenant's state is not as expected",
+                expected=args,
+                actual={k: (None if v is MISSING else v) for k, v in actual.items()},
+                lines=problems,
+            )
         return state
 
     return context.poll(check, step.within)
 
 
-@step_kind("expect_requests", "Graph calls the tenant received: {method?, path?: substring, status?, "
-           "error_code?, count?}")
+@step_kind(
+    "expect_requests", "Graph calls the tenant received: {method?, path?: substring, status?, error_code?, count?}"
+)
 def expect_requests(context: Context, step: Step, args: Any) -> Any:
     args = args if isinstance(args, dict) else {}
 
@@ -232,11 +298,18 @@ def expect_requests(context: Context, step: Step, args: Any) -> Any:
         for key in ("method", "status", "error_code"):
             if key in args:
                 found = [r for r in found if not match(args[key], r.get(key))]
-        problems = match(args["count"], len(found), "count") if "count" in args else (
-            [] if found else ["count: expected at least one request, found none"])
+        problems = (
+            match(args["count"], len(found), "count")
+            if "count" in args
+            else ([] if found else ["count: expected at least one request, found none"])
+        )
         if problems:
-            raise StepFailed("the Graph requests are not as expected", expected=args,
-                             actual=[f"{r['method']} {r['path']} → {r['status']}" for r in found], lines=problems)
+            raise StepFailed(
+                "the Graph requests are not as expected",
+                expected=args,
+                actual=[f"{r['method']} {r['path']} → {r['status']}" for r in found],
+                lines=problems,
+            )
         return found
 
     return context.poll(check, step.within)

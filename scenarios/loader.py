@@ -65,21 +65,25 @@ def load_file(path: Path, root: Path | None = None) -> Scenario:
     return load_text(path.read_text(encoding="utf-8"), path=str(path), area=area, default_name=path.stem)
 
 
-def parse(document: dict[str, Any], *, path: str | None = None, area: str = "", default_name: str = "scenario"
-          ) -> Scenario:
+def parse(
+    document: dict[str, Any], *, path: str | None = None, area: str = "", default_name: str = "scenario"
+) -> Scenario:
     where = path or "<scenario>"
     unknown = set(document) - SCENARIO_KEYS
     if unknown:
-        raise ScenarioSyntaxError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; "
-                                  f"a scenario has {', '.join(sorted(SCENARIO_KEYS))}")
+        raise ScenarioSyntaxError(
+            f"{where}: unknown key(s) {', '.join(sorted(unknown))}; a scenario has {', '.join(sorted(SCENARIO_KEYS))}"
+        )
     rules = document.get("rules")
     if not isinstance(rules, list) or not rules or not all(isinstance(r, str) and RULE.match(r) for r in rules):
         raise ScenarioSyntaxError(f"{where}: rules: must list the rules the scenario checks, e.g. [SEED-MSG-1]")
     requires = document.get("requires") or []
     bad = [feature for feature in requires if feature not in FEATURE_PROBES]
     if bad:
-        raise ScenarioSyntaxError(f"{where}: requires: unknown feature(s) {', '.join(map(str, bad))}; "
-                                  f"known: {', '.join(sorted(FEATURE_PROBES))}")
+        raise ScenarioSyntaxError(
+            f"{where}: requires: unknown feature(s) {', '.join(map(str, bad))}; "
+            f"known: {', '.join(sorted(FEATURE_PROBES))}"
+        )
     tenant = document.get("tenant") or {}
     if not isinstance(tenant, dict) or set(tenant) - TENANT_KEYS:
         raise ScenarioSyntaxError(f"{where}: tenant: takes {', '.join(sorted(TENANT_KEYS))}")
@@ -116,8 +120,10 @@ def parse_step(item: Any, where: str) -> Step:
         raise ScenarioSyntaxError(f"{where}: a step is a mapping like `- advance: 25h`; got {item!r}")
     kinds = [key for key in item if key not in COMMON_KEYS]
     if len(kinds) != 1:
-        raise ScenarioSyntaxError(f"{where}: a step has exactly one kind (got {', '.join(kinds) or 'none'}); "
-                                  f"kinds: {', '.join(sorted(STEPS))}")
+        raise ScenarioSyntaxError(
+            f"{where}: a step has exactly one kind (got {', '.join(kinds) or 'none'}); "
+            f"kinds: {', '.join(sorted(STEPS))}"
+        )
     kind = kinds[0]
     if kind not in STEPS:
         close = difflib.get_close_matches(kind, STEPS, n=3, cutoff=0.6)

@@ -55,8 +55,15 @@ class Scenario:
 class StepFailed(AssertionError):
     """An expectation that did not hold, or a call the sandbox refused: what was expected, what happened."""
 
-    def __init__(self, summary: str, *, expected: Any = None, actual: Any = None, lines: list[str] | None = None,
-                 focus: str | None = None) -> None:
+    def __init__(
+        self,
+        summary: str,
+        *,
+        expected: Any = None,
+        actual: Any = None,
+        lines: list[str] | None = None,
+        focus: str | None = None,
+    ) -> None:
         super().__init__(summary)
         self.summary = summary
         self.expected = expected

@@ -38,8 +38,14 @@ def make_step(kind: str, positional: Any, fields: dict[str, Any]) -> Step:
     if kind == "repeat":
         args = {"times": args["times"], "steps": tuple(args["steps"])}
     within = common.get("within")
-    return Step(kind, args, common.get("name"), common.get("save"), common.get("expect"),
-                parse_duration(within) if within is not None else None)
+    return Step(
+        kind,
+        args,
+        common.get("name"),
+        common.get("save"),
+        common.get("expect"),
+        parse_duration(within) if within is not None else None,
+    )
 
 
 class Steps:
@@ -139,15 +145,29 @@ class StepList(Steps):
 class ScenarioBuilder(StepList):
     """A scenario written in Python; `build()` gives the same `Scenario` a YAML file would."""
 
-    def __init__(self, name: str, *, rules: list[str], description: str = "", tenant: dict[str, Any] | None = None,
-                 policy: dict[str, Any] | None = None, variables: dict[str, Any] | None = None,
-                 requires: list[str] | None = None, area: str = "python") -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        rules: list[str],
+        description: str = "",
+        tenant: dict[str, Any] | None = None,
+        policy: dict[str, Any] | None = None,
+        variables: dict[str, Any] | None = None,
+        requires: list[str] | None = None,
+        area: str = "python",
+    ) -> None:
         super().__init__()
         if not rules:
             raise ValueError("a scenario names the rules it checks, e.g. rules=['SEED-MSG-1']")
         self.meta: dict[str, Any] = {
-            "name": name, "rules": tuple(rules), "description": description, "tenant": dict(tenant or {}),
-            "policy": dict(policy or {}), "variables": dict(variables or {}), "requires": tuple(requires or ()),
+            "name": name,
+            "rules": tuple(rules),
+            "description": description,
+            "tenant": dict(tenant or {}),
+            "policy": dict(policy or {}),
+            "variables": dict(variables or {}),
+            "requires": tuple(requires or ()),
             "area": area,
         }
 
@@ -172,13 +192,18 @@ class Session(Steps):
     """Steps run at once against a live tenant; each returns what it produced (a response body, the matched
     webhooks, the message ...). A failing step raises `AssertionError` with the same report the runner prints."""
 
-    def __init__(self, http: httpx.Client, tenant: dict[str, Any], *, receiver: Receiver | None = None,
-                 wait: float = 0.0) -> None:
+    def __init__(
+        self, http: httpx.Client, tenant: dict[str, Any], *, receiver: Receiver | None = None, wait: float = 0.0
+    ) -> None:
         self.context = Context(http, tenant, "session", receiver, wait)
-        self.context.variables.update({"tenant": tenant["id"]} | {
-            key: tenant[key] for key in ("phone_number_id", "waba_id", "business_id", "display_phone_number")
-            if key in tenant
-        })
+        self.context.variables.update(
+            {"tenant": tenant["id"]}
+            | {
+                key: tenant[key]
+                for key in ("phone_number_id", "waba_id", "business_id", "display_phone_number")
+                if key in tenant
+            }
+        )
         self.scenario = Scenario(name="session", steps=(), area="python")
         self.count = 0
 

@@ -34,8 +34,9 @@ def _pretty(value: Any, indent: str) -> str:
     return render(value)
 
 
-def format_failure(scenario: Scenario, index: str | None, step: Step | None, cause: BaseException,
-                   context: Context | None) -> str:
+def format_failure(
+    scenario: Scenario, index: str | None, step: Step | None, cause: BaseException, context: Context | None
+) -> str:
     """The whole story of one failure: the scenario, the step as written, expected against actual, the journal."""
     lines = [f"{scenario.id}: {scenario.description or scenario.name}"]
     if scenario.rules:
@@ -79,8 +80,10 @@ class Progress:
         if self.quiet and result.outcome == "passed":
             return
         width = len(str(self.total))
-        line = f"[{self.count:>{width}}/{self.total}] {self.paint(result.outcome, MARKS[result.outcome])} " \
-               f"{result.scenario.id:<50} {result.seconds:6.2f}s"
+        line = (
+            f"[{self.count:>{width}}/{self.total}] {self.paint(result.outcome, MARKS[result.outcome])} "
+            f"{result.scenario.id:<50} {result.seconds:6.2f}s"
+        )
         if result.outcome == "skipped":
             line += f"  skipped: {result.message}"
         elif result.outcome != "passed":
@@ -101,21 +104,30 @@ class Progress:
 
 def junit_xml(results: list[ScenarioResult], suite_name: str = "wa-sandbox scenarios") -> bytes:
     """JUnit XML as CI servers read it: one testcase per scenario, classname from its area."""
-    suite = ElementTree.Element("testsuite", {
-        "name": suite_name,
-        "tests": str(len(results)),
-        "failures": str(sum(1 for r in results if r.outcome == "failed")),
-        "errors": str(sum(1 for r in results if r.outcome == "error")),
-        "skipped": str(sum(1 for r in results if r.outcome == "skipped")),
-        "time": f"{sum(r.seconds for r in results):.3f}",
-    })
+    suite = ElementTree.Element(
+        "testsuite",
+        {
+            "name": suite_name,
+            "tests": str(len(results)),
+            "failures": str(sum(1 for r in results if r.outcome == "failed")),
+            "errors": str(sum(1 for r in results if r.outcome == "error")),
+            "skipped": str(sum(1 for r in results if r.outcome == "skipped")),
+            "time": f"{sum(r.seconds for r in results):.3f}",
+        },
+    )
     for result in results:
         scenario = result.scenario
         classname = "scenarios." + scenario.area.replace("/", ".") if scenario.area else "scenarios"
-        case = ElementTree.SubElement(suite, "testcase", {
-            "classname": classname, "name": scenario.name, "time": f"{result.seconds:.3f}",
-            **({"file": scenario.path} if scenario.path else {}),
-        })
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": classname,
+                "name": scenario.name,
+                "time": f"{result.seconds:.3f}",
+                **({"file": scenario.path} if scenario.path else {}),
+            },
+        )
         if scenario.rules:
             properties = ElementTree.SubElement(case, "properties")
             for rule in scenario.rules:
@@ -124,8 +136,11 @@ def junit_xml(results: list[ScenarioResult], suite_name: str = "wa-sandbox scena
             ElementTree.SubElement(case, "skipped", {"message": result.message})
         elif result.outcome in ("failed", "error"):
             tag = "failure" if result.outcome == "failed" else "error"
-            element = ElementTree.SubElement(case, tag, {"message": result.message.splitlines()[0] if result.message
-                                                         else result.outcome, "type": tag})
+            element = ElementTree.SubElement(
+                case,
+                tag,
+                {"message": result.message.splitlines()[0] if result.message else result.outcome, "type": tag},
+            )
             element.text = result.report
     root = ElementTree.Element("testsuites")
     root.append(suite)

@@ -30,8 +30,17 @@ from scenarios.report import format_failure
 from scenarios.steps import STEPS, check_response, step_kind
 from scenarios.values import MISSING, ScenarioSyntaxError, lookup, match, render, substitute
 
-TENANT_VARIABLES = ("phone_number_id", "display_phone_number", "waba_id", "business_id", "access_token", "app_id",
-                    "app_secret", "verify_token", "graph_version")
+TENANT_VARIABLES = (
+    "phone_number_id",
+    "display_phone_number",
+    "waba_id",
+    "business_id",
+    "access_token",
+    "app_id",
+    "app_secret",
+    "verify_token",
+    "graph_version",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,14 +152,23 @@ def run_scenario(scenario: Scenario, options: RunOptions | None = None) -> Scena
     return result
 
 
-def _run(scenario: Scenario, http: httpx.Client, receiver: Receiver | None, options: RunOptions,
-         where: str, callback: str | None) -> ScenarioResult:
+def _run(
+    scenario: Scenario,
+    http: httpx.Client,
+    receiver: Receiver | None,
+    options: RunOptions,
+    where: str,
+    callback: str | None,
+) -> ScenarioResult:
     result = ScenarioResult(scenario, "passed")
     context: Context | None = None
     created = options.tenant is None
     try:
-        tenant = reuse_tenant(http, scenario, options.tenant) if options.tenant else create_tenant(
-            http, scenario, callback=callback)
+        tenant = (
+            reuse_tenant(http, scenario, options.tenant)
+            if options.tenant
+            else create_tenant(http, scenario, callback=callback)
+        )
         result.tenant = tenant["id"]
         context = Context(http, tenant, where, receiver, options.wait)
         context.variables.update({"tenant": tenant["id"]} | {k: tenant[k] for k in TENANT_VARIABLES if k in tenant})
@@ -180,8 +198,10 @@ def _run(scenario: Scenario, http: httpx.Client, receiver: Receiver | None, opti
             with contextlib.suppress(httpx.HTTPError):
                 http.delete(f"/_sandbox/tenants/{context.tenant['id']}")
         elif keep and context is not None:
-            result.report += (f"\n  tenant {context.tenant['id']} kept for inspection: "
-                              f"GET {where}/_sandbox/tenants/{context.tenant['id']}/state\n")
+            result.report += (
+                f"\n  tenant {context.tenant['id']} kept for inspection: "
+                f"GET {where}/_sandbox/tenants/{context.tenant['id']}/state\n"
+            )
     return result
 
 
@@ -204,8 +224,12 @@ def _area(file: Path, root: Path) -> str:
     return ""
 
 
-def run_all(items: list[Scenario | ScenarioResult], options: RunOptions | None = None, jobs: int = 1,
-            progress: Callable[[ScenarioResult], None] | None = None) -> list[ScenarioResult]:
+def run_all(
+    items: list[Scenario | ScenarioResult],
+    options: RunOptions | None = None,
+    jobs: int = 1,
+    progress: Callable[[ScenarioResult], None] | None = None,
+) -> list[ScenarioResult]:
     """Run scenarios (`jobs` at a time); `progress` hears of each result as it completes."""
     options = options or RunOptions()
     if options.tenant is not None:

@@ -34,8 +34,9 @@ class StepKind:
 STEPS: dict[str, StepKind] = {}
 
 
-def step_kind(name: str, doc: str, *, call: bool = False, requires: tuple[str, ...] = (),
-              substitute: bool = True) -> Callable[[Handler], Handler]:
+def step_kind(
+    name: str, doc: str, *, call: bool = False, requires: tuple[str, ...] = (), substitute: bool = True
+) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         STEPS[name] = StepKind(name, handler, doc, call, requires, substitute)
         return handler
@@ -102,9 +103,12 @@ def _check_error(error: Any, body: Any) -> list[str]:
     wanted = {"code": error} if not isinstance(error, dict) else dict(error)
     envelope = body.get("error") if isinstance(body, dict) else None
     if not isinstance(envelope, dict):
-        return [f"error: expected Meta's error envelope {{\"error\": {{...}}}}, got {render(body)}"]
-    problems = [f"error.{key}: missing from the envelope" for key in ("message", "type", "code", "fbtrace_id")
-                if key not in envelope]
+        return [f'error: expected Meta\'s error envelope {{"error": {{...}}}}, got {render(body)}']
+    problems = [
+        f"error.{key}: missing from the envelope"
+        for key in ("message", "type", "code", "fbtrace_id")
+        if key not in envelope
+    ]
     if "details" in wanted:
         problems += match(wanted.pop("details"), lookup(envelope, "error_data.details"), "error.error_data.details")
     if "subcode" in wanted:
@@ -117,28 +121,57 @@ def _check_error(error: Any, body: Any) -> list[str]:
 # -- the generic calls -------------------------------------------------------------------------------------------
 
 
-@step_kind("graph", "any Graph API call: {method, path, body?, params?, token?}; path may use $phone_number_id",
-           call=True)
+@step_kind(
+    "graph", "any Graph API call: {method, path, body?, params?, token?}; path may use $phone_number_id", call=True
+)
 def graph(context: Context, step: Step, args: Any) -> httpx.Response:
     args = _object(args, "graph")
-    return context.graph(str(args.get("method", "GET")), str(need(args, "path", "graph")), args.get("body"),
-                         args.get("params"), args.get("token"))
+    return context.graph(
+        str(args.get("method", "GET")),
+        str(need(args, "path", "graph")),
+        args.get("body"),
+        args.get("params"),
+        args.get("token"),
+    )
 
 
-@step_kind("control", "any control-plane call: {method, path (relative to the tenant, or /_sandbox/...), body?}",
-           call=True)
+@step_kind(
+    "control", "any control-plane call: {method, path (relative to the tenant, or /_sandbox/...), body?}", call=True
+)
 def control(context: Context, step: Step, args: Any) -> httpx.Response:
     args = _object(args, "control")
-    return context.control(str(args.get("method", "GET")), str(need(args, "path", "control")), args.get("body"),
-                           args.get("params"))
+    return context.control(
+        str(args.get("method", "GET")), str(need(args, "path", "control")), args.get("body"), args.get("params")
+    )
 
 
 # -- Graph sugar -------------------------------------------------------------------------------------------------
 
-OUTBOUND_TYPES = ("text", "template", "image", "audio", "video", "document", "sticker", "location", "contacts",
-                  "interactive", "reaction")
-SEND_KEYS = frozenset({*OUTBOUND_TYPES, "to", "type", "reply_to", "phone_number_id", "biz_opaque_callback_data",
-                       "recipient_type", "fields"})
+OUTBOUND_TYPES = (
+    "text",
+    "template",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "reaction",
+)
+SEND_KEYS = frozenset(
+    {
+        *OUTBOUND_TYPES,
+        "to",
+        "type",
+        "reply_to",
+        "phone_number_id",
+        "biz_opaque_callback_data",
+        "recipient_type",
+        "fields",
+    }
+)
 
 
 def message_body(args: dict[str, Any]) -> dict[str, Any]:
@@ -157,8 +190,12 @@ def message_body(args: dict[str, Any]) -> dict[str, Any]:
         content = {"body": content}
     elif message_type == "template":
         content = _template(content)
-    body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": args.get("recipient_type", "individual"),
-                            "to": _phone(need(args, "to", "send")), "type": message_type}
+    body: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": args.get("recipient_type", "individual"),
+        "to": _phone(need(args, "to", "send")),
+        "type": message_type,
+    }
     if content is not None:
         body[message_type] = content
     if "reply_to" in args:
@@ -180,8 +217,9 @@ def _template(content: Any) -> dict[str, Any]:
     components = list(template.get("components") or [])
     for part in ("header", "body"):
         if part in content:
-            parameters = [value if isinstance(value, dict) else {"type": "text", "text": str(value)}
-                          for value in content[part]]
+            parameters = [
+                value if isinstance(value, dict) else {"type": "text", "text": str(value)} for value in content[part]
+            ]
             components.append({"type": part, "parameters": parameters})
     if components:
         template["components"] = components
@@ -206,8 +244,23 @@ def mark_read(context: Context, step: Step, args: Any) -> httpx.Response:
 
 # -- customers ---------------------------------------------------------------------------------------------------
 
-INBOUND_TYPES = ("text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive",
-                 "button", "reaction", "order", "system", "unsupported", "request_welcome")
+INBOUND_TYPES = (
+    "text",
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "button",
+    "reaction",
+    "order",
+    "system",
+    "unsupported",
+    "request_welcome",
+)
 
 
 def inbound_body(args: dict[str, Any]) -> dict[str, Any]:
@@ -235,8 +288,12 @@ def inbound_body(args: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@step_kind("customer_writes", "a customer writes in: {from, text | image | button | button_reply | list_reply | "
-           "location | ..., reply_to?, profile_name?}", call=True)
+@step_kind(
+    "customer_writes",
+    "a customer writes in: {from, text | image | button | button_reply | list_reply | "
+    "location | ..., reply_to?, profile_name?}",
+    call=True,
+)
 def customer_writes(context: Context, step: Step, args: Any) -> httpx.Response:
     return context.control("POST", "/inbound", inbound_body(_object(args, "customer_writes")))
 
@@ -245,12 +302,16 @@ def customer_writes(context: Context, step: Step, args: Any) -> httpx.Response:
 def customer_reacts(context: Context, step: Step, args: Any) -> httpx.Response:
     args = _object(args, "customer_reacts")
     reaction = {"message_id": need(args, "message", "customer_reacts"), "emoji": args.get("emoji", "👍")}
-    return context.control("POST", "/inbound", {"from": _phone(need(args, "from", "customer_reacts")),
-                                                "type": "reaction", "reaction": reaction})
+    return context.control(
+        "POST",
+        "/inbound",
+        {"from": _phone(need(args, "from", "customer_reacts")), "type": "reaction", "reaction": reaction},
+    )
 
 
-@step_kind("customer", "a customer's habits: {wa_id, on_whatsapp?, delivery?, reads?, blocked_business?, ...}",
-           call=True)
+@step_kind(
+    "customer", "a customer's habits: {wa_id, on_whatsapp?, delivery?, reads?, blocked_business?, ...}", call=True
+)
 def customer(context: Context, step: Step, args: Any) -> httpx.Response:
     args = dict(_object(args, "customer"))
     wa_id = _phone(args.pop("wa_id", None) or need(args, "wa_id", "customer"))
@@ -298,8 +359,12 @@ def policy(context: Context, step: Step, args: Any) -> httpx.Response:
     return context.control("PATCH", "/policy", _object(args, "policy"))
 
 
-@step_kind("fault", "inject a fault: {match, error?: {code}, http_status?, latency_ms?, times?, probability?}",
-           call=True, requires=("faults",))
+@step_kind(
+    "fault",
+    "inject a fault: {match, error?: {code}, http_status?, latency_ms?, times?, probability?}",
+    call=True,
+    requires=("faults",),
+)
 def fault(context: Context, step: Step, args: Any) -> httpx.Response:
     args = dict(_object(args, "fault"))
     if isinstance(args.get("error"), int):
@@ -312,14 +377,19 @@ def webhook(context: Context, step: Step, args: Any) -> httpx.Response:
     return context.control("PUT", "/webhook", _object(args, "webhook"))
 
 
-@step_kind("review", "a Meta reviewer decides: {kind, target, decision: APPROVED | REJECTED, reason?}", call=True,
-           requires=("reviews",))
+@step_kind(
+    "review",
+    "a Meta reviewer decides: {kind, target, decision: APPROVED | REJECTED, reason?}",
+    call=True,
+    requires=("reviews",),
+)
 def review(context: Context, step: Step, args: Any) -> httpx.Response:
     return context.control("POST", "/reviews", _object(args, "review"))
 
 
-@step_kind("receiver", "the webhook receiver answers every POST with {status} (in-process runs only)",
-           requires=("receiver",))
+@step_kind(
+    "receiver", "the webhook receiver answers every POST with {status} (in-process runs only)", requires=("receiver",)
+)
 def receiver(context: Context, step: Step, args: Any) -> dict[str, Any]:
     status = args.get("status") if isinstance(args, dict) else args
     if not isinstance(status, int) or not 100 <= status <= 599:

@@ -201,7 +201,7 @@ def match(expected: Any, actual: Any, where: str = "") -> list[str]:
     """Mismatches between `expected` and `actual`, one line each (`where` names the place); empty when they agree."""
     label = where or "value"
     if is_matcher(expected):
-        (name, argument), = expected.items()
+        ((name, argument),) = expected.items()
         if _matcher(name, argument, actual):
             return []
         return [f"{label}: expected {name} {render(argument)}, got {render(actual)}"]

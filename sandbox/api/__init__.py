@@ -4,7 +4,11 @@ from sandbox.api import accounts, media, messages, phone_numbers, subscribed_app
 from sandbox.api.graph import GraphRoute, GraphRouter
 
 ROUTES: list[GraphRoute] = [
-    *messages.routes, *phone_numbers.routes, *media.routes, *accounts.routes, *subscribed_apps.routes
+    *messages.routes,
+    *phone_numbers.routes,
+    *media.routes,
+    *accounts.routes,
+    *subscribed_apps.routes,
 ]
 
 

@@ -22,8 +22,7 @@ _GRAPH_HEADERS = {
 }
 JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 _GRAPH_RAW_HEADERS = [
-    (name.lower().encode("latin-1"), value.encode("latin-1"))
-    for name, value in _GRAPH_HEADERS.items()
+    (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in _GRAPH_HEADERS.items()
 ]
 _CONTENT_TYPE = (b"content-type", JSON_CONTENT_TYPE.encode("latin-1"))
 

@@ -7,6 +7,11 @@ from sandbox.control import clock, customers, faults, journal, limits, tenants, 
 
 def control_routes() -> list[BaseRoute]:
     return [
-        *tenants.routes, *clock.routes, *customers.routes, *journal.routes, *webhook.routes, *faults.routes,
+        *tenants.routes,
+        *clock.routes,
+        *customers.routes,
+        *journal.routes,
+        *webhook.routes,
+        *faults.routes,
         *limits.routes,
     ]

@@ -16,10 +16,25 @@ from sandbox.errors import GraphErrorCode
 from sandbox.services import customers, messaging, progression
 
 WA_ID = re.compile(r"^[0-9]{7,15}$")
-INBOUND_TYPES = frozenset({
-    "text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "button",
-    "reaction", "order", "system", "unsupported", "request_welcome",
-})
+INBOUND_TYPES = frozenset(
+    {
+        "text",
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "interactive",
+        "button",
+        "reaction",
+        "order",
+        "system",
+        "unsupported",
+        "request_welcome",
+    }
+)
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "text": ("body",),
     "location": ("latitude", "longitude"),
@@ -61,11 +76,11 @@ def parse_inbound(body: dict[str, Any]) -> ReceiveMessage:
     context_id = None
     if context is not None:
         if not isinstance(context, dict) or not isinstance(context.get("message_id", context.get("id")), str):
-            raise SandboxError(400, "context must be {\"message_id\": \"wamid...\"}")
+            raise SandboxError(400, 'context must be {"message_id": "wamid..."}')
         context_id = context.get("message_id", context.get("id"))
     profile = body.get("profile")
     if profile is not None and not (isinstance(profile, dict) and isinstance(profile.get("name"), str)):
-        raise SandboxError(400, "profile must be {\"name\": \"...\"}")
+        raise SandboxError(400, 'profile must be {"name": "..."}')
     phone_number_id = body.get("phone_number_id")
     if phone_number_id is not None and not isinstance(phone_number_id, str):
         raise SandboxError(400, "phone_number_id must be a string")

@@ -115,7 +115,7 @@ class PhoneNumber:
         """Human-formatted, as `GET /{phone-number-id}` shows it (`+1 555-096-7852`)."""
         digits = self.display_phone_number
         cc = self.country_calling_code
-        rest = digits[len(cc):]
+        rest = digits[len(cc) :]
         if cc == "1" and len(rest) == 10:
             return f"+1 {rest[:3]}-{rest[3:6]}-{rest[6:]}"
         return f"+{cc} {rest}"

@@ -104,24 +104,30 @@ def magic_table() -> list[dict[str, Any]]:
         {"kind": "recipient", "wa_id": wa_id, "behaviour": text, "customer": fields}
         for wa_id, (text, fields) in MAGIC_RECIPIENTS.items()
     ]
-    rows.append({
-        "kind": "recipient",
-        "wa_id": f"{MAGIC_FAIL_PREFIX}<code>",
-        "behaviour": "every message fails asynchronously with that Graph error code, e.g. 1555099131049 → 131049",
-        "customer": {"fail_code": "<code>"},
-    })
-    rows.append({
-        "kind": "media_link",
-        "link": f"https://{MAGIC_MEDIA_HOST}/<anything>",
-        "behaviour": "the media cannot be downloaded: the send is accepted, then fails with 131053 "
-        '("Downloading media from weblink failed with http code 404, status message Not Found")',
-        "error": {"code": int(GraphErrorCode.MEDIA_UPLOAD_ERROR), "mode": "async"},
-    })
-    rows.append({
-        "kind": "media_link",
-        "link": f"https://{MAGIC_MEDIA_HOST}/<status>/<anything>",
-        "behaviour": "as above, with that HTTP status of the failed download, e.g. /403/logo.png → "
-        '"...failed with http code 403, status message Forbidden"',
-        "error": {"code": int(GraphErrorCode.MEDIA_UPLOAD_ERROR), "mode": "async"},
-    })
+    rows.append(
+        {
+            "kind": "recipient",
+            "wa_id": f"{MAGIC_FAIL_PREFIX}<code>",
+            "behaviour": "every message fails asynchronously with that Graph error code, e.g. 1555099131049 → 131049",
+            "customer": {"fail_code": "<code>"},
+        }
+    )
+    rows.append(
+        {
+            "kind": "media_link",
+            "link": f"https://{MAGIC_MEDIA_HOST}/<anything>",
+            "behaviour": "the media cannot be downloaded: the send is accepted, then fails with 131053 "
+            '("Downloading media from weblink failed with http code 404, status message Not Found")',
+            "error": {"code": int(GraphErrorCode.MEDIA_UPLOAD_ERROR), "mode": "async"},
+        }
+    )
+    rows.append(
+        {
+            "kind": "media_link",
+            "link": f"https://{MAGIC_MEDIA_HOST}/<status>/<anything>",
+            "behaviour": "as above, with that HTTP status of the failed download, e.g. /403/logo.png → "
+            '"...failed with http code 403, status message Forbidden"',
+            "error": {"code": int(GraphErrorCode.MEDIA_UPLOAD_ERROR), "mode": "async"},
+        }
+    )
     return rows

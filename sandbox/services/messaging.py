@@ -105,9 +105,7 @@ def _template_for(tenant: Tenant, phone: PhoneNumber, content: dict[str, Any]) -
         None,
     )
     if found is None or found.status not in ("APPROVED", "PAUSED", "DISABLED"):
-        raise GraphError(
-            GraphErrorCode.TEMPLATE_DOES_NOT_EXIST, f"template name ({name}) does not exist in {code}"
-        )
+        raise GraphError(GraphErrorCode.TEMPLATE_DOES_NOT_EXIST, f"template name ({name}) does not exist in {code}")
     if found.status == "PAUSED":
         raise GraphError(GraphErrorCode.TEMPLATE_PAUSED, f"Template {name} ({code}) is paused due to low quality.")
     if found.status == "DISABLED":

@@ -45,8 +45,8 @@ async def verify_override(tenant: Tenant, transport: WebhookTransport, url: str,
         raise _verification_failed(f"HTTP Status Code = {answer.status}; HTTP Message = {answer.body[:100]}")
     if answer.body.strip() != challenge:
         raise _verification_failed(
-            f"The URL couldn't be validated. Response does not match challenge, expected value=\"{challenge}\", "
-            f"received=\"{answer.body.strip()[:100]}\""
+            f'The URL couldn\'t be validated. Response does not match challenge, expected value="{challenge}", '
+            f'received="{answer.body.strip()[:100]}"'
         )
 
 

@@ -150,8 +150,10 @@ def _send(
     if url is not None and bad_signature > 0 and rng.random() < bad_signature:
         secret = "wrong-" + secret[::-1]
         chaos.append("bad_signature")
-    duplicate = url is not None and policy.webhook_duplicate_probability > 0 and (
-        rng.random() < policy.webhook_duplicate_probability
+    duplicate = (
+        url is not None
+        and policy.webhook_duplicate_probability > 0
+        and (rng.random() < policy.webhook_duplicate_probability)
     )
     _enqueue(tenant, url, unrouted, changes, ordering_key, body, secret, not_before, tuple(chaos))
     if duplicate:

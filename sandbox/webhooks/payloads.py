@@ -145,12 +145,14 @@ def inbound_message_object(message: Message, timestamp: int, business_number: st
     if message.type == "request_welcome":
         return item
     if message.type == "unsupported":
-        item["errors"] = [{
-            "code": 131051,
-            "title": "Message type unknown",
-            "message": "Message type unknown",
-            "error_data": {"details": "Message type is currently not supported."},
-        }]
+        item["errors"] = [
+            {
+                "code": 131051,
+                "title": "Message type unknown",
+                "message": "Message type unknown",
+                "error_data": {"details": "Message type is currently not supported."},
+            }
+        ]
         if isinstance(content, dict) and content:
             item["unsupported"] = content
         return item
@@ -177,8 +179,15 @@ def render_status(
         "statuses": [status_object(message, event.status, event.at, api_version)],
     }
     return Rendered(
-        "messages", phone.waba_id, value, message.wamid, f"status {event.status}",
-        phone_number_id=phone.id, wamids=(message.wamid,), recipients=(message.wa_id,), is_status=True,
+        "messages",
+        phone.waba_id,
+        value,
+        message.wamid,
+        f"status {event.status}",
+        phone_number_id=phone.id,
+        wamids=(message.wamid,),
+        recipients=(message.wa_id,),
+        is_status=True,
     )
 
 
@@ -192,8 +201,14 @@ def render_inbound(event: MessageReceived, phone: PhoneNumber, customer: Custome
         value["contacts"] = [_contact(customer, message.wa_id, event.profile_name)]
     value["messages"] = [item]
     return Rendered(
-        "messages", phone.waba_id, value, message.wa_id, f"message {message.type}",
-        phone_number_id=phone.id, wamids=(message.wamid,), recipients=(message.wa_id,),
+        "messages",
+        phone.waba_id,
+        value,
+        message.wa_id,
+        f"message {message.type}",
+        phone_number_id=phone.id,
+        wamids=(message.wamid,),
+        recipients=(message.wa_id,),
     )
 
 
@@ -202,7 +217,12 @@ def render_account(event: AccountEvent, waba_id: str, phone: PhoneNumber | None)
     key = _account_ordering_key(event, waba_id)
     summary = event.field + (f" {value['event']}" if isinstance(value.get("event"), str) else "")
     return Rendered(
-        event.field, waba_id, value, key, summary, time=int(event.at.timestamp()),
+        event.field,
+        waba_id,
+        value,
+        key,
+        summary,
+        time=int(event.at.timestamp()),
         phone_number_id=phone.id if phone is not None else event.phone_number_id,
     )
 

@@ -82,4 +82,3 @@ def signed_headers(app_secret: str, body: bytes) -> dict[str, str]:
 
 def verify(app_secret: str, body: bytes, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(signature_256(app_secret, body), header)
-

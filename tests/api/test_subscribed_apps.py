@@ -29,11 +29,14 @@ def test_the_live_profile_starts_with_the_app_subscribed(client: TestClient, ten
     assert "override_callback_uri" not in response.json()["data"][0]
 
 
-def test_a_waba_override_is_verified_then_listed(client: TestClient, tenant: Tenant, auth: dict[str, str],
-                                                 transport: RecordingTransport) -> None:
+def test_a_waba_override_is_verified_then_listed(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], transport: RecordingTransport
+) -> None:
     asked: list[dict[str, str]] = []
-    transport.challenge_answer = lambda url, params: (asked.append({"url": url, **params}),
-                                                      Answer(200, params["hub.challenge"]))[1]
+    transport.challenge_answer = lambda url, params: (
+        asked.append({"url": url, **params}),
+        Answer(200, params["hub.challenge"]),
+    )[1]
     body = {"override_callback_uri": WABA_HOOK, "verify_token": "waba-token"}
     response = client.post(f"/{_version(tenant)}/{tenant.waba_id}/subscribed_apps", json=body, headers=auth)
     assert response.json() == {"success": True}
@@ -41,8 +44,11 @@ def test_a_waba_override_is_verified_then_listed(client: TestClient, tenant: Ten
     assert asked[0]["hub.mode"] == "subscribe" and asked[0]["hub.verify_token"] == "waba-token"
     listed = client.get(f"/{_version(tenant)}/{tenant.waba_id}/subscribed_apps", headers=auth).json()
     assert listed["data"][0]["override_callback_uri"] == WABA_HOOK
-    phone = client.get(f"/{_version(tenant)}/{tenant.document()['phone_number_id']}",
-                       params={"fields": "webhook_configuration"}, headers=auth).json()
+    phone = client.get(
+        f"/{_version(tenant)}/{tenant.document()['phone_number_id']}",
+        params={"fields": "webhook_configuration"},
+        headers=auth,
+    ).json()
     assert phone["webhook_configuration"] == {"whatsapp_business_account": WABA_HOOK, "application": tenant.webhook.url}
 
 
@@ -53,8 +59,9 @@ def test_a_waba_override_is_verified_then_listed(client: TestClient, tenant: Ten
         (Answer(200, "not-the-challenge"), "Response does not match challenge"),
     ],
 )
-def test_a_failed_verification_is_graph_error_2200(client: TestClient, tenant: Tenant, auth: dict[str, str],
-                                                   transport: RecordingTransport, answer: Answer, reason: str) -> None:
+def test_a_failed_verification_is_graph_error_2200(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], transport: RecordingTransport, answer: Answer, reason: str
+) -> None:
     transport.challenge_answer = lambda url, params: answer
     body = {"override_callback_uri": WABA_HOOK, "verify_token": "waba-token"}
     response = client.post(f"/{_version(tenant)}/{tenant.waba_id}/subscribed_apps", json=body, headers=auth)
@@ -68,8 +75,9 @@ def test_a_failed_verification_is_graph_error_2200(client: TestClient, tenant: T
     assert "override_callback_uri" not in listed["data"][0]
 
 
-def test_an_unreachable_override_fails_like_meta_does(client: TestClient, tenant: Tenant, auth: dict[str, str],
-                                                      transport: RecordingTransport) -> None:
+def test_an_unreachable_override_fails_like_meta_does(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], transport: RecordingTransport
+) -> None:
     def refuse(url: str, params: Any) -> Answer:
         raise ConnectionRefusedError("refused")
 
@@ -88,8 +96,9 @@ def test_an_unreachable_override_fails_like_meta_does(client: TestClient, tenant
         {"override_callback_uri": 5, "verify_token": "t"},
     ],
 )
-def test_bad_override_arguments_are_error_100(client: TestClient, tenant: Tenant, auth: dict[str, str],
-                                              body: dict[str, Any]) -> None:
+def test_bad_override_arguments_are_error_100(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], body: dict[str, Any]
+) -> None:
     response = client.post(f"/{_version(tenant)}/{tenant.waba_id}/subscribed_apps", json=body, headers=auth)
     assert response.status_code == 400
     error = response.json()["error"]
@@ -128,19 +137,26 @@ def test_routing_prefers_number_then_waba_then_app_for_messages_only(
 
     inbound()
     assert last_url() == tenant.webhook.url
-    client.post(f"/{version}/{tenant.waba_id}/subscribed_apps",
-                json={"override_callback_uri": WABA_HOOK, "verify_token": "t"}, headers=auth)
+    client.post(
+        f"/{version}/{tenant.waba_id}/subscribed_apps",
+        json={"override_callback_uri": WABA_HOOK, "verify_token": "t"},
+        headers=auth,
+    )
     inbound()
     assert last_url() == WABA_HOOK
-    response = client.post(f"/{version}/{phone_id}/",
-                           json={"webhook_configuration": {"override_callback_uri": PHONE_HOOK, "verify_token": "t"}},
-                           headers=auth)
+    response = client.post(
+        f"/{version}/{phone_id}/",
+        json={"webhook_configuration": {"override_callback_uri": PHONE_HOOK, "verify_token": "t"}},
+        headers=auth,
+    )
     assert response.json() == {"success": True}
     inbound()
     assert last_url() == PHONE_HOOK
     phone = client.get(f"/{version}/{phone_id}", params={"fields": "webhook_configuration"}, headers=auth).json()
     assert phone["webhook_configuration"] == {
-        "phone_number": PHONE_HOOK, "whatsapp_business_account": WABA_HOOK, "application": tenant.webhook.url
+        "phone_number": PHONE_HOOK,
+        "whatsapp_business_account": WABA_HOOK,
+        "application": tenant.webhook.url,
     }
     # Account-side fields ignore the overrides.
     from sandbox.webhooks import fields
@@ -153,8 +169,9 @@ def test_routing_prefers_number_then_waba_then_app_for_messages_only(
     assert last_url() == WABA_HOOK
 
 
-def test_phone_webhook_configuration_needs_its_arguments(client: TestClient, tenant: Tenant,
-                                                         auth: dict[str, str]) -> None:
+def test_phone_webhook_configuration_needs_its_arguments(
+    client: TestClient, tenant: Tenant, auth: dict[str, str]
+) -> None:
     phone_id = tenant.document()["phone_number_id"]
     for body in ({}, {"webhook_configuration": "x"}, {"webhook_configuration": {"override_callback_uri": PHONE_HOOK}}):
         response = client.post(f"/{_version(tenant)}/{phone_id}", json=body, headers=auth)

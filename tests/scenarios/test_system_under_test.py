@@ -45,8 +45,12 @@ def system_under_test(config: dict[str, Any]) -> Starlette:
                         await graph.post(
                             f"/{document['graph_version']}/{document['phone_number_id']}/messages",
                             headers={"Authorization": f"Bearer {document['access_token']}"},
-                            json={"messaging_product": "whatsapp", "to": message["from"], "type": "text",
-                                  "text": {"body": "We are open 9 to 5."}},
+                            json={
+                                "messaging_product": "whatsapp",
+                                "to": message["from"],
+                                "type": "text",
+                                "text": {"body": "We are open 9 to 5."},
+                            },
                         )
         return PlainTextResponse("ok")
 

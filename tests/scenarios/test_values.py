@@ -42,8 +42,9 @@ def test_lookup(path: str, value: Any) -> None:
 
 def test_substitute_keeps_types_and_interpolates() -> None:
     variables = {"msg": "wamid.A", "n": 3, "doc": DOC}
-    assert substitute({"id": "$msg", "count": "$n", "text": "n=${n} $$5", "deep": "${doc.messages[0].id}"},
-                      variables) == {"id": "wamid.A", "count": 3, "text": "n=3 $5", "deep": "wamid.A"}
+    assert substitute(
+        {"id": "$msg", "count": "$n", "text": "n=${n} $$5", "deep": "${doc.messages[0].id}"}, variables
+    ) == {"id": "wamid.A", "count": 3, "text": "n=3 $5", "deep": "wamid.A"}
 
 
 def test_substitute_unknown_variable_names_the_known_ones() -> None:

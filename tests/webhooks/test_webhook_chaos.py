@@ -17,8 +17,9 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 def _chaotic(sandbox: Sandbox, name: str, **knobs: object) -> Tenant:
-    tenant = create_tenant(sandbox, name=name, seed=42, start=START, clock={"mode": "frozen"},
-                           webhook={"url": "http://receiver.test/hook"})
+    tenant = create_tenant(
+        sandbox, name=name, seed=42, start=START, clock={"mode": "frozen"}, webhook={"url": "http://receiver.test/hook"}
+    )
     tenant.policy.progression = "immediate"
     tenant.policy.patch(dict(knobs))
     return tenant
@@ -36,15 +37,20 @@ def test_chaos_is_off_by_default(tenant: Tenant, send_text, inbound) -> None:
 
 
 def test_the_same_seed_replays_the_same_chaos(sandbox: Sandbox, send_text, inbound) -> None:
-    knobs = {"webhook_duplicate_probability": 0.3, "webhook_bad_signature_probability": 0.3,
-             "webhook_reorder_probability": 0.3, "webhook_delivery_delay": [0.5, 3.0]}
+    knobs = {
+        "webhook_duplicate_probability": 0.3,
+        "webhook_bad_signature_probability": 0.3,
+        "webhook_reorder_probability": 0.3,
+        "webhook_delivery_delay": [0.5, 3.0],
+    }
     runs = []
     for name in ("a", "b"):
         tenant = _chaotic(sandbox, name, **knobs)
         _conversation(tenant, send_text, inbound, rounds=10)
         now = tenant.clock.now()  # frozen, but each tenant froze at its own instant
-        runs.append([(d.summary, d.chaos, d.not_before - now if d.not_before else None)
-                     for d in tenant.outbox.log(tenant.id)])
+        runs.append(
+            [(d.summary, d.chaos, d.not_before - now if d.not_before else None) for d in tenant.outbox.log(tenant.id)]
+        )
     assert runs[0] == runs[1]
     tags = {tag for _, chaos, _ in runs[0] for tag in chaos}
     assert tags == {"duplicate", "bad_signature", "reordered", "delayed"}
@@ -66,8 +72,9 @@ def test_a_wrong_signature_does_not_verify(sandbox: Sandbox, inbound) -> None:
 
 
 @pytest.mark.parametrize("reorder", [True, False])
-def test_reordered_statuses_overtake_each_other(sandbox: Sandbox, transport: RecordingTransport, outbox_runner,
-                                                send_text, inbound, reorder: bool) -> None:
+def test_reordered_statuses_overtake_each_other(
+    sandbox: Sandbox, transport: RecordingTransport, outbox_runner, send_text, inbound, reorder: bool
+) -> None:
     tenant = _chaotic(sandbox, "ro", webhook_reorder_probability=1.0 if reorder else 0.0)
 
     async def scenario() -> None:
@@ -84,8 +91,9 @@ def test_reordered_statuses_overtake_each_other(sandbox: Sandbox, transport: Rec
     asyncio.run(scenario())
 
 
-def test_delayed_delivery_waits_on_the_tenant_clock(sandbox: Sandbox, transport: RecordingTransport, outbox_runner,
-                                                    inbound) -> None:
+def test_delayed_delivery_waits_on_the_tenant_clock(
+    sandbox: Sandbox, transport: RecordingTransport, outbox_runner, inbound
+) -> None:
     tenant = _chaotic(sandbox, "late", webhook_delivery_delay=[30.0, 30.0])
 
     async def scenario() -> None:
@@ -121,7 +129,11 @@ def test_batching_puts_several_changes_in_one_post(sandbox: Sandbox, send_text, 
 
 
 def test_bad_chaos_knobs_are_refused(tenant: Tenant) -> None:
-    for knobs in ({"webhook_duplicate_probability": 1.5}, {"webhook_overflow": "drop_all"},
-                  {"webhook_delivery_delay": [3, 1]}, {"webhook_batch_max": 0}):
+    for knobs in (
+        {"webhook_duplicate_probability": 1.5},
+        {"webhook_overflow": "drop_all"},
+        {"webhook_delivery_delay": [3, 1]},
+        {"webhook_batch_max": 0},
+    ):
         with pytest.raises(ValueError):
             tenant.policy.patch(knobs)

@@ -12,8 +12,9 @@ from sandbox.webhooks.signing import verify
 CUSTOMER = "16505551234"
 
 
-def test_statuses_arrive_signed_and_in_order(tenant: Tenant, transport: RecordingTransport, outbox_runner, send_text,
-                                             inbound) -> None:
+def test_statuses_arrive_signed_and_in_order(
+    tenant: Tenant, transport: RecordingTransport, outbox_runner, send_text, inbound
+) -> None:
     async def scenario() -> None:
         async with outbox_runner as runner:
             inbound(tenant, CUSTOMER)
@@ -184,8 +185,9 @@ def test_a_dead_receiver_holds_a_bounded_amount_of_memory(
     asyncio.run(scenario())
 
 
-def test_a_slow_receiver_times_out_on_the_policy_timeout(tenant: Tenant, outbox_runner, inbound,
-                                                         sandbox: Sandbox) -> None:
+def test_a_slow_receiver_times_out_on_the_policy_timeout(
+    tenant: Tenant, outbox_runner, inbound, sandbox: Sandbox
+) -> None:
     seen: list[float] = []
 
     class Slow(RecordingTransport):

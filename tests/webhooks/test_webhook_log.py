@@ -30,13 +30,17 @@ def _settled(client: TestClient, tenant: Tenant) -> dict[str, Any]:
 
 def _conversation(client: TestClient, tenant: Tenant, auth: dict[str, str], wa_id: str) -> str:
     client.post(f"/_sandbox/tenants/{tenant.id}/inbound", json={"from": wa_id, "text": {"body": "hi"}})
-    response = client.post(f"/{tenant.graph_version}/{tenant.document()['phone_number_id']}/messages", headers=auth,
-                           json={"messaging_product": "whatsapp", "to": wa_id, "type": "text", "text": {"body": "yo"}})
+    response = client.post(
+        f"/{tenant.graph_version}/{tenant.document()['phone_number_id']}/messages",
+        headers=auth,
+        json={"messaging_product": "whatsapp", "to": wa_id, "type": "text", "text": {"body": "yo"}},
+    )
     return str(response.json()["messages"][0]["id"])
 
 
-def test_each_delivery_shows_payload_signature_and_attempts(client: TestClient, tenant: Tenant,
-                                                            auth: dict[str, str]) -> None:
+def test_each_delivery_shows_payload_signature_and_attempts(
+    client: TestClient, tenant: Tenant, auth: dict[str, str]
+) -> None:
     wamid = _conversation(client, tenant, auth, CUSTOMER)
     _settled(client, tenant)
     data = _log(client, tenant)["data"]
@@ -74,8 +78,9 @@ def test_bad_filters_are_sandbox_errors(client: TestClient, tenant: Tenant) -> N
 def test_the_log_is_bounded(client: TestClient, tenant: Tenant) -> None:
     client.patch(f"/_sandbox/tenants/{tenant.id}/policy", json={"journal_webhooks": 5})
     for n in range(12):
-        client.post(f"/_sandbox/tenants/{tenant.id}/inbound",
-                    json={"from": f"1650555{2000 + n}", "text": {"body": "x"}})
+        client.post(
+            f"/_sandbox/tenants/{tenant.id}/inbound", json={"from": f"1650555{2000 + n}", "text": {"body": "x"}}
+        )
     log = _settled(client, tenant)
     assert len(log["data"]) == 5
     assert log["summary"]["delivered"] == 12

@@ -54,8 +54,9 @@ def _conversations(http: httpx.Client, tenant: Tenant, offset: int) -> list[str]
 def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any, transport: type) -> None:
     sandbox = Sandbox(Settings(seed=11))
     port = free_port()
-    tenant: Tenant = create_tenant(sandbox, name="outage", start=START, clock={"mode": "frozen"},
-                                   webhook={"url": f"http://127.0.0.1:{port}/hook"})
+    tenant: Tenant = create_tenant(
+        sandbox, name="outage", start=START, clock={"mode": "frozen"}, webhook={"url": f"http://127.0.0.1:{port}/hook"}
+    )
     tenant.policy.progression = "immediate"
     sink = WebhookSink(app_secret=tenant.credentials.app_secret)
     per_round = 4  # the inbound message, then sent, delivered, read
@@ -64,8 +65,11 @@ def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any, tr
     with running_server(app=app) as base, httpx.Client(base_url=base, timeout=10) as http:
 
         def log(**filters: Any) -> dict[str, Any]:
-            return dict(http.get(f"/_sandbox/tenants/{tenant.id}/webhooks",
-                                 params={"payload": "false", "limit": 1000, **filters}).json())
+            return dict(
+                http.get(
+                    f"/_sandbox/tenants/{tenant.id}/webhooks", params={"payload": "false", "limit": 1000, **filters}
+                ).json()
+            )
 
         with serve_app(sink, port):
             before = _conversations(http, tenant, 0)
@@ -73,8 +77,10 @@ def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any, tr
         # The receiver is gone: connections are refused, attempts fail, lanes wait for their retries.
         during = _conversations(http, tenant, 100)
         heads = 2 * ROUNDS  # one lane per customer (inbound) and one per message (statuses)
-        _wait(lambda: len([d for d in log(state="retrying")["data"] if len(d["attempts"]) == 2]) == heads,
-              "every lane head to have failed twice (at once, then a retry)")
+        _wait(
+            lambda: len([d for d in log(state="retrying")["data"] if len(d["attempts"]) == 2]) == heads,
+            "every lane head to have failed twice (at once, then a retry)",
+        )
         waiting = log()["summary"]
         assert waiting["queued"] == ROUNDS * per_round
         assert len(sink.accepted) == ROUNDS * per_round

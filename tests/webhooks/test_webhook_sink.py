@@ -24,8 +24,9 @@ def _post(client: TestClient, body: bytes, headers: dict[str, str]) -> int:
 def test_the_sink_answers_the_handshake_only_for_its_token() -> None:
     sink = WebhookSink(app_secret=SECRET, verify_token=TOKEN)
     with TestClient(sink) as client:
-        ok = client.get("/hook", params={"hub.mode": "subscribe", "hub.challenge": "1158201444",
-                                         "hub.verify_token": TOKEN})
+        ok = client.get(
+            "/hook", params={"hub.mode": "subscribe", "hub.challenge": "1158201444", "hub.verify_token": TOKEN}
+        )
         assert (ok.status_code, ok.text) == (200, "1158201444")
         wrong = client.get("/hook", params={"hub.mode": "subscribe", "hub.challenge": "1", "hub.verify_token": "x"})
         assert wrong.status_code == 403
@@ -83,9 +84,18 @@ def test_the_grader_passes_a_good_receiver(serve_app: Any) -> None:
     assert report.passed, report.render()
     assert {c.verdict for c in report.checks} == {"pass"}
     names = [c.name for c in report.checks]
-    assert names == ["handshake, right token", "handshake, wrong token", "signed payload", "wrongly signed payload",
-                     "unsigned payload", "duplicate delivery", "statuses out of order", "several changes in one POST",
-                     "burst", "answer latency"]
+    assert names == [
+        "handshake, right token",
+        "handshake, wrong token",
+        "signed payload",
+        "wrongly signed payload",
+        "unsigned payload",
+        "duplicate delivery",
+        "statuses out of order",
+        "several changes in one POST",
+        "burst",
+        "answer latency",
+    ]
 
 
 class CarelessReceiver:
@@ -135,8 +145,9 @@ def test_the_grader_catches_a_careless_receiver(serve_app: Any) -> None:
 
 @pytest.mark.server
 def test_check_webhook_is_a_cli_subcommand(serve_app: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    arguments = build_parser().parse_args(["check-webhook", "URL", "--app-secret", SECRET, "--verify-token", TOKEN,
-                                           "--burst", "5"])
+    arguments = build_parser().parse_args(
+        ["check-webhook", "URL", "--app-secret", SECRET, "--verify-token", TOKEN, "--burst", "5"]
+    )
     with serve_app(WebhookSink(app_secret=SECRET, verify_token=TOKEN)) as url:
         arguments.url = url
         assert arguments.handler(arguments) == 0
