@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from sandbox.domain.message import INBOUND_TYPES
 from scenarios.context import Context
 from scenarios.model import Step, StepFailed
 from scenarios.values import MISSING, ScenarioSyntaxError, lookup, match, parse_duration, render
@@ -244,24 +245,6 @@ def mark_read(context: Context, step: Step, args: Any) -> httpx.Response:
 
 # -- customers ---------------------------------------------------------------------------------------------------
 
-INBOUND_TYPES = (
-    "text",
-    "image",
-    "audio",
-    "video",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "interactive",
-    "button",
-    "reaction",
-    "order",
-    "system",
-    "unsupported",
-    "request_welcome",
-)
-
 
 def inbound_body(args: dict[str, Any]) -> dict[str, Any]:
     """The control plane's `inbound` body from `customer_writes`' friendly form."""
@@ -272,10 +255,12 @@ def inbound_body(args: dict[str, Any]) -> dict[str, Any]:
         args["interactive"] = {"type": kind, kind: args.pop(kind)}
     if isinstance(args.get("button"), str):
         args["button"] = {"payload": args["button"], "text": args["button"]}
-    types = [key for key in INBOUND_TYPES if key in args]
+    types = [key for key in sorted(INBOUND_TYPES) if key in args]
     message_type = args.get("type") or (types[0] if len(types) == 1 else None)
     if message_type is None:
-        raise ScenarioSyntaxError(f"customer_writes needs one of {', '.join(INBOUND_TYPES)}; got {render(args)}")
+        raise ScenarioSyntaxError(
+            f"customer_writes needs one of {', '.join(sorted(INBOUND_TYPES))}; got {render(args)}"
+        )
     content = args.get(message_type, {})
     body["type"] = message_type
     body[message_type] = {"body": content} if message_type == "text" and isinstance(content, str) else content

@@ -12,29 +12,11 @@ from starlette.routing import Route
 from sandbox.control.common import SandboxError, json_body, respond, tenant_of
 from sandbox.domain.commands import ReceiveMessage
 from sandbox.domain.lifecycle import InvalidTransition
+from sandbox.domain.message import INBOUND_TYPES
 from sandbox.errors import GraphErrorCode
 from sandbox.services import customers, messaging, progression
 
 WA_ID = re.compile(r"^[0-9]{7,15}$")
-INBOUND_TYPES = frozenset(
-    {
-        "text",
-        "image",
-        "audio",
-        "video",
-        "document",
-        "sticker",
-        "location",
-        "contacts",
-        "interactive",
-        "button",
-        "reaction",
-        "order",
-        "system",
-        "unsupported",
-        "request_welcome",
-    }
-)
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "text": ("body",),
     "location": ("latitude", "longitude"),

@@ -50,6 +50,26 @@ MESSAGE_TRANSITIONS: list[TransitionConfigDict] = [
 _MACHINE = build_machine(MessageStatus, MESSAGE_TRANSITIONS)
 
 TEMPLATE_TYPE = "template"
+# The `type`s of inbound message webhooks (meta-messaging.md §4.4).
+INBOUND_TYPES = frozenset(
+    {
+        "text",
+        "image",
+        "audio",
+        "video",
+        "document",
+        "sticker",
+        "location",
+        "contacts",
+        "interactive",
+        "button",
+        "reaction",
+        "order",
+        "system",
+        "unsupported",
+        "request_welcome",
+    }
+)
 # META-REACT: reactions only ever get a `sent` status.
 SENT_ONLY_TYPES = frozenset({"reaction"})
 
