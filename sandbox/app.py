@@ -155,7 +155,7 @@ def _serving_gc() -> Iterator[None]:
 
 def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | None = None) -> Starlette:
     """The sandbox as an ASGI app. Without a `sandbox`, one is built from default settings with its
-    `default` tenant; `transport` replaces the aiohttp client that delivers webhooks (tests pass a fake)."""
+    `default` tenant; `transport` replaces the HttpTransport that delivers webhooks (tests pass a fake)."""
     if sandbox is None:
         sandbox = Sandbox()
         create_tenant(sandbox, name="default")
