@@ -11,7 +11,6 @@ from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
 from sandbox.domain.conversation import new_pricing
 from sandbox.domain.customer import undownloadable_media
 from sandbox.domain.events import MessageReceived
-from sandbox.domain.lifecycle import InvalidTransition
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError, invalid_parameter
 from sandbox.services import faults, limits, progression
@@ -91,6 +90,7 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
             command.type, template.category if template else None, window_open, tenant.ids.conversation_id(), now
         )
     tenant.store.messages.add(message.wamid, message)
+    tenant.store.conversation(phone.id, wa_id).last_outbound = message.wamid
     progression.start(tenant, message, customer, failure, injected.delay if injected else 0.0)
     tenant.clock.run_due()
     return message
@@ -142,15 +142,12 @@ def mark_message_read(tenant: Tenant, command: MarkMessageRead) -> None:
             f"Message with id {command.message_id} does not exist or cannot be marked as read",
         )
     now = tenant.clock.now()
-    for earlier in tenant.store.messages.newest(
-        10_000,
-        lambda m: m.direction == "inbound" and m.wa_id == message.wa_id and m.phone_number_id == phone.id,
-    ):
-        if earlier.status == MessageStatus.RECEIVED and earlier.created_at <= message.created_at:
-            try:
-                advance(earlier, "read", now)
-            except InvalidTransition:
-                continue
+    unread = tenant.store.conversation(phone.id, message.wa_id).unread
+    # Arrival order, not timestamps: on a frozen clock several messages share one instant.
+    while message in unread:
+        earlier = unread.popleft()
+        if earlier.status == MessageStatus.RECEIVED:
+            advance(earlier, "read", now)
 
 
 def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
@@ -177,6 +174,7 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
         now,
     )
     tenant.store.messages.add(message.wamid, message)
+    tenant.store.conversation(phone.id, command.wa_id).unread.append(message)
     tenant.store.windows.customer_wrote(phone.id, command.wa_id, now)
     tenant.publish([MessageReceived(message, customer.profile_name, customer.user_id, now)])
     tenant.clock.run_due()
@@ -191,14 +189,12 @@ def _tapped_message(tenant: Tenant, phone: PhoneNumber, command: ReceiveMessage)
     """The business message a reply without an explicit `context` taps: the newest one sent to this customer."""
     if command.type not in _TAP_TYPES:
         return None
-    tapped = tenant.store.messages.newest(
-        1, lambda m: m.direction == "outbound" and m.wa_id == command.wa_id and m.phone_number_id == phone.id
-    )
-    if not tapped:
+    tapped = tenant.store.conversation(phone.id, command.wa_id).last_outbound
+    if tapped is None:
         raise SandboxError(
             409, f"a {command.type} reply taps a business message: give context.message_id, or send one first"
         )
-    return tapped[0].wamid
+    return tapped
 
 
 def _inbound_phone(tenant: Tenant, phone_number_id: str | None) -> PhoneNumber:

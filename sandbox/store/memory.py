@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sandbox.domain.account import Business, MessageTemplate, PhoneNumber, WhatsAppBusinessAccount
@@ -78,7 +79,16 @@ class Journal:
         return len(self._entries)
 
 
-NODE_KINDS = ("phone_number", "waba", "business", "template", "media")
+UNREAD_LIMIT = 1000
+
+
+@dataclass(slots=True)
+class Conversation:
+    """What one business number needs to know of one customer without scanning the message table: the newest
+    business message (a button tap's `context`) and the inbound messages not yet marked read, oldest first."""
+
+    last_outbound: str | None = None
+    unread: deque[Message] = field(default_factory=lambda: deque(maxlen=UNREAD_LIMIT))
 
 
 class TenantStore:
@@ -95,6 +105,14 @@ class TenantStore:
         self.windows = CustomerServiceWindows()
         self.requests = Journal(requests)
         self.trial: dict[str, Any] = {}
+        self.conversations: dict[tuple[str, str], Conversation] = {}
+
+    def conversation(self, phone_number_id: str, wa_id: str) -> Conversation:
+        key = (phone_number_id, wa_id)
+        found = self.conversations.get(key)
+        if found is None:
+            found = self.conversations[key] = Conversation()
+        return found
 
     def node(self, node_id: str) -> tuple[str, Any] | None:
         for kind, table in (
@@ -107,10 +125,4 @@ class TenantStore:
             row = table.get(node_id)
             if row is not None:
                 return kind, row
-        return None
-
-    def phone_number_by_display(self, digits: str) -> PhoneNumber | None:
-        for phone in self.phone_numbers:
-            if phone.display_phone_number == digits:
-                return phone
         return None

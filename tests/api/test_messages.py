@@ -317,6 +317,25 @@ def test_mark_as_read_marks_earlier_messages(
     assert {m["id"]: m["status"] for m in journal} == {first: "read", second: "read"}
 
 
+def test_mark_as_read_leaves_later_messages_and_other_customers_unread(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
+    first, second, third = (open_window(client, tenant) for _ in range(3))
+    other = open_window(client, tenant, wa_id="16505550199")
+    client.post(
+        f"/v23.0/{phone_number_id}/messages",
+        headers=auth,
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": second},
+    )
+    journal = client.get(f"/_sandbox/tenants/{tenant.id}/messages", params={"direction": "inbound"}).json()["data"]
+    assert {m["id"]: m["status"] for m in journal} == {
+        first: "read",
+        second: "read",
+        third: "received",
+        other: "received",
+    }
+
+
 def test_mark_as_read_unknown_message(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
     response = client.post(
         f"/v23.0/{phone_number_id}/messages",
