@@ -31,7 +31,8 @@ from typing import Any
 
 import orjson
 
-HOST = "127.0.0.1"
+from loadtests.processes import HOST, free_port, sandbox_argv
+
 TEMPLATE_BODY = {
     "messaging_product": "whatsapp",
     "recipient_type": "individual",
@@ -78,14 +79,6 @@ class Server:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(5)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def _start(name: str, argv: list[str], port: int) -> Server:
@@ -269,22 +262,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("rounds 1..20, seconds up to 60, connections 1..500")
     import uvloop
 
-    sandbox_port, bare_port = _free_port(), _free_port()
+    sandbox_port, bare_port = free_port(), free_port()
     servers = [
         _start(
             "sandbox",
-            [
-                sys.executable,
-                "-m",
-                "sandbox",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(sandbox_port),
-                "--log-level",
-                "warning",
-            ],
+            sandbox_argv(sandbox_port),
             sandbox_port,
         ),
         _start("bare", [sys.executable, "-m", "loadtests.bench_send_path", "--serve-bare", str(bare_port)], bare_port),
