@@ -6,6 +6,7 @@ webhook the platform emitted whether or not a receiver took it, so they work in-
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -245,21 +246,33 @@ def expect_messages(context: Context, step: Step, args: Any) -> Any:
         found = list(reversed(context.fetch("/messages", limit=100000, **params)["data"]))
         for path, wanted in (args.get("where") or {}).items():
             found = [m for m in found if not match(wanted, lookup(m, path))]
-        problems = (
-            match(args["count"], len(found), "count")
-            if "count" in args
-            else ([] if found else ["count: expected at least one message, found none"])
+        return _counted(
+            args,
+            found,
+            "message",
+            "the messages in the journal are not as expected",
+            lambda m: f"{m['direction']} {m['type']} {m['wa_id']} {m['status']}",
         )
-        if problems:
-            raise StepFailed(
-                "the messages in the journal are not as expected",
-                expected=args,
-                actual=[f"{m['direction']} {m['type']} {m['wa_id']} {m['status']}" for m in found],
-                lines=problems,
-            )
-        return found
 
     return context.poll(check, step.within)
+
+
+def _counted(
+    args: dict[str, Any],
+    found: list[dict[str, Any]],
+    noun: str,
+    headline: str,
+    describe: Callable[[dict[str, Any]], str],
+) -> list[dict[str, Any]]:
+    """`found` when it matches `count` (or, without one, is not empty); otherwise a failure listing what was found."""
+    problems = (
+        match(args["count"], len(found), "count")
+        if "count" in args
+        else ([] if found else [f"count: expected at least one {noun}, found none"])
+    )
+    if problems:
+        raise StepFailed(headline, expected=args, actual=[describe(item) for item in found], lines=problems)
+    return found
 
 
 @step_kind("expect_state", "the tenant's state (GET .../state): {path: matcher, ...}")
@@ -298,19 +311,13 @@ def expect_requests(context: Context, step: Step, args: Any) -> Any:
         for key in ("method", "status", "error_code"):
             if key in args:
                 found = [r for r in found if not match(args[key], r.get(key))]
-        problems = (
-            match(args["count"], len(found), "count")
-            if "count" in args
-            else ([] if found else ["count: expected at least one request, found none"])
+        return _counted(
+            args,
+            found,
+            "request",
+            "the Graph requests are not as expected",
+            lambda r: f"{r['method']} {r['path']} → {r['status']}",
         )
-        if problems:
-            raise StepFailed(
-                "the Graph requests are not as expected",
-                expected=args,
-                actual=[f"{r['method']} {r['path']} → {r['status']}" for r in found],
-                lines=problems,
-            )
-        return found
 
     return context.poll(check, step.within)
 

@@ -52,6 +52,44 @@ def test_a_refused_call_fails_the_step_with_the_envelope() -> None:
     assert "132001" in result.report
 
 
+@pytest.mark.parametrize(
+    ("step", "headline", "problem", "listed"),
+    [
+        (
+            "expect_requests: {path: /messages, count: 2}",
+            "the Graph requests are not as expected",
+            "count: expected 2, got 1",
+            "actual:   [POST /v23.0/",
+        ),
+        (
+            "expect_requests: {status: 500}",
+            "the Graph requests are not as expected",
+            "count: expected at least one request, found none",
+            "actual:   []",
+        ),
+        (
+            "expect_messages: {direction: outbound, count: 3}",
+            "the messages in the journal are not as expected",
+            "count: expected 3, got 1",
+            "actual:   [outbound template 15551239004",
+        ),
+        (
+            "expect_messages: {direction: inbound}",
+            "the messages in the journal are not as expected",
+            "count: expected at least one message, found none",
+            "actual:   []",
+        ),
+    ],
+)
+def test_journal_expectations_report_what_they_found(step: str, headline: str, problem: str, listed: str) -> None:
+    text = f"rules: [SEED-TEMPLATE-1]\nsteps:\n  - send: {{to: '15551239004', template: hello_world}}\n  - {step}\n"
+    result = run_scenario(load_text(text))
+    assert result.outcome == "failed"
+    assert headline in result.report
+    assert problem in result.report
+    assert listed in result.report
+
+
 def test_undefined_variable_is_an_error_naming_it() -> None:
     text = "rules: [SEED-MSG-1]\nsteps:\n  - deliver: $never_saved\n"
     result = run_scenario(load_text(text))
