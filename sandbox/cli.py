@@ -6,7 +6,8 @@ import argparse
 import os
 import shlex
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from sandbox.context import Sandbox, Tenant
 from sandbox.services.tenants import create_tenant
@@ -35,9 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _plugins():  # type: ignore[no-untyped-def]
+def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands that live with their features (scenarios, webhook grader, load runs)."""
-    found = []
+    found: list[Callable[[Any], None]] = []
     for module_name in ("scenarios.cli", "sandbox.grader", "loadtests.cli"):
         try:
             module = __import__(module_name, fromlist=["register"])

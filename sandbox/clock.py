@@ -7,6 +7,7 @@ on the clock fires callbacks in time order, so a 30-day trial can play out in on
 
 from __future__ import annotations
 
+import asyncio
 import heapq
 import itertools
 import logging
@@ -151,8 +152,6 @@ def monotonic() -> float:
 
 async def ticker(fire_due: Callable[[], object], interval: float = 0.005) -> None:
     """Fire due callbacks of realtime clocks as wall time passes; with `pause`, the only sleeps in the sandbox."""
-    import asyncio
-
     while True:
         fire_due()
         await asyncio.sleep(interval)
@@ -161,7 +160,5 @@ async def ticker(fire_due: Callable[[], object], interval: float = 0.005) -> Non
 async def pause(seconds: float) -> None:
     """Wall-clock latency added to one request (fault injection): suspends only the awaiting request, so other
     requests and tenants go on; the other sleep of the sandbox besides `ticker`."""
-    import asyncio
-
     if seconds > 0:
         await asyncio.sleep(seconds)

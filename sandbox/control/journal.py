@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -49,7 +50,7 @@ async def list_messages(request: Request) -> Response:
     return respond({"data": [message.snapshot() for message in messages]})
 
 
-def _since(text: str | None):  # type: ignore[no-untyped-def]
+def _since(text: str | None) -> datetime | None:
     if text is None:
         return None
     try:

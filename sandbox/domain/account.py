@@ -100,7 +100,6 @@ class PhoneNumber:
     is_official_business_account: bool = False
     is_pin_enabled: bool = True
     webhook_override: str | None = None
-    pin: str | None = None
 
     @property
     def registered(self) -> bool:

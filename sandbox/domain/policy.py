@@ -26,7 +26,6 @@ class Policy:
     read_delay: list[float] = field(default_factory=lambda: [1.0, 15.0])
     slow_delivery_seconds: float = 600.0
     read_probability: float = 1.0
-    window_hours: float = 24.0
     # Meta's limits (docs/limits-and-faults.md): messages per sliding second per number by throughput level,
     # the pair-rate bucket per (number, user), and management calls per rolling hour per app and per WABA.
     throughput_mps: dict[str, int] = field(default_factory=lambda: dict(THROUGHPUT_MPS))

@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.context import Tenant
 from sandbox.domain.customer import Customer, magic_behaviour
+from sandbox.errors import GraphErrorCode
 
 BEHAVIOUR_FIELDS = {
     "on_whatsapp": bool,
@@ -30,8 +31,6 @@ def customer_for(tenant: Tenant, wa_id: str) -> Customer:
 
 def update_customer(tenant: Tenant, wa_id: str, changes: dict[str, Any]) -> Customer:
     """Set a customer's behaviour; raises `ValueError` for an unknown field or value, changing nothing."""
-    from sandbox.errors import GraphErrorCode
-
     checked: dict[str, Any] = {}
     for name, value in changes.items():
         kind = BEHAVIOUR_FIELDS.get(name)
