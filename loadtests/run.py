@@ -290,7 +290,7 @@ async def prepare(base: str, sink: str | None, options: RunOptions, plan_extra: 
 
         await asyncio.gather(*(opener() for _ in range(16)))
         # Those inbound messages took throughput slots (Meta counts inbound too): move each tenant's clock past
-        # the sliding second so the load does not start against a full window.
+        # the second they hold so the load does not start against a full window.
         for number in numbers:
             await _json(session, "POST", f"{base}/_sandbox/tenants/{number.tenant}/clock/advance", {"seconds": 1.0})
         if sink:

@@ -1,6 +1,6 @@
 """Meta's rate limits as plain models on tenant time (meta-messaging.md §5).
 
-- Throughput per business number (META-TP): at most N messages in any sliding second → 130429.
+- Throughput per business number (META-TP): N slots a second (`ThroughputSlots`) → 130429.
 - Pair rate per (business number, WhatsApp user) (META-ABOUT): a token bucket of 45 that refills one token every
   6 seconds, so a burst of 45 "borrows" from the future and then 1 message / 6 s → 131056.
 - Management calls per app and per WABA in a rolling hour (META-ABOUT "rate limits") → 4 and 80007.
@@ -11,6 +11,7 @@ limits themselves.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import dataclass, field
@@ -44,11 +45,9 @@ class SlidingWindow:
     def allows(self, now: datetime, limit: int) -> bool:
         return self.count(now) < limit
 
-    def record(self, now: datetime, limit: int | None = None) -> None:
-        """Count one event; with `limit`, an event beyond it is not stored (it would change no decision)."""
+    def record(self, now: datetime) -> None:
         self._expire(now)
-        if limit is None or len(self._events) < limit:
-            self._events.append(now)
+        self._events.append(now)
 
     def free_at(self, now: datetime, limit: int) -> datetime:
         """When the next event would be allowed (now, when it already is)."""
@@ -56,6 +55,50 @@ class SlidingWindow:
         if len(self._events) < limit:
             return now
         return self._events[len(self._events) - limit] + self.window
+
+
+class ThroughputSlots:
+    """A number's N messages per second as N slots: a message takes a free slot and holds it for one second.
+
+    A slot taken within `catch_up` of falling free is held for one second from when it fell free, not from when
+    it was taken: under constant demand a number then sends exactly N per second, instead of losing the gaps
+    between a slot falling free and the next request to every slot's cycle. So no stretch shorter than
+    `1 s - catch_up` ever holds more than N messages; with `catch_up` 0 no sliding second does.
+    """
+
+    __slots__ = ("_freed", "_held")
+
+    def __init__(self) -> None:
+        self._held: list[datetime] = []  # heap of the times held slots fall free
+        self._freed: deque[datetime] = deque()  # times slots fell free, oldest first, within the catch-up
+
+    def _release(self, now: datetime) -> None:
+        held, freed = self._held, self._freed
+        while held and held[0] <= now:
+            freed.append(heapq.heappop(held))
+
+    def count(self, now: datetime) -> int:
+        """Slots held at `now`."""
+        self._release(now)
+        return len(self._held)
+
+    def take(self, now: datetime, limit: int, catch_up: timedelta) -> bool:
+        """Take a slot if fewer than `limit` are held; False (nothing changes) when none is free."""
+        self._release(now)
+        if len(self._held) >= limit:
+            return False
+        freed = self._freed
+        horizon = now - catch_up
+        while freed and freed[0] < horizon:
+            freed.popleft()
+        heapq.heappush(self._held, (freed.popleft() if freed else now) + SECOND)
+        return True
+
+    def free_at(self, now: datetime, limit: int) -> datetime:
+        """When the next message would be admitted (now, when it already would)."""
+        self._release(now)
+        over = len(self._held) - limit
+        return now if over < 0 else heapq.nsmallest(over + 1, self._held)[-1]
 
 
 @dataclass(slots=True)
@@ -118,18 +161,18 @@ class Usage:
 class RateLimits:
     """Every counter of one tenant: throughput per number, pair buckets, hourly management calls, upgrades."""
 
-    throughput: dict[str, SlidingWindow] = field(default_factory=dict)
+    throughput: dict[str, ThroughputSlots] = field(default_factory=dict)
     pairs: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)
     app_calls: dict[str, SlidingWindow] = field(default_factory=dict)
     waba_calls: dict[str, SlidingWindow] = field(default_factory=dict)
     # phone_number_id → end of the throughput upgrade during which Meta answers 131057 (META-TP).
     maintenance_until: dict[str, datetime] = field(default_factory=dict)
 
-    def number_window(self, phone_number_id: str) -> SlidingWindow:
-        window = self.throughput.get(phone_number_id)
-        if window is None:
-            window = self.throughput[phone_number_id] = SlidingWindow(SECOND)
-        return window
+    def number_slots(self, phone_number_id: str) -> ThroughputSlots:
+        slots = self.throughput.get(phone_number_id)
+        if slots is None:
+            slots = self.throughput[phone_number_id] = ThroughputSlots()
+        return slots
 
     def pair_bucket(self, phone_number_id: str, wa_id: str, capacity: int, refill: float, now: datetime) -> TokenBucket:
         key = (phone_number_id, wa_id)

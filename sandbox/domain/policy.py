@@ -26,9 +26,11 @@ class Policy:
     read_delay: list[float] = field(default_factory=lambda: [1.0, 15.0])
     slow_delivery_seconds: float = 600.0
     read_probability: float = 1.0
-    # Meta's limits (docs/limits-and-faults.md): messages per sliding second per number by throughput level,
-    # the pair-rate bucket per (number, user), and management calls per rolling hour per app and per WABA.
+    # Meta's limits (docs/limits-and-faults.md): messages per second per number by throughput level (a slot
+    # taken within the catch-up of falling free keeps its one-second cycle), the pair-rate bucket per (number,
+    # user), and management calls per rolling hour per app and per WABA.
     throughput_mps: dict[str, int] = field(default_factory=lambda: dict(THROUGHPUT_MPS))
+    throughput_catch_up_seconds: float = 0.1
     throughput_counts_inbound: bool = True
     pair_rate_burst: int = 45
     pair_rate_refill_seconds: float = 6.0
@@ -100,6 +102,8 @@ def _checked(name: str, value: Any, current: Any) -> Any:
         raise ValueError(f"{name} must be a non-negative number")
     if name.endswith("_probability") and value > 1:
         raise ValueError(f"{name} must be between 0 and 1")
+    if name == "throughput_catch_up_seconds" and value >= 1:
+        raise ValueError(f"{name} must be under one second")
     return float(value)
 
 

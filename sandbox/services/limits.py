@@ -26,7 +26,7 @@ def messages_per_second(tenant: Tenant, phone: PhoneNumber) -> int:
 
 def check_send(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> None:
     """Admit one outbound message or raise what Meta answers: 131057 while the number's throughput is being
-    upgraded, 130429 over the number's messages per sliding second, 131056 over the pair rate to `wa_id`.
+    upgraded, 130429 when all the number's slots of the second are held, 131056 over the pair rate to `wa_id`.
     A rejected message uses up nothing."""
     now = tenant.clock.now()
     limits = tenant.limits
@@ -35,21 +35,27 @@ def check_send(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> None:
             GraphErrorCode.ACCOUNT_IN_MAINTENANCE,
             "Business Account is in maintenance mode while its throughput is upgraded. Retry in a minute.",
         )
-    window = limits.number_window(phone.id)
-    if not window.allows(now, messages_per_second(tenant, phone)):
-        raise GraphError(GraphErrorCode.RATE_LIMIT_HIT)
     policy = tenant.policy
+    slots = limits.number_slots(phone.id)
+    if slots.count(now) >= messages_per_second(tenant, phone):
+        raise GraphError(GraphErrorCode.RATE_LIMIT_HIT)
     bucket = limits.pair_bucket(phone.id, wa_id, policy.pair_rate_burst, policy.pair_rate_refill_seconds, now)
     if not bucket.allows(now):
         raise GraphError(GraphErrorCode.PAIR_RATE_LIMIT_HIT)
-    window.record(now)
+    slots.take(now, messages_per_second(tenant, phone), _catch_up(tenant))
     bucket.take(now)
 
 
 def record_inbound(tenant: Tenant, phone: PhoneNumber) -> None:
-    """META-TP: "throughput is inclusive of inbound and outbound messages" — an inbound message uses capacity."""
+    """META-TP: "throughput is inclusive of inbound and outbound messages" — an inbound message takes a free slot
+    (it is never refused: with none free it uses nothing)."""
     if tenant.policy.throughput_counts_inbound:
-        tenant.limits.number_window(phone.id).record(tenant.clock.now(), messages_per_second(tenant, phone))
+        slots = tenant.limits.number_slots(phone.id)
+        slots.take(tenant.clock.now(), messages_per_second(tenant, phone), _catch_up(tenant))
+
+
+def _catch_up(tenant: Tenant) -> timedelta:
+    return timedelta(seconds=tenant.policy.throughput_catch_up_seconds)
 
 
 def is_management_call(kind: str, edge: str | None) -> bool:
@@ -141,14 +147,14 @@ def snapshot(tenant: Tenant) -> dict[str, Any]:
     numbers = []
     for phone in tenant.store.phone_numbers:
         mps = messages_per_second(tenant, phone)
-        window = limits.number_window(phone.id)
+        slots = limits.number_slots(phone.id)
         numbers.append(
             {
                 "phone_number_id": phone.id,
                 "throughput": {"level": phone.throughput_level},
                 "is_on_biz_app": phone.is_on_biz_app,
                 "messages_per_second": mps,
-                "used_last_second": window.count(now),
+                "used_last_second": slots.count(now),
                 "maintenance_until": limits.maintenance_until.get(phone.id),
             }
         )

@@ -662,6 +662,8 @@ def test_policy_get_and_patch(client: TestClient, tenant: Tenant) -> None:
         {"read_probability": 2},
         {"read_probability": -0.1},
         {"read_probability": "high"},
+        {"throughput_catch_up_seconds": 1},
+        {"throughput_catch_up_seconds": -0.5},
         {"sent_delay": [3, 1]},
         {"sent_delay": [1]},
         {"sent_delay": "1-2"},
