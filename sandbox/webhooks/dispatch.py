@@ -125,9 +125,6 @@ def _send(
     batched: bool = False,
 ) -> None:
     policy, rng = tenant.policy, tenant.behaviour
-    # Status values hold strings, ints and booleans only, so they can take meta_json's orjson path.
-    floats = not changes[0].is_status if len(changes) == 1 else not all(change.is_status for change in changes)
-    body = meta_json(payload(changes), floats=floats)
     chaos: list[str] = ["batched"] if batched else []
     not_before: datetime | None = None
     if url is not None:
@@ -155,9 +152,9 @@ def _send(
         and policy.webhook_duplicate_probability > 0
         and (rng.random() < policy.webhook_duplicate_probability)
     )
-    _enqueue(tenant, url, unrouted, changes, ordering_key, body, secret, not_before, tuple(chaos))
+    _enqueue(tenant, url, unrouted, changes, ordering_key, secret, not_before, tuple(chaos))
     if duplicate:
-        _enqueue(tenant, url, unrouted, changes, ordering_key, body, secret, not_before, (*chaos, "duplicate"))
+        _enqueue(tenant, url, unrouted, changes, ordering_key, secret, not_before, (*chaos, "duplicate"))
 
 
 def _enqueue(
@@ -166,7 +163,6 @@ def _enqueue(
     unrouted: DeliveryState,
     changes: list[Rendered],
     ordering_key: str,
-    body: bytes,
     secret: str,
     not_before: datetime | None,
     chaos: tuple[str, ...],
@@ -184,8 +180,8 @@ def _enqueue(
         url,
         field,
         summary,
-        body,
-        signed_headers(secret, body),
+        # Nobody will receive an unrouted delivery: it is rendered and signed only if its log entry is read.
+        _signed_payload(changes, secret) if url is not None else lambda: _signed_payload(changes, secret),
         ordering_key,
         unrouted=unrouted,
         not_before=not_before,
@@ -195,6 +191,13 @@ def _enqueue(
         recipients=recipients,
         chaos=chaos,
     )
+
+
+def _signed_payload(changes: list[Rendered], secret: str) -> tuple[bytes, dict[str, str]]:
+    # Status values hold strings, ints and booleans only, so they can take meta_json's orjson path.
+    floats = not all(change.is_status for change in changes)
+    body = meta_json(payload(changes), floats=floats)
+    return body, signed_headers(secret, body)
 
 
 def redeliver(tenant: Publisher, delivery: Delivery) -> Delivery | None:

@@ -17,6 +17,7 @@ import contextlib
 import itertools
 import logging
 from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol
@@ -30,6 +31,7 @@ log = logging.getLogger("sandbox.webhooks")
 DeliveryState = Literal["pending", "retrying", "delivered", "dropped", "no_callback", "unsubscribed"]
 DELIVERY_STATES = ("pending", "retrying", "delivered", "dropped", "no_callback", "unsubscribed")
 LaneToken = Literal["none", "ready", "busy", "waiting", "gone"]
+Payload = tuple[bytes, dict[str, str]]
 
 
 class DeliveryOwner(Protocol):
@@ -63,8 +65,8 @@ class Delivery:
     url: str | None
     field: str
     summary: str
-    body: bytes
-    headers: dict[str, str]
+    # (body, signed headers), or what makes them: a delivery with nowhere to go is rendered only when read.
+    payload: Payload | Callable[[], Payload]
     ordering_key: str
     created_at: datetime
     state: DeliveryState = "pending"
@@ -83,6 +85,19 @@ class Delivery:
     @property
     def finished(self) -> bool:
         return self.state not in ("pending", "retrying")
+
+    @property
+    def body(self) -> bytes:
+        return self._rendered()[0]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return self._rendered()[1]
+
+    def _rendered(self) -> Payload:
+        if callable(self.payload):
+            self.payload = self.payload()
+        return self.payload
 
     def snapshot(self, *, with_payload: bool = True) -> dict[str, Any]:
         doc: dict[str, Any] = {
@@ -170,8 +185,7 @@ class Outbox:
         url: str | None,
         field: str,
         summary: str,
-        body: bytes,
-        headers: dict[str, str],
+        payload: Payload | Callable[[], Payload],
         ordering_key: str,
         *,
         unrouted: DeliveryState = "no_callback",
@@ -190,8 +204,7 @@ class Outbox:
             url=url,
             field=field,
             summary=summary,
-            body=body,
-            headers=headers,
+            payload=payload,
             ordering_key=ordering_key,
             created_at=owner.clock.now(),
             state="pending" if url else unrouted,
@@ -231,8 +244,7 @@ class Outbox:
             url,
             delivery.field,
             delivery.summary,
-            delivery.body,
-            dict(headers if headers is not None else delivery.headers),
+            (delivery.body, dict(headers if headers is not None else delivery.headers)),
             f"redeliver:{delivery.id}",
             waba_id=delivery.waba_id,
             phone_number_id=delivery.phone_number_id,

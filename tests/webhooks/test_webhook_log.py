@@ -105,3 +105,18 @@ def test_redeliver_with_nowhere_to_go_is_409(client: TestClient, tenant: Tenant,
     client.delete(f"/{tenant.graph_version}/{tenant.waba_id}/subscribed_apps", headers=auth)
     response = client.post(f"/_sandbox/tenants/{tenant.id}/webhooks/{original['id']}/redeliver")
     assert response.status_code == 409
+
+
+def test_a_delivery_with_no_callback_is_logged_with_its_signed_payload(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], transport: RecordingTransport
+) -> None:
+    tenant.webhook.url = None
+    wamid = _conversation(client, tenant, auth, CUSTOMER)
+    _settled(client, tenant)
+    data = _log(client, tenant)["data"]
+    assert transport.posted == []
+    assert {d["state"] for d in data} == {"no_callback"}
+    newest = next(d for d in data if d["summary"] == "status sent")
+    assert newest["wamids"] == [wamid]
+    assert verify(tenant.credentials.app_secret, newest["body"].encode(), newest["signature"])
+    assert '"status":"sent"' in newest["body"] and newest["headers"]["Content-Type"] == "application/json"
