@@ -157,7 +157,9 @@ def running_server(sandbox: Sandbox | None = None, *, app: Any = None, host: str
             create_tenant(sandbox, name="default")
         app = create_app(sandbox)
     port = free_port(host)
-    config = uvicorn.Config(app, host=host, port=port, log_level="error", access_log=False, lifespan="on")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="error", access_log=False, server_header=False, lifespan="on"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

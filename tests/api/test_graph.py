@@ -277,6 +277,8 @@ def test_chunked_body_over_a_real_socket() -> None:
         connection.close()
     assert response.status == 200, body
     assert body["messages"][0]["id"].startswith("wamid.")
+    assert response.getheader("server") is None  # graph.facebook.com names no server
+    assert response.getheader("x-fb-trace-id") and response.getheader("date")
 
 
 def test_form_encoded_body(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
