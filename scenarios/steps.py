@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from sandbox.domain.message import INBOUND_TYPES
+from sandbox.domain.message import INBOUND_TYPES, OUTBOUND_TYPES
 from scenarios.context import Context
 from scenarios.model import Step, StepFailed
 from scenarios.values import MISSING, ScenarioSyntaxError, lookup, match, parse_duration, render
@@ -148,19 +148,6 @@ def control(context: Context, step: Step, args: Any) -> httpx.Response:
 
 # -- Graph sugar -------------------------------------------------------------------------------------------------
 
-OUTBOUND_TYPES = (
-    "text",
-    "template",
-    "image",
-    "audio",
-    "video",
-    "document",
-    "sticker",
-    "location",
-    "contacts",
-    "interactive",
-    "reaction",
-)
 SEND_KEYS = frozenset(
     {
         *OUTBOUND_TYPES,

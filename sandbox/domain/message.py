@@ -50,6 +50,20 @@ MESSAGE_TRANSITIONS: list[TransitionConfigDict] = [
 _MACHINE = build_machine(MessageStatus, MESSAGE_TRANSITIONS)
 
 TEMPLATE_TYPE = "template"
+# The `type`s a business can send (meta-messaging.md §2).
+OUTBOUND_TYPES = (
+    "text",
+    TEMPLATE_TYPE,
+    "image",
+    "audio",
+    "video",
+    "document",
+    "sticker",
+    "location",
+    "contacts",
+    "interactive",
+    "reaction",
+)
 # The `type`s of inbound message webhooks (meta-messaging.md §4.4).
 INBOUND_TYPES = frozenset(
     {

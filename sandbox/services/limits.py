@@ -36,13 +36,13 @@ def check_send(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> None:
             "Business Account is in maintenance mode while its throughput is upgraded. Retry in a minute.",
         )
     policy = tenant.policy
-    slots = limits.number_slots(phone.id)
-    if slots.count(now) >= messages_per_second(tenant, phone):
+    slots, mps = limits.number_slots(phone.id), messages_per_second(tenant, phone)
+    if slots.count(now) >= mps:
         raise GraphError(GraphErrorCode.RATE_LIMIT_HIT)
     bucket = limits.pair_bucket(phone.id, wa_id, policy.pair_rate_burst, policy.pair_rate_refill_seconds, now)
     if not bucket.allows(now):
         raise GraphError(GraphErrorCode.PAIR_RATE_LIMIT_HIT)
-    slots.take(now, messages_per_second(tenant, phone), _catch_up(tenant))
+    slots.take(now, mps, _catch_up(tenant))
     bucket.take(now)
 
 

@@ -12,6 +12,7 @@ from sandbox.api import interactive_bodies as ib
 from sandbox.api import message_bodies as mb
 from sandbox.api.message_bodies import parse_messages_request
 from sandbox.domain.commands import MarkMessageRead, SendMessage
+from sandbox.domain.message import OUTBOUND_TYPES
 from sandbox.errors import GraphError, GraphErrorCode
 
 PHONE_NUMBER_ID = "106540352242922"
@@ -1067,3 +1068,8 @@ def test_any_json_body_parses_or_raises_graph_error(body: Any) -> None:
 @given(mutated_valid_bodies())
 def test_mutated_valid_bodies_parse_or_raise_graph_error(body: Any) -> None:
     _check_total(body)
+
+
+def test_every_outbound_type_has_a_parser_and_no_other() -> None:
+    """The domain's list of sendable types (also the scenario `send` step's keys) is what the API parses."""
+    assert set(mb._PARSERS) == set(OUTBOUND_TYPES) and len(OUTBOUND_TYPES) == len(set(OUTBOUND_TYPES))
