@@ -1,4 +1,4 @@
-"""Locust users for load runs against the sandbox (style.md §4.14). Importing this module imports locust (gevent).
+"""Locust users for load runs against the sandbox. Importing this module imports locust (gevent).
 
 - `BusinessUser`: a business sending at a paced rate from one number (`constant_throughput`), a mix of message
   types and the `hello_world` template, each stamped with its send time in `biz_opaque_callback_data`.

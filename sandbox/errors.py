@@ -1,7 +1,7 @@
 """Meta's Graph error codes, one table, one exception, one envelope.
 
 Titles and HTTP statuses follow Meta's error-codes page (`support/error-codes`) and the older edition that
-still had an HTTP column; see ../shared/spec/meta-messaging.md §1.3–§3.
+still had an HTTP column; see docs/reference/meta-messaging.md §1.3–§3.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sandbox's own surface under `/_sandbox/` (../shared/spec/control-plane.md)."""
+"""The sandbox's own surface under `/_sandbox/` (docs/reference/control-plane.md)."""
 
 from starlette.routing import BaseRoute
 

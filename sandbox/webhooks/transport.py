@@ -1,6 +1,7 @@
 """How deliveries reach a receiver. The server uses `HttpTransport`: the lean keep-alive client (webhooks/http1.py)
 for http:// receivers, aiohttp for https:// and for the verification GETs (httpx's pool is ~20× slower at this
-fan-out, see context/perf-baseline.md §6). Tests use a recording fake (sandbox.testing.RecordingTransport)."""
+fan-out on this project's 2-core box; docs/webhooks.md has the figures). Tests use a recording fake
+(sandbox.testing.RecordingTransport)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every `/_sandbox/` endpoint of the control-plane contract (../shared/spec/control-plane.md), with its errors.
+"""Every `/_sandbox/` endpoint of the control-plane contract (docs/reference/control-plane.md), with its errors.
 
 Each error path asserts the SandboxError envelope and the HTTP status (sandbox.testing.check_sandbox_error).
 """
