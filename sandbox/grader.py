@@ -21,10 +21,10 @@ from typing import Any, Literal
 import aiohttp
 
 from sandbox.clock import monotonic
-from sandbox.domain.account import PhoneNumber
 from sandbox.domain.customer import Customer
 from sandbox.domain.events import MessageReceived, MessageStatusChanged
 from sandbox.domain.message import Message, MessageStatus, Pricing
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.ids import IdFactory
 from sandbox.webhooks.payloads import Rendered, payload, render_inbound, render_status
 from sandbox.webhooks.signing import meta_json, signed_headers

@@ -1,6 +1,6 @@
 """The Graph surface: one route table collected from each module."""
 
-from sandbox.api import accounts, media, messages, phone_numbers, subscribed_apps
+from sandbox.api import accounts, media, message_templates, messages, phone_numbers, subscribed_apps
 from sandbox.api.graph import GraphRoute, GraphRouter
 
 ROUTES: list[GraphRoute] = [
@@ -8,6 +8,7 @@ ROUTES: list[GraphRoute] = [
     *phone_numbers.routes,
     *media.routes,
     *accounts.routes,
+    *message_templates.routes,
     *subscribed_apps.routes,
 ]
 

@@ -1,4 +1,4 @@
-"""`GET /{phone-number-id}` and `GET /{waba-id}/phone_numbers`, with `fields=` projection."""
+"""`GET|POST /{phone-number-id}` and `GET /{waba-id}/phone_numbers`, with `fields=` projection."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from starlette.responses import Response
 
 from sandbox.api.fields import page, project
 from sandbox.api.graph import GraphRequest, GraphRoute
-from sandbox.domain.account import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
+from sandbox.domain.phone_number import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
+from sandbox.errors import invalid_parameter
+from sandbox.services import subscribed_apps
 from sandbox.services.subscribed_apps import waba_override
 
 
@@ -24,7 +26,18 @@ async def list_phone_numbers(graph: GraphRequest) -> Response:
     return graph.respond(page([_document(graph, phone) for phone in numbers], graph.query))
 
 
+async def update_phone_number(graph: GraphRequest) -> Response:
+    body = await graph.body()
+    if not isinstance(body, dict) or "webhook_configuration" not in body:
+        raise invalid_parameter("The parameter webhook_configuration is required")
+    await subscribed_apps.configure_phone_webhook(
+        graph.tenant, graph.request.app.state.transport, graph.node, body["webhook_configuration"]
+    )
+    return graph.respond({"success": True})
+
+
 routes = [
     GraphRoute("phone_number", None, "GET", get_phone_number),
+    GraphRoute("phone_number", None, "POST", update_phone_number),
     GraphRoute("waba", "phone_numbers", "GET", list_phone_numbers),
 ]

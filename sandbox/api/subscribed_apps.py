@@ -1,4 +1,4 @@
-"""`GET|POST|DELETE /{waba-id}/subscribed_apps` and the number-level `POST /{phone-number-id}` webhook override."""
+"""`GET|POST|DELETE /{waba-id}/subscribed_apps`."""
 
 from __future__ import annotations
 
@@ -26,19 +26,8 @@ async def unsubscribe_app(graph: GraphRequest) -> Response:
     return graph.respond({"success": True})
 
 
-async def update_phone_number(graph: GraphRequest) -> Response:
-    body = await graph.body()
-    if not isinstance(body, dict) or "webhook_configuration" not in body:
-        raise invalid_parameter("The parameter webhook_configuration is required")
-    await subscribed_apps.configure_phone_webhook(
-        graph.tenant, graph.request.app.state.transport, graph.node, body["webhook_configuration"]
-    )
-    return graph.respond({"success": True})
-
-
 routes = [
     GraphRoute("waba", "subscribed_apps", "GET", list_subscribed_apps),
     GraphRoute("waba", "subscribed_apps", "POST", subscribe_app),
     GraphRoute("waba", "subscribed_apps", "DELETE", unsubscribe_app),
-    GraphRoute("phone_number", None, "POST", update_phone_number),
 ]

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from sandbox.control import clock, customers, faults, journal, limits, tenants, webhook
+from sandbox.control import clock, customers, faults, journal, limits, policy, tenants, webhook
 
 
 def control_routes() -> list[BaseRoute]:
@@ -12,6 +12,7 @@ def control_routes() -> list[BaseRoute]:
         *customers.routes,
         *journal.routes,
         *webhook.routes,
+        *policy.routes,
         *faults.routes,
         *limits.routes,
     ]

@@ -1,4 +1,4 @@
-"""The app dashboard: webhook callback settings and the tenant's policy."""
+"""The app dashboard: webhook callback settings."""
 
 from __future__ import annotations
 
@@ -29,24 +29,7 @@ async def get_webhook(request: Request) -> Response:
     return respond(tenant_of(request).webhook.snapshot())
 
 
-async def get_policy(request: Request) -> Response:
-    return respond(tenant_of(request).policy.snapshot())
-
-
-async def patch_policy(request: Request) -> Response:
-    tenant = tenant_of(request)
-    try:
-        tenant.policy.patch(await json_body(request, required=True))
-    except ValueError as error:
-        raise SandboxError(400, str(error)) from error
-    tenant.store.requests.resize(tenant.policy.journal_requests)
-    tenant.store.messages.max_size = tenant.policy.journal_messages
-    return respond(tenant.policy.snapshot())
-
-
 routes = [
     Route("/_sandbox/tenants/{tenant}/webhook", put_webhook, methods=["PUT"]),
     Route("/_sandbox/tenants/{tenant}/webhook", get_webhook, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/policy", get_policy, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/policy", patch_policy, methods=["PATCH"]),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-from sandbox.domain.account import THROUGHPUT_MPS
+from sandbox.domain.phone_number import THROUGHPUT_MPS
 
 Progression = Literal["immediate", "scheduled", "manual"]
 PROGRESSIONS = ("immediate", "scheduled", "manual")

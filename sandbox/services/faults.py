@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.context import Tenant
-from sandbox.domain.account import PhoneNumber
 from sandbox.domain.fault import DISTRIBUTIONS, MODES, Fault, FaultMatch, GraphCall, Latency
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.services.limits import exhausted_usage, throttled
 

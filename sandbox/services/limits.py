@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from sandbox.context import Tenant
-from sandbox.domain.account import PhoneNumber
 from sandbox.domain.events import AccountEvent
 from sandbox.domain.limits import SlidingWindow, Usage, usage
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 
 THROUGHPUT_LEVELS = ("STANDARD", "HIGH")

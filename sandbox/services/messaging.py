@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from sandbox.context import Tenant
-from sandbox.domain.account import MessageTemplate, PhoneNumber
 from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
 from sandbox.domain.conversation import new_pricing
 from sandbox.domain.customer import undownloadable_media
 from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError, invalid_parameter
-from sandbox.services import faults, limits, progression
+from sandbox.services import faults, limits, message_templates, progression
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
 
@@ -53,7 +52,9 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     wa_id = recipient_wa_id(command.to, phone)
     if wa_id == phone.display_phone_number:
         raise GraphError(GraphErrorCode.RECIPIENT_CANNOT_BE_SENDER)
-    template = _template_for(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
+    template = (
+        message_templates.sendable_template(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
+    )
     limits.check_send(tenant, phone, wa_id)
     now = tenant.clock.now()
     customer = customer_for(tenant, wa_id)
@@ -94,42 +95,6 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     progression.start(tenant, message, customer, failure, injected.delay if injected else 0.0)
     tenant.clock.run_due()
     return message
-
-
-def _template_for(tenant: Tenant, phone: PhoneNumber, content: dict[str, Any]) -> MessageTemplate:
-    name = str(content.get("name", ""))
-    language = content.get("language") or {}
-    code = str(language.get("code", "")) if isinstance(language, dict) else ""
-    found = next(
-        (t for t in tenant.store.templates if t.waba_id == phone.waba_id and t.name == name and t.language == code),
-        None,
-    )
-    if found is None or found.status not in ("APPROVED", "PAUSED", "DISABLED"):
-        raise GraphError(GraphErrorCode.TEMPLATE_DOES_NOT_EXIST, f"template name ({name}) does not exist in {code}")
-    if found.status == "PAUSED":
-        raise GraphError(GraphErrorCode.TEMPLATE_PAUSED, f"Template {name} ({code}) is paused due to low quality.")
-    if found.status == "DISABLED":
-        raise GraphError(GraphErrorCode.TEMPLATE_DISABLED, f"Template {name} ({code}) is disabled.")
-    given = {str(c.get("type", "")).lower(): c for c in content.get("components") or [] if isinstance(c, dict)}
-    for component in ("header", "body"):
-        if component == "header" and not _header_is_text(found):
-            continue
-        expected = len(found.placeholders(component))
-        supplied = len(given.get(component, {}).get("parameters") or [])
-        if supplied != expected:
-            raise GraphError(
-                GraphErrorCode.TEMPLATE_PARAM_COUNT_MISMATCH,
-                f"{component}: number of localizable_params ({supplied}) does not match the expected number of "
-                f"params ({expected})",
-            )
-    return found
-
-
-def _header_is_text(template: MessageTemplate) -> bool:
-    for component in template.components:
-        if str(component.get("type", "")).upper() == "HEADER":
-            return str(component.get("format", "TEXT")).upper() == "TEXT"
-    return True
 
 
 def mark_message_read(tenant: Tenant, command: MarkMessageRead) -> None:

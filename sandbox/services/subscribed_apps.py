@@ -10,7 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.context import Tenant
-from sandbox.domain.account import PhoneNumber, SubscribedApp, WhatsAppBusinessAccount
+from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.waba import SubscribedApp, WhatsAppBusinessAccount
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
 from sandbox.webhooks import dispatch
 from sandbox.webhooks.outbox import Delivery

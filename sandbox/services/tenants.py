@@ -10,8 +10,11 @@ from typing import Any
 
 from sandbox.clock import ClockMode, TenantClock, parse_rfc3339
 from sandbox.context import Credentials, Sandbox, Tenant, WebhookSettings
-from sandbox.domain.account import Business, PhoneNumber, SubscribedApp, WhatsAppBusinessAccount, hello_world
+from sandbox.domain.business import Business
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
+from sandbox.domain.template import hello_world
+from sandbox.domain.waba import SubscribedApp, WhatsAppBusinessAccount
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory

@@ -7,10 +7,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sandbox.domain.account import Business, MessageTemplate, PhoneNumber, WhatsAppBusinessAccount
+from sandbox.domain.business import Business
 from sandbox.domain.conversation import CustomerServiceWindows
 from sandbox.domain.customer import Customer
 from sandbox.domain.message import Message
+from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.template import MessageTemplate
+from sandbox.domain.waba import WhatsAppBusinessAccount
 
 T = TypeVar("T")
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sandbox.clock import TenantClock
-from sandbox.domain.account import PhoneNumber
 from sandbox.domain.events import AccountEvent, Event, MessageReceived, MessageStatusChanged
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
 from sandbox.store import TenantStore
 from sandbox.webhooks.outbox import Delivery, DeliveryState, Outbox

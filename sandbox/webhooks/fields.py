@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sandbox.domain.account import MessageTemplate, PhoneNumber
 from sandbox.domain.events import AccountEvent
+from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.template import MessageTemplate
 
 Kinds = type | tuple[type, ...]
 NONE = type(None)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sandbox.domain.account import PhoneNumber
 from sandbox.domain.customer import Customer
 from sandbox.domain.events import AccountEvent, MessageReceived, MessageStatusChanged
 from sandbox.domain.message import Message, MessageStatus
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import webhook_error
 from sandbox.webhooks.fields import render_account_value
 

@@ -6,7 +6,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from sandbox.context import Tenant
-from sandbox.domain.account import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
+from sandbox.domain.phone_number import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
 from sandbox.testing import check_graph_error
 
 

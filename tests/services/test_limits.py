@@ -7,8 +7,8 @@ import json
 import pytest
 
 from sandbox.context import Tenant
-from sandbox.domain.account import PhoneNumber
 from sandbox.domain.commands import ReceiveMessage, SendMessage
+from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.services import limits
 from sandbox.services.messaging import receive_message, send_message

@@ -11,10 +11,11 @@ import pytest
 import uvicorn
 
 from sandbox.context import Sandbox, Tenant
-from sandbox.domain.account import MessageTemplate, PhoneNumber
 from sandbox.domain.commands import ReceiveMessage, SendMessage
 from sandbox.domain.events import AccountEvent
 from sandbox.domain.message import Message
+from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.template import MessageTemplate
 from sandbox.services.messaging import receive_message, send_message
 from sandbox.testing import RecordingTransport, free_port
 from sandbox.webhooks import fields

@@ -1,0 +1,80 @@
+"""The WhatsApp Business Account (`GET /{waba-id}`), its review status and its subscribed apps (meta-lifecycle.md
+§1.2, §1.5, §3.3, §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sandbox.domain.business import BusinessVerificationStatus
+
+
+class AccountReviewStatus(StrEnum):
+    """`account_review_status`: Meta's background policy review of a new WABA."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class AccountMode(StrEnum):
+    """`account_mode`: `SANDBOX` during the unverified trial, `LIVE` after it."""
+
+    SANDBOX = "SANDBOX"
+    LIVE = "LIVE"
+
+
+@dataclass(slots=True)
+class SubscribedApp:
+    """An app subscribed to a WABA's webhooks (`POST /{waba-id}/subscribed_apps`), with its optional WABA-level
+    callback override (`override_callback_uri`, which only `messages` webhooks follow)."""
+
+    app_id: str
+    name: str = "Business Messaging App"
+    override_callback_uri: str | None = None
+
+    def graph_fields(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {
+            "whatsapp_business_api_data": {
+                "id": self.app_id,
+                "name": self.name,
+                "link": f"https://www.facebook.com/games/?app_id={self.app_id}",
+            }
+        }
+        if self.override_callback_uri:
+            doc["override_callback_uri"] = self.override_callback_uri
+        return doc
+
+
+@dataclass(slots=True)
+class WhatsAppBusinessAccount:
+    id: str
+    name: str
+    business_id: str
+    currency: str = "USD"
+    timezone_id: str = "1"
+    message_template_namespace: str = ""
+    account_review_status: str = AccountReviewStatus.APPROVED.value
+    business_verification_status: str = BusinessVerificationStatus.VERIFIED.value
+    account_mode: str = AccountMode.LIVE.value
+    subscribed_apps: list[SubscribedApp] = field(default_factory=list)
+
+    def subscription(self, app_id: str) -> SubscribedApp | None:
+        # A plain loop, not next(generator): this runs for every webhook routed (0.34 → 0.09 µs).
+        for app in self.subscribed_apps:
+            if app.app_id == app_id:
+                return app
+        return None
+
+    def graph_fields(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "currency": self.currency,
+            "timezone_id": self.timezone_id,
+            "message_template_namespace": self.message_template_namespace,
+            "account_review_status": self.account_review_status,
+            "business_verification_status": self.business_verification_status,
+            "owner_business_info": {"id": self.business_id},
+        }
