@@ -24,7 +24,8 @@ from sandbox.api.media import download_media
 from sandbox.clock import ticker
 from sandbox.context import Sandbox
 from sandbox.control import control_routes
-from sandbox.control.common import error_response
+from sandbox.control.common import domain_status, error_response
+from sandbox.domain.errors import DomainError
 from sandbox.errors import GraphError, SandboxError
 from sandbox.services.tenants import create_tenant
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
@@ -59,6 +60,8 @@ async def _sandbox_error(request: Request, exc: Exception) -> Response:
     sandbox: Sandbox = request.app.state.sandbox
     if isinstance(exc, SandboxError):
         return error_response(sandbox, exc.status, exc.message)
+    if isinstance(exc, DomainError):
+        return error_response(sandbox, domain_status(exc), exc.message)
     if isinstance(exc, HTTPException):
         return error_response(sandbox, exc.status_code, str(exc.detail))
     log.exception("unexpected error in the control plane", exc_info=exc)
@@ -190,6 +193,7 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
         ],
         exception_handlers={
             SandboxError: _sandbox_error,
+            DomainError: _sandbox_error,
             HTTPException: _sandbox_error,
             GraphError: starlette_graph_error,
             Exception: _sandbox_error,

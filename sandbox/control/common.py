@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from sandbox.clock import to_rfc3339
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.errors import Conflict, DomainError, Invalid, NotFound
 from sandbox.errors import SandboxError
 
 __all__ = ["SandboxError", "error_response", "json_body", "limit_of", "respond", "sandbox_of", "tenant_of"]
@@ -66,6 +67,17 @@ def respond(data: Any, status: int = 200) -> Response:
     except TypeError:
         content = json.dumps(data, default=_default).encode()
     return Response(content, status_code=status, media_type="application/json")
+
+
+# The control plane's answer to each kind of refusal the services raise (control-plane.md conventions).
+DOMAIN_STATUS: dict[type[DomainError], int] = {Invalid: 400, NotFound: 404, Conflict: 409}
+
+
+def domain_status(error: DomainError) -> int:
+    for kind in type(error).__mro__:
+        if kind in DOMAIN_STATUS:
+            return DOMAIN_STATUS[kind]
+    return 400
 
 
 def error_response(sandbox: Sandbox, status: int, message: str) -> Response:

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from transitions import Machine, MachineError
 
+from sandbox.domain.errors import Conflict
+
 if TYPE_CHECKING:
     from transitions.core import TransitionConfigDict
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(Conflict):
     """`trigger` is not allowed from the object's current status."""
 
     def __init__(self, trigger: str, status: str) -> None:
