@@ -1,4 +1,4 @@
-"""Writes docs/fidelity.md from the code itself: the Graph routes, the message lifecycle and the error table.
+"""Writes docs/fidelity.md from the code itself: the Graph routes, every declared lifecycle and the error table.
 
 Run `python scripts/fidelity.py` after changing any of them; tests/test_fidelity_doc.py fails when the file is stale.
 """
@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sandbox.api import ROUTES
 from sandbox.api.graph import NODE_TYPES
-from sandbox.domain.message import MESSAGE_TRANSITIONS
+from sandbox.domain.lifecycle import lifecycles
 from sandbox.errors import GraphErrorCode
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "fidelity.md"
@@ -47,15 +47,17 @@ def render() -> str:
         path = "/" + NODE_PATHS[route.kind] + (f"/{route.edge}" if route.edge else "")
         handler = f"{route.handler.__module__.removeprefix('sandbox.')}.{route.handler.__name__}"
         lines.append(f"| {route.method} | `{path}` | {NODE_TYPES[route.kind]} | `{handler}` |")
-    lines += [
-        "",
-        "## Message lifecycle",
-        "",
-        "| trigger | from | to |",
-        "| --- | --- | --- |",
-    ]
-    for transition in MESSAGE_TRANSITIONS:
-        lines.append(f"| `{transition['trigger']}` | {_wire(transition['source'])} | {_wire(transition['dest'])} |")
+    for lifecycle in lifecycles().values():
+        lines += [
+            "",
+            f"## Lifecycle `{lifecycle.name}` (`{lifecycle.attribute}`)",
+            "",
+            *([lifecycle.description, ""] if lifecycle.description else []),
+            "| trigger | from | to |",
+            "| --- | --- | --- |",
+        ]
+        for trigger, sources, dest in lifecycle.table():
+            lines.append(f"| `{trigger}` | {_wire(sources)} | {_wire(dest)} |")
     lines += [
         "",
         "## Graph error codes",

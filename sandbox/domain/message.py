@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Literal
 
 from sandbox.domain.events import Event, MessageStatusChanged
-from sandbox.domain.lifecycle import InvalidTransition, allowed_triggers, build_machine, fire
+from sandbox.domain.lifecycle import InvalidTransition, declare
 from sandbox.errors import GraphErrorCode
 
 if TYPE_CHECKING:
@@ -47,7 +47,13 @@ MESSAGE_TRANSITIONS: list[TransitionConfigDict] = [
         "after": "record_status",
     },
 ]
-_MACHINE = build_machine(MessageStatus, MESSAGE_TRANSITIONS)
+MESSAGE_LIFECYCLE = declare(
+    "message",
+    "status",
+    MessageStatus,
+    MESSAGE_TRANSITIONS,
+    "An outbound message as its status webhooks report it; an inbound one until the business reads it.",
+)
 
 TEMPLATE_TYPE = "template"
 # The `type`s a business can send (meta-messaging.md §2).
@@ -128,7 +134,7 @@ class Message:
 
     @property
     def is_terminal(self) -> bool:
-        return not allowed_triggers(_MACHINE, self.status)
+        return MESSAGE_LIFECYCLE.is_final(self.status)
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -149,7 +155,7 @@ class Message:
 
 def advance(message: Message, trigger: str, at: datetime) -> None:
     """Move `message` along its lifecycle; raises `InvalidTransition` when `trigger` is not allowed now."""
-    fire(_MACHINE, message, trigger, at)
+    MESSAGE_LIFECYCLE.fire(message, trigger, at)
 
 
 def fail(message: Message, code: GraphErrorCode, details: str | None, at: datetime) -> None:
@@ -158,14 +164,14 @@ def fail(message: Message, code: GraphErrorCode, details: str | None, at: dateti
     # Set before firing: the status event recorded by the transition carries the failure.
     message.failure = (code, details if details is not None else code.description)
     try:
-        fire(_MACHINE, message, "fail", at)
+        MESSAGE_LIFECYCLE.fire(message, "fail", at)
     except InvalidTransition:
         message.failure = previous
         raise
 
 
 def message_triggers(status: str) -> list[str]:
-    return allowed_triggers(_MACHINE, status)
+    return MESSAGE_LIFECYCLE.triggers(status)
 
 
 def received(message: Message, at: datetime) -> Message:
