@@ -71,6 +71,8 @@ class TenantClock:
         self._queue: list[tuple[datetime, int, ScheduledCall]] = []
         self._seq = itertools.count()
         self._firing_at: datetime | None = None
+        # Told of a callback that raised (the tenant records it as an incident); the clock goes on either way.
+        self.on_error: Callable[[Exception], None] | None = None
 
     def now(self) -> datetime:
         if self._firing_at is not None:
@@ -123,9 +125,11 @@ class TenantClock:
             self._firing_at = call.when
             try:
                 call.callback()
-            except Exception:
+            except Exception as error:
                 # One broken callback must not stop the others, nor the realtime ticker of every tenant.
                 log.exception("a scheduled sandbox callback failed")
+                if self.on_error is not None:
+                    self.on_error(error)
             finally:
                 self._firing_at = None
             fired += 1

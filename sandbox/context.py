@@ -64,6 +64,15 @@ class Tenant:
     faults: FaultBook = field(default_factory=FaultBook)
     limits: RateLimits = field(default_factory=RateLimits)
 
+    def __post_init__(self) -> None:
+        self.clock.on_error = lambda error: self.incident("scheduled_work_failed", error)
+
+    def incident(self, kind: str, error: Exception, **facts: Any) -> None:
+        """Record what went wrong in this tenant's own work (journal `incidents`, in its state): the server goes on."""
+        self.store.incidents.append(
+            {"at": self.clock.now(), "kind": kind, "error": f"{type(error).__name__}: {error}", **facts}
+        )
+
     def publish(self, events: list[Event]) -> None:
         """Render each event into Meta's payload, route it, sign it, and hand it to the outbox."""
         dispatch.publish(self, events)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,6 +23,32 @@ settings.load_profile(os.getenv("HYPOTHESIS_PROFILE", "dev"))
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CALLBACK = "http://receiver.test/webhook"
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def _no_sandbox_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A test fails when the sandbox logs an error it did not expect (a failed scheduled callback, a webhook that
+    could not be rendered): such failures never reach a response, so without this no test would see them.
+    Tests that provoke one on purpose are marked `sandbox_errors`."""
+    handler = _ErrorRecords()
+    logger = logging.getLogger("sandbox")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.records and request.node.get_closest_marker("sandbox_errors") is None:
+        messages = "\n".join(f"{r.name}: {r.getMessage()} {r.exc_text or ''}" for r in handler.records)
+        pytest.fail(f"the sandbox logged errors:\n{messages}")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from sandbox.context import Tenant
-from sandbox.domain.events import AccountEvent
+from sandbox.domain.events import PhoneNumberQualityChanged
 from sandbox.domain.limits import SlidingWindow, Usage, usage
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
@@ -219,12 +219,13 @@ def set_throughput(tenant: Tenant, phone_number_id: str, body: dict[str, Any]) -
 def _upgraded(tenant: Tenant, phone: PhoneNumber) -> None:
     tenant.limits.maintenance_until.pop(phone.id, None)
     phone.throughput_level = "HIGH"
-    value = {
-        "display_phone_number": phone.display_phone_number,
-        "event": "THROUGHPUT_UPGRADE",
-        "max_daily_conversations_per_business": phone.messaging_limit,
-    }
-    tenant.publish([AccountEvent("phone_number_quality_update", value, tenant.clock.now(), phone.id)])
+    event = PhoneNumberQualityChanged(
+        tenant.clock.now(),
+        phone=phone,
+        event="THROUGHPUT_UPGRADE",
+        max_daily_conversations_per_business=phone.messaging_limit,
+    )
+    tenant.publish([event])
 
 
 def throughput_document(tenant: Tenant, phone: PhoneNumber) -> dict[str, Any]:

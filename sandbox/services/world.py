@@ -32,5 +32,6 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         "trial": store.trial or None,
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
+        "incidents": store.incidents.newest(100),
         "media": [{"id": m.id, "mime_type": m.mime_type, "file_size": m.file_size} for m in store.media],
     }

@@ -83,6 +83,7 @@ class Journal:
 
 
 UNREAD_LIMIT = 1000
+INCIDENT_LIMIT = 1000
 
 
 @dataclass(slots=True)
@@ -107,6 +108,8 @@ class TenantStore:
         self.messages: Table[Message] = Table(max_size=messages)
         self.windows = CustomerServiceWindows()
         self.requests = Journal(requests)
+        # Scheduled work or a webhook render that failed: kept for the user to see, never swallowed silently.
+        self.incidents = Journal(INCIDENT_LIMIT)
         self.trial: dict[str, Any] = {}
         self.conversations: dict[tuple[str, str], Conversation] = {}
 

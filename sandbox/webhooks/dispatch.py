@@ -10,18 +10,21 @@ duplicates, reordered statuses, several changes batched in one POST, delayed del
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sandbox.clock import TenantClock
-from sandbox.domain.events import AccountEvent, Event, MessageReceived, MessageStatusChanged
+from sandbox.domain.events import Event, MessageReceived, MessageStatusChanged
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
 from sandbox.store import TenantStore
 from sandbox.webhooks.outbox import Delivery, DeliveryState, Outbox
 from sandbox.webhooks.payloads import Rendered, payload, render_account, render_inbound, render_status
 from sandbox.webhooks.signing import meta_json, signed_headers
+
+log = logging.getLogger("sandbox.webhooks")
 
 
 class _Credentials(Protocol):
@@ -47,6 +50,8 @@ class Publisher(Protocol):
     waba_id: str
     outbox: Outbox
 
+    def incident(self, kind: str, error: Exception, **facts: Any) -> None: ...
+
 
 def render(tenant: Publisher, event: Event) -> Rendered | None:
     if isinstance(event, MessageStatusChanged | MessageReceived):
@@ -57,15 +62,7 @@ def render(tenant: Publisher, event: Event) -> Rendered | None:
         if isinstance(event, MessageStatusChanged):
             return render_status(event, phone, customer, tenant.graph_version)
         return render_inbound(event, phone, customer)
-    return _render_account(tenant, event)
-
-
-def _render_account(tenant: Publisher, event: AccountEvent) -> Rendered | None:
-    phone = tenant.store.phone_numbers.get(event.phone_number_id) if event.phone_number_id else None
-    waba_id = event.waba_id or (phone.waba_id if phone is not None else None) or tenant.waba_id
-    if not waba_id:
-        return None
-    return render_account(event, waba_id, phone)
+    return render_account(event)
 
 
 def route(tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None) -> tuple[str | None, DeliveryState]:
@@ -86,7 +83,13 @@ def route(tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None
 def publish(tenant: Publisher, events: list[Event]) -> None:
     """Render each event into Meta's payload, route it, and hand it to the outbox (through the chaos knobs)."""
     for event in events:
-        rendered = render(tenant, event)
+        try:
+            rendered = render(tenant, event)
+        except Exception as error:
+            # A renderer bug: logged and kept as the tenant's incident, so a test or a user sees the lost webhook.
+            log.exception("a %s webhook could not be rendered", type(event).__name__)
+            tenant.incident("webhook_render_failed", error, event=type(event).__name__)
+            continue
         if rendered is None:
             continue
         phone = tenant.store.phone_numbers.get(rendered.phone_number_id) if rendered.phone_number_id else None

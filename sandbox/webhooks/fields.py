@@ -1,18 +1,29 @@
-"""The account-side webhook fields: one renderer per field, and typed constructors for the events behind them.
+"""The account-side webhook fields: each typed event (sandbox/domain/events.py) rendered into its field's `value`.
 
-The lifecycles (templates, numbers, reviews, enforcement) build their `AccountEvent`s with the constructors
-below, so the `value` already has Meta's keys and types; the renderer of each field checks the shape, puts the
-keys in Meta's order and drops nothing (fields Meta adds later pass through). Shapes: meta-lifecycle.md §2.8,
-§2.9, §3.3–§3.5, §3.7, §4.7–§4.9.
+`render_account_event` picks the renderer of the event's type, which builds the `value` with Meta's keys; the
+shape check of the field then puts the keys in Meta's order, checks their types and drops nothing. A value that
+fails the check raises `ValueError`: dispatch records it as an incident of the tenant, never as a silent loss.
+Shapes: meta-lifecycle.md §2.8, §2.9, §3.3–§3.5, §3.7, §4.7–§4.9.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sandbox.domain.events import AccountEvent
+from sandbox.domain.events import (
+    AccountEvent,
+    AccountReviewDecided,
+    AccountUpdated,
+    BusinessCapabilityChanged,
+    DisplayNameDecided,
+    PhoneNumberQualityChanged,
+    PhoneNumberSecurityEvent,
+    TemplateCategoryChanged,
+    TemplateQualityChanged,
+    TemplateStatusChanged,
+)
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.template import MessageTemplate
 
@@ -184,7 +195,63 @@ def _require(field: str, value: Mapping[str, Any], key: str) -> dict[str, Any]:
     return {}
 
 
-# -- typed constructors for the lifecycles ---------------------------------------------------------------------
+# -- the typed events, one renderer per type ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountChange:
+    """One account-side change: where it goes (`waba_id`, the number it concerns), its lane and its `value`."""
+
+    field: str
+    waba_id: str
+    phone_number_id: str | None
+    ordering_key: str
+    value: dict[str, Any]
+
+
+E = TypeVar("E", bound=AccountEvent)
+EventRenderer = Callable[[Any], AccountChange]
+_EVENT_RENDERERS: dict[type[AccountEvent], EventRenderer] = {}
+
+
+def renders(kind: type[E]) -> Callable[[Callable[[E], AccountChange]], Callable[[E], AccountChange]]:
+    def register(function: Callable[[E], AccountChange]) -> Callable[[E], AccountChange]:
+        _EVENT_RENDERERS[kind] = function
+        return function
+
+    return register
+
+
+def rendered_event_types() -> tuple[type[AccountEvent], ...]:
+    return tuple(_EVENT_RENDERERS)
+
+
+def render_account_event(event: AccountEvent) -> AccountChange:
+    """The change `event` stands for, in Meta's shape; raises `ValueError` for a type with no renderer or a value
+    that fails its field's shape check."""
+    render = _EVENT_RENDERERS.get(type(event))
+    if render is None:
+        raise ValueError(f"no renderer for {type(event).__name__}")
+    change = render(event)
+    return AccountChange(
+        change.field,
+        change.waba_id,
+        change.phone_number_id,
+        change.ordering_key,
+        render_account_value(change.field, change.value),
+    )
+
+
+def _present(**items: Any) -> dict[str, Any]:
+    return {key: item for key, item in items.items() if item is not None}
+
+
+def _template_change(event: AccountEvent, template: MessageTemplate, value: dict[str, Any]) -> AccountChange:
+    return AccountChange(event.field, template.waba_id, None, f"template:{template.id}", value)
+
+
+def _phone_change(event: AccountEvent, phone: PhoneNumber, value: dict[str, Any]) -> AccountChange:
+    return AccountChange(event.field, phone.waba_id, phone.id, f"phone:{phone.id}", value)
 
 
 def _template_keys(template: MessageTemplate) -> dict[str, Any]:
@@ -199,127 +266,93 @@ def _template_keys(template: MessageTemplate) -> dict[str, Any]:
 _NO_CATEGORY_EVENTS = frozenset({"PAUSED", "DISABLED"})
 
 
-def template_status_update(
-    template: MessageTemplate,
-    event: str,
-    at: datetime,
-    *,
-    reason: str | None = "NONE",
-    rejection_info: dict[str, str] | None = None,
-    other_info: dict[str, str] | None = None,
-    disable_info: dict[str, int] | None = None,
-) -> AccountEvent:
-    """`event` ∈ APPROVED, REJECTED, PENDING, PAUSED, DISABLED, FLAGGED, REINSTATED, PENDING_DELETION, DELETED, …;
-    `reason` is None for deletion-scheduled events (§4.9)."""
-    value: dict[str, Any] = {"event": event, **_template_keys(template), "reason": reason}
-    if event not in _NO_CATEGORY_EVENTS:
+@renders(TemplateStatusChanged)
+def _template_status_changed(event: TemplateStatusChanged) -> AccountChange:
+    template = event.template
+    value: dict[str, Any] = {"event": event.event, **_template_keys(template), "reason": event.reason}
+    if event.event not in _NO_CATEGORY_EVENTS:
         value["message_template_category"] = template.category
-    for key, extra in (("rejection_info", rejection_info), ("other_info", other_info), ("disable_info", disable_info)):
-        if extra is not None:
-            value[key] = extra
-    return AccountEvent("message_template_status_update", value, at, waba_id=template.waba_id)
+    value |= _present(rejection_info=event.rejection_info, other_info=event.other_info, disable_info=event.disable_info)
+    return _template_change(event, template, value)
 
 
-def template_quality_update(template: MessageTemplate, previous: str, new: str, at: datetime) -> AccountEvent:
-    value = {"previous_quality_score": previous, "new_quality_score": new, **_template_keys(template)}
-    return AccountEvent("message_template_quality_update", value, at, waba_id=template.waba_id)
-
-
-def template_category_update(
-    template: MessageTemplate,
-    at: datetime,
-    *,
-    new_category: str,
-    previous_category: str | None = None,
-    correct_category: str | None = None,
-    category_update_timestamp: int | None = None,
-) -> AccountEvent:
-    """Completed change: `previous_category` + `new_category`; impending change: `new_category` (the current one),
-    `correct_category` and `category_update_timestamp` (§4.7)."""
-    value: dict[str, Any] = _template_keys(template)
-    if previous_category is not None:
-        value["previous_category"] = previous_category
-    value["new_category"] = new_category
-    if correct_category is not None:
-        value["correct_category"] = correct_category
-    if category_update_timestamp is not None:
-        value["category_update_timestamp"] = category_update_timestamp
-    return AccountEvent("template_category_update", value, at, waba_id=template.waba_id)
-
-
-def phone_number_name_update(
-    phone: PhoneNumber, decision: str, requested_verified_name: str, at: datetime, rejection_reason: str | None = None
-) -> AccountEvent:
+@renders(TemplateQualityChanged)
+def _template_quality_changed(event: TemplateQualityChanged) -> AccountChange:
     value = {
-        "display_phone_number": phone.display_phone_number,
-        "decision": decision,
-        "requested_verified_name": requested_verified_name,
-        "rejection_reason": rejection_reason,
+        "previous_quality_score": event.previous,
+        "new_quality_score": event.new,
+        **_template_keys(event.template),
     }
-    return AccountEvent("phone_number_name_update", value, at, phone.id, waba_id=phone.waba_id)
+    return _template_change(event, event.template, value)
 
 
-def phone_number_quality_update(
-    phone: PhoneNumber,
-    event: str,
-    at: datetime,
-    *,
-    current_limit: str | None = None,
-    old_limit: str | None = None,
-    max_daily_conversations_per_business: str | None = None,
-) -> AccountEvent:
-    value: dict[str, Any] = {"display_phone_number": phone.display_phone_number, "event": event}
-    for key, extra in (
-        ("current_limit", current_limit),
-        ("old_limit", old_limit),
-        ("max_daily_conversations_per_business", max_daily_conversations_per_business),
-    ):
-        if extra is not None:
-            value[key] = extra
-    return AccountEvent("phone_number_quality_update", value, at, phone.id, waba_id=phone.waba_id)
+@renders(TemplateCategoryChanged)
+def _template_category_changed(event: TemplateCategoryChanged) -> AccountChange:
+    value = _template_keys(event.template) | _present(
+        previous_category=event.previous_category,
+        new_category=event.new_category,
+        correct_category=event.correct_category,
+        category_update_timestamp=event.category_update_timestamp,
+    )
+    return _template_change(event, event.template, value)
 
 
-def account_update(
-    waba_id: str, event: str, at: datetime, *, phone: PhoneNumber | None = None, **details: Any
-) -> AccountEvent:
-    """`details` are the event's objects: `violation_info`, `restriction_info`, `ban_info`, `waba_info`,
-    `disconnection_info`, `volume_tier_info`, … (§3.4)."""
-    value: dict[str, Any] = {}
+@renders(DisplayNameDecided)
+def _display_name_decided(event: DisplayNameDecided) -> AccountChange:
+    value = {
+        "display_phone_number": event.phone.display_phone_number,
+        "decision": event.decision,
+        "requested_verified_name": event.requested_verified_name,
+        "rejection_reason": event.rejection_reason,
+    }
+    return _phone_change(event, event.phone, value)
+
+
+@renders(PhoneNumberQualityChanged)
+def _phone_number_quality_changed(event: PhoneNumberQualityChanged) -> AccountChange:
+    value = {"display_phone_number": event.phone.display_phone_number, "event": event.event} | _present(
+        current_limit=event.current_limit,
+        old_limit=event.old_limit,
+        max_daily_conversations_per_business=event.max_daily_conversations_per_business,
+    )
+    return _phone_change(event, event.phone, value)
+
+
+@renders(AccountUpdated)
+def _account_updated(event: AccountUpdated) -> AccountChange:
+    phone = event.phone
+    value = _present(phone_number=phone.display_phone_number if phone else None, event=event.event) | _present(
+        violation_info=event.violation_info,
+        restriction_info=event.restriction_info,
+        ban_info=event.ban_info,
+        waba_info=event.waba_info,
+        disconnection_info=event.disconnection_info,
+        volume_tier_info=event.volume_tier_info,
+        auth_international_rate_eligibility=event.auth_international_rate_eligibility,
+        country=event.country,
+    )
     if phone is not None:
-        value["phone_number"] = phone.display_phone_number
-    value["event"] = event
-    value |= details
-    return AccountEvent("account_update", value, at, phone.id if phone else None, waba_id=waba_id)
+        return AccountChange(event.field, event.waba_id, phone.id, f"phone:{phone.id}", value)
+    return AccountChange(event.field, event.waba_id, None, f"waba:{event.waba_id}", value)
 
 
-def account_review_update(waba_id: str, decision: str, at: datetime) -> AccountEvent:
-    return AccountEvent("account_review_update", {"decision": decision}, at, waba_id=waba_id)
+@renders(AccountReviewDecided)
+def _account_review_decided(event: AccountReviewDecided) -> AccountChange:
+    return AccountChange(event.field, event.waba_id, None, f"waba:{event.waba_id}", {"decision": event.decision})
 
 
-def business_capability_update(
-    waba_id: str,
-    at: datetime,
-    *,
-    max_daily_conversations_per_business: str | int | None = None,
-    max_phone_numbers_per_waba: int | None = None,
-    max_phone_numbers_per_business: int | None = None,
-    max_daily_conversation_per_phone: int | None = None,
-) -> AccountEvent:
-    value: dict[str, Any] = {}
-    for key, extra in (
-        ("max_daily_conversation_per_phone", max_daily_conversation_per_phone),
-        ("max_daily_conversations_per_business", max_daily_conversations_per_business),
-        ("max_phone_numbers_per_business", max_phone_numbers_per_business),
-        ("max_phone_numbers_per_waba", max_phone_numbers_per_waba),
-    ):
-        if extra is not None:
-            value[key] = extra
-    return AccountEvent("business_capability_update", value, at, waba_id=waba_id)
+@renders(BusinessCapabilityChanged)
+def _business_capability_changed(event: BusinessCapabilityChanged) -> AccountChange:
+    value = _present(
+        max_daily_conversation_per_phone=event.max_daily_conversation_per_phone,
+        max_daily_conversations_per_business=event.max_daily_conversations_per_business,
+        max_phone_numbers_per_business=event.max_phone_numbers_per_business,
+        max_phone_numbers_per_waba=event.max_phone_numbers_per_waba,
+    )
+    return AccountChange(event.field, event.waba_id, None, f"waba:{event.waba_id}", value)
 
 
-def security(phone: PhoneNumber, event: str, at: datetime, requester: str | None = None) -> AccountEvent:
-    """`event` ∈ PIN_CHANGED, PIN_RESET_REQUEST, PIN_RESET_SUCCESS (§2.8)."""
-    value: dict[str, Any] = {"display_phone_number": phone.display_phone_number, "event": event}
-    if requester is not None:
-        value["requester"] = requester
-    return AccountEvent("security", value, at, phone.id, waba_id=phone.waba_id)
+@renders(PhoneNumberSecurityEvent)
+def _phone_number_security(event: PhoneNumberSecurityEvent) -> AccountChange:
+    value = {"display_phone_number": event.phone.display_phone_number, "event": event.event}
+    return _phone_change(event, event.phone, value | _present(requester=event.requester))

@@ -19,7 +19,7 @@ from sandbox.domain.events import AccountEvent, MessageReceived, MessageStatusCh
 from sandbox.domain.message import Message, MessageStatus
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import webhook_error
-from sandbox.webhooks.fields import render_account_value
+from sandbox.webhooks.fields import render_account_event
 
 # Statuses of webhooks sent before this moment carry conversation-based pricing (`pricing_model: "CBP"`, no
 # `pricing.type`); from it on, per-message pricing (META-PRICE: "CBP … only … if the webhook was sent before
@@ -212,26 +212,16 @@ def render_inbound(event: MessageReceived, phone: PhoneNumber, customer: Custome
     )
 
 
-def render_account(event: AccountEvent, waba_id: str, phone: PhoneNumber | None) -> Rendered:
-    value = render_account_value(event.field, event.value)
-    key = _account_ordering_key(event, waba_id)
-    summary = event.field + (f" {value['event']}" if isinstance(value.get("event"), str) else "")
+def render_account(event: AccountEvent) -> Rendered:
+    change = render_account_event(event)
+    value = change.value
+    summary = change.field + (f" {value['event']}" if isinstance(value.get("event"), str) else "")
     return Rendered(
-        event.field,
-        waba_id,
+        change.field,
+        change.waba_id,
         value,
-        key,
+        change.ordering_key,
         summary,
         time=int(event.at.timestamp()),
-        phone_number_id=phone.id if phone is not None else event.phone_number_id,
+        phone_number_id=change.phone_number_id,
     )
-
-
-def _account_ordering_key(event: AccountEvent, waba_id: str) -> str:
-    """A template's updates stay in order, as do a number's and a WABA's."""
-    template_id = event.value.get("message_template_id")
-    if template_id is not None:
-        return f"template:{template_id}"
-    if event.phone_number_id is not None:
-        return f"phone:{event.phone_number_id}"
-    return f"waba:{waba_id}"

@@ -159,9 +159,9 @@ def test_routing_prefers_number_then_waba_then_app_for_messages_only(
         "application": tenant.webhook.url,
     }
     # Account-side fields ignore the overrides.
-    from sandbox.webhooks import fields
+    from sandbox.domain.events import AccountReviewDecided
 
-    tenant.publish([fields.account_review_update(tenant.waba_id, "APPROVED", tenant.clock.now())])
+    tenant.publish([AccountReviewDecided(tenant.clock.now(), waba_id=tenant.waba_id, decision="APPROVED")])
     assert last_url() == tenant.webhook.url
     # An empty override removes the number-level one (pywa's delete_phone_alternate_callback_url).
     client.post(f"/{version}/{phone_id}", json={"webhook_configuration": {"override_callback_uri": ""}}, headers=auth)

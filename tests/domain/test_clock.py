@@ -208,3 +208,31 @@ def test_advancing_in_steps_fires_everything_in_time_order(delays: list[int], st
 def test_rfc3339_round_trip_to_the_millisecond(moment: datetime) -> None:
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     assert parse_rfc3339(to_rfc3339(moment)) == moment
+
+
+@pytest.mark.sandbox_errors
+def test_a_failing_callback_is_reported_and_the_others_still_fire() -> None:
+    clock = TenantClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC), mode="frozen")
+    fired: list[str] = []
+    errors: list[Exception] = []
+    clock.on_error = errors.append
+
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    clock.call_later(1, broken)
+    clock.call_later(2, lambda: fired.append("after"))
+    assert clock.advance(5) == 2
+    assert fired == ["after"]
+    assert [str(error) for error in errors] == ["boom"]
+
+
+@pytest.mark.sandbox_errors
+def test_a_tenants_failed_scheduled_work_is_one_of_its_incidents(tenant) -> None:
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    tenant.clock.call_later(1, broken)
+    tenant.clock.advance(2)
+    [incident] = tenant.store.incidents.newest(10)
+    assert incident["kind"] == "scheduled_work_failed" and incident["error"] == "RuntimeError: boom"

@@ -12,13 +12,23 @@ import uvicorn
 
 from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import ReceiveMessage, SendMessage
-from sandbox.domain.events import AccountEvent
+from sandbox.domain.events import (
+    AccountEvent,
+    AccountReviewDecided,
+    AccountUpdated,
+    BusinessCapabilityChanged,
+    DisplayNameDecided,
+    PhoneNumberQualityChanged,
+    PhoneNumberSecurityEvent,
+    TemplateCategoryChanged,
+    TemplateQualityChanged,
+    TemplateStatusChanged,
+)
 from sandbox.domain.message import Message
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.template import MessageTemplate
 from sandbox.services.messaging import receive_message, send_message
 from sandbox.testing import RecordingTransport, free_port
-from sandbox.webhooks import fields
 
 
 @contextlib.contextmanager
@@ -113,63 +123,60 @@ def _template(tenant: Tenant) -> MessageTemplate:
 def constructed(tenant: Tenant) -> dict[str, list[AccountEvent]]:
     """The same situations as SPEC_VALUES, built with the typed constructors the lifecycles use."""
     phone, template = _phone(tenant), _template(tenant)
+    AT = ACCOUNT_EVENTS_AT
     waba = tenant.waba_id
     return {
         "message_template_status_update": [
-            fields.template_status_update(template, "APPROVED", ACCOUNT_EVENTS_AT),
-            fields.template_status_update(
-                template,
-                "REJECTED",
-                ACCOUNT_EVENTS_AT,
+            TemplateStatusChanged(AT, template=template, event="APPROVED"),
+            TemplateStatusChanged(
+                AT,
+                template=template,
+                event="REJECTED",
                 reason="INVALID_FORMAT",
                 rejection_info={"reason": "…", "recommendation": "…"},
             ),
-            fields.template_status_update(
-                template, "PAUSED", ACCOUNT_EVENTS_AT, other_info={"title": "SECOND_PAUSE", "description": "…"}
+            TemplateStatusChanged(
+                AT, template=template, event="PAUSED", other_info={"title": "SECOND_PAUSE", "description": "…"}
             ),
-            fields.template_status_update(
-                template, "DISABLED", ACCOUNT_EVENTS_AT, disable_info={"disable_date": 1751234563}
-            ),
+            TemplateStatusChanged(AT, template=template, event="DISABLED", disable_info={"disable_date": 1751234563}),
         ],
         "message_template_quality_update": [
-            fields.template_quality_update(template, "GREEN", "YELLOW", ACCOUNT_EVENTS_AT)
+            TemplateQualityChanged(AT, template=template, previous="GREEN", new="YELLOW")
         ],
         "template_category_update": [
-            fields.template_category_update(
-                template,
-                ACCOUNT_EVENTS_AT,
+            TemplateCategoryChanged(
+                AT,
+                template=template,
                 new_category="UTILITY",
                 correct_category="MARKETING",
                 category_update_timestamp=1746169200,
             ),
-            fields.template_category_update(
-                template, ACCOUNT_EVENTS_AT, previous_category="UTILITY", new_category="MARKETING"
-            ),
+            TemplateCategoryChanged(AT, template=template, previous_category="UTILITY", new_category="MARKETING"),
         ],
         "phone_number_name_update": [
-            fields.phone_number_name_update(phone, "APPROVED", "Lucky Shrub", ACCOUNT_EVENTS_AT)
+            DisplayNameDecided(AT, phone=phone, decision="APPROVED", requested_verified_name="Lucky Shrub")
         ],
         "phone_number_quality_update": [
-            fields.phone_number_quality_update(
-                phone,
-                "THROUGHPUT_UPGRADE",
-                ACCOUNT_EVENTS_AT,
+            PhoneNumberQualityChanged(
+                AT,
+                phone=phone,
+                event="THROUGHPUT_UPGRADE",
                 current_limit="TIER_UNLIMITED",
                 max_daily_conversations_per_business="TIER_UNLIMITED",
             ),
-            fields.phone_number_quality_update(phone, "FLAGGED", ACCOUNT_EVENTS_AT, current_limit="TIER_10K"),
+            PhoneNumberQualityChanged(AT, phone=phone, event="FLAGGED", current_limit="TIER_10K"),
         ],
         "account_update": [
-            fields.account_update(
-                waba,
-                "DISABLED_UPDATE",
-                ACCOUNT_EVENTS_AT,
+            AccountUpdated(
+                AT,
+                waba_id=waba,
+                event="DISABLED_UPDATE",
                 ban_info={"waba_ban_state": "REINSTATE", "waba_ban_date": "April 17, 2025"},
             ),
-            fields.account_update(
-                waba,
-                "PARTNER_ADDED",
-                ACCOUNT_EVENTS_AT,
+            AccountUpdated(
+                AT,
+                waba_id=waba,
+                event="PARTNER_ADDED",
                 waba_info={
                     "waba_id": waba,
                     "owner_business_id": tenant.business_id,
@@ -177,24 +184,24 @@ def constructed(tenant: Tenant) -> dict[str, list[AccountEvent]]:
                     "solution_partner_business_ids": ["2949482758682047"],
                 },
             ),
-            fields.account_update(
-                waba, "ACCOUNT_VIOLATION", ACCOUNT_EVENTS_AT, phone=phone, violation_info={"violation_type": "ALCOHOL"}
+            AccountUpdated(
+                AT, waba_id=waba, event="ACCOUNT_VIOLATION", phone=phone, violation_info={"violation_type": "ALCOHOL"}
             ),
         ],
-        "account_review_update": [fields.account_review_update(waba, "APPROVED", ACCOUNT_EVENTS_AT)],
+        "account_review_update": [AccountReviewDecided(AT, waba_id=waba, decision="APPROVED")],
         "business_capability_update": [
-            fields.business_capability_update(
-                waba, ACCOUNT_EVENTS_AT, max_daily_conversations_per_business=2000, max_phone_numbers_per_waba=25
+            BusinessCapabilityChanged(
+                AT, waba_id=waba, max_daily_conversations_per_business=2000, max_phone_numbers_per_waba=25
             ),
-            fields.business_capability_update(
-                waba,
-                ACCOUNT_EVENTS_AT,
+            BusinessCapabilityChanged(
+                AT,
+                waba_id=waba,
                 max_daily_conversation_per_phone=250,
                 max_daily_conversations_per_business="TIER_250",
                 max_phone_numbers_per_business=2,
             ),
         ],
-        "security": [fields.security(phone, "PIN_RESET_REQUEST", ACCOUNT_EVENTS_AT, requester="61555822107539")],
+        "security": [PhoneNumberSecurityEvent(AT, phone=phone, event="PIN_RESET_REQUEST", requester="61555822107539")],
     }
 
 

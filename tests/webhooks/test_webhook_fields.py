@@ -3,13 +3,14 @@ the same keys with the same value types, in Meta's envelope."""
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from sandbox.context import Tenant
-from sandbox.domain.events import AccountEvent
+from sandbox.domain.events import ACCOUNT_EVENTS, AccountEvent, AccountReviewDecided, TemplateStatusChanged
 from sandbox.webhooks import fields
 from sandbox.webhooks.dispatch import render
 from sandbox.webhooks.payloads import payload
@@ -131,6 +132,30 @@ def _types(value: dict[str, Any]) -> dict[str, type]:
 
 def test_every_account_field_has_a_renderer_and_an_example() -> None:
     assert set(fields.account_fields()) == set(SPEC_VALUES)
+
+
+def test_every_typed_account_event_is_rendered_into_a_known_field() -> None:
+    assert set(fields.rendered_event_types()) == set(ACCOUNT_EVENTS)
+    assert {kind.field for kind in ACCOUNT_EVENTS} == set(fields.account_fields())
+
+
+@pytest.mark.sandbox_errors
+def test_an_event_that_cannot_be_rendered_is_an_incident_not_a_silent_loss(tenant: Tenant) -> None:
+    template = next(iter(tenant.store.templates))
+    broken = copy.copy(template)
+    broken.id = "not-a-number"  # `message_template_id` is an integer on the wire
+    before = len(tenant.outbox.log(tenant.id))
+    tenant.publish(
+        [
+            TemplateStatusChanged(AT, template=broken, event="APPROVED"),
+            AccountReviewDecided(AT, waba_id=tenant.waba_id, decision="APPROVED"),
+        ]
+    )
+    assert len(tenant.outbox.log(tenant.id)) == before + 1, "the next event still goes out"
+    [incident] = tenant.store.incidents.newest(10)
+    assert incident["kind"] == "webhook_render_failed"
+    assert incident["event"] == "TemplateStatusChanged"
+    assert "ValueError" in incident["error"]
 
 
 @pytest.mark.parametrize("field", sorted(SPEC_VALUES))
