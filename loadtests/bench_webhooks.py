@@ -33,6 +33,7 @@ from typing import Any
 import aiohttp
 
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
 from sandbox.domain.events import Event, MessageReceived, MessageStatusChanged
 from sandbox.domain.message import Message, Pricing, received
 from sandbox.services.tenants import create_tenant
@@ -123,7 +124,9 @@ def _events(tenant: Tenant, kind: str, n: int, now: datetime) -> list[Event]:
 async def bench(url: str, arguments: argparse.Namespace) -> dict[str, float]:
     concurrency = arguments.concurrency
     sandbox = Sandbox(Settings(seed=3, delivery_concurrency=concurrency))
-    tenant = create_tenant(sandbox, name="bench", start=START, clock={"mode": "frozen"}, webhook={"url": url})
+    tenant = create_tenant(
+        sandbox, CreateTenant(name="bench", clock=ConfigureClock(mode="frozen"), webhook_url=url), start=START
+    )
     tenant.policy.webhook_queue_limit = max(arguments.deliveries, tenant.policy.webhook_queue_limit)
     tenant.policy.journal_webhooks = 1000
     transport = _transport(arguments.transport, concurrency)
@@ -192,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port(HOST)
     url = f"http://{HOST}:{port}/webhook/bench"
     # The tenant's app secret is deterministic from the seed; build it once to hand it to the sink.
-    secret = create_tenant(Sandbox(Settings(seed=3)), name="bench").credentials.app_secret
+    secret = create_tenant(Sandbox(Settings(seed=3)), CreateTenant(name="bench")).credentials.app_secret
     command = [sys.executable, "-m", "loadtests.bench_webhooks", "--serve-sink", str(port), "--sink", arguments.sink]
     if arguments.verify:
         command += ["--secret", secret]

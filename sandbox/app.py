@@ -25,6 +25,7 @@ from sandbox.clock import ticker
 from sandbox.context import Sandbox
 from sandbox.control import control_routes
 from sandbox.control.common import domain_status, error_response
+from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import DomainError
 from sandbox.errors import GraphError, SandboxError
 from sandbox.services.tenants import create_tenant
@@ -161,7 +162,7 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
     `default` tenant; `transport` replaces the HttpTransport that delivers webhooks (tests pass a fake)."""
     if sandbox is None:
         sandbox = Sandbox()
-        create_tenant(sandbox, name="default")
+        create_tenant(sandbox, CreateTenant(name="default"))
     delivery_transport: WebhookTransport = transport or HttpTransport(sandbox.settings.delivery_concurrency)
     router = graph_router()
 

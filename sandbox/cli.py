@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import PROFILES, Settings
 
@@ -68,8 +69,14 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
 
 def build_sandbox(settings: Settings) -> tuple[Sandbox, Tenant]:
     sandbox = Sandbox(settings)
-    webhook = {"url": settings.webhook_url, "verify_token": settings.verify_token} if settings.webhook_url else None
-    tenant = create_tenant(sandbox, name="default", profile=settings.profile, webhook=webhook)
+    webhook_url = settings.webhook_url or None
+    command = CreateTenant(
+        name="default",
+        profile=settings.profile,
+        webhook_url=webhook_url,
+        verify_token=settings.verify_token if webhook_url else None,
+    )
+    tenant = create_tenant(sandbox, command)
     return sandbox, tenant
 
 

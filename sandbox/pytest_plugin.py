@@ -44,10 +44,13 @@ def wa_client(wa_sandbox: Sandbox, wa_transport: RecordingTransport) -> Iterator
     from starlette.testclient import TestClient
 
     from sandbox.app import create_app
+    from sandbox.domain.commands import ConfigureClock, CreateTenant
     from sandbox.services.tenants import create_tenant
 
     tenant = create_tenant(
-        wa_sandbox, name="test", start=START, clock={"mode": "frozen"}, webhook={"url": "http://receiver.test/webhook"}
+        wa_sandbox,
+        CreateTenant(name="test", clock=ConfigureClock(mode="frozen"), webhook_url="http://receiver.test/webhook"),
+        start=START,
     )
     with TestClient(create_app(wa_sandbox, transport=wa_transport)) as http:
         yield SandboxClient(http, tenant.id)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Profile = Literal["live", "trial", "blank"]
-PROFILES = ("live", "trial", "blank")
+PROFILES: tuple[Profile, ...] = get_args(Profile)
 ENV_PREFIX = "WA_SANDBOX_"
 
 

@@ -149,12 +149,13 @@ def running_server(sandbox: Sandbox | None = None, *, app: Any = None, host: str
     import uvicorn
 
     from sandbox.app import create_app
+    from sandbox.domain.commands import CreateTenant
     from sandbox.services.tenants import create_tenant
 
     if app is None:
         if sandbox is None:
             sandbox = Sandbox(Settings())
-            create_tenant(sandbox, name="default")
+            create_tenant(sandbox, CreateTenant(name="default"))
         app = create_app(sandbox)
     port = free_port(host)
     config = uvicorn.Config(

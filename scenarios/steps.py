@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 
+from sandbox.domain.errors import is_integer
 from sandbox.domain.message import INBOUND_TYPES, OUTBOUND_TYPES
 from scenarios.context import Context
 from scenarios.model import Step, StepFailed
@@ -58,7 +59,7 @@ def _object(args: Any, step: str) -> dict[str, Any]:
 
 
 def _phone(value: Any) -> str:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    return str(value) if is_integer(value) else value
 
 
 # -- response checks for call steps ------------------------------------------------------------------------------

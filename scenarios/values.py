@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.domain.errors import is_number
+
 __all__ = [
     "MATCHERS",
     "MISSING",
@@ -39,7 +41,7 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w
 
 def parse_duration(value: Any) -> float:
     """`31d`, `25h`, `90s`, `1h30m`, `500ms`, `1w` or a plain number of seconds → seconds."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if is_number(value):
         if value < 0:
             raise ScenarioSyntaxError(f"a duration cannot be negative: {value}")
         return float(value)

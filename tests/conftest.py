@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 
 from sandbox.app import create_app
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import RecordingTransport
@@ -59,7 +60,9 @@ def sandbox() -> Sandbox:
 @pytest.fixture
 def tenant(sandbox: Sandbox) -> Tenant:
     """The `live` profile on a frozen clock, immediate progression, a callback URL set."""
-    created = create_tenant(sandbox, name="t1", start=START, clock={"mode": "frozen"}, webhook={"url": CALLBACK})
+    created = create_tenant(
+        sandbox, CreateTenant(name="t1", clock=ConfigureClock(mode="frozen"), webhook_url=CALLBACK), start=START
+    )
     created.policy.progression = "immediate"
     return created
 

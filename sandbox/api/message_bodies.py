@@ -39,6 +39,7 @@ from sandbox.api.parsing import (
     required_str,
 )
 from sandbox.domain.commands import MarkMessageRead, SendMessage
+from sandbox.domain.errors import is_integer
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter, parameter_value_invalid, required_parameter
 
 MESSAGING_PRODUCT_REQUIRED = "(#100) The parameter messaging_product is required."
@@ -128,7 +129,7 @@ def _recipient(request: JSONObject, recipient_type: str) -> str:
     raw = request.get("to")
     if raw is None or raw == "":
         raise required_parameter(required_details(("to",)))
-    if isinstance(raw, int) and not isinstance(raw, bool):
+    if is_integer(raw):
         # Graph reads numeric parameters as strings; PHP and JS clients do send numbers here.
         if not 0 < raw < 10**20:
             raise invalid_parameter(PARAMETER_INVALID)

@@ -19,6 +19,7 @@ import re
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from sandbox.domain.errors import is_integer
 from sandbox.errors import GraphError, GraphErrorCode, parameter_value_invalid, required_parameter
 
 JSONObject = dict[str, Any]
@@ -82,7 +83,7 @@ def as_bool(value: Any, path: Path) -> bool:
 
 def as_index(value: Any, path: Path) -> int:
     """A non-negative integer given as a JSON number or as a string of ASCII digits (Graph accepts both)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if is_integer(value) and value >= 0:
         return value
     if isinstance(value, str) and _ASCII_DIGITS.fullmatch(value):
         digits = value.lstrip("0") or "0"
@@ -92,7 +93,7 @@ def as_index(value: Any, path: Path) -> int:
 
 
 def as_int(value: Any, path: Path) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not is_integer(value):
         raise graph_param_error(f"Param {param_name(path)} must be an integer.")
     return value
 
@@ -100,7 +101,7 @@ def as_int(value: Any, path: Path) -> int:
 def as_number(value: Any, path: Path) -> float:
     """A JSON number or a numeric string; NaN and infinities are not numbers to Graph."""
     number: float | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
+    if is_integer(value):
         number = float(value) if abs(value) < 2**1023 else math.inf
     elif isinstance(value, float):
         number = value
@@ -153,7 +154,7 @@ def _display(value: Any) -> str:
         return "an object"
     if isinstance(value, list):
         return "an array"
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**100:
+    if is_integer(value) and abs(value) >= 10**100:
         return "a number"
     return json.dumps(value, ensure_ascii=False)
 

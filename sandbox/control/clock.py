@@ -6,9 +6,33 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.clock import parse_rfc3339, to_rfc3339
-from sandbox.control.common import SandboxError, json_body, respond, tenant_of
+from sandbox.clock import ClockMode, to_rfc3339
+from sandbox.control.common import json_body, respond, tenant_of
+from sandbox.control.parse import Fields
+from sandbox.domain.commands import AdvanceClock, ConfigureClock
+from sandbox.domain.errors import Invalid
 from sandbox.services import tenants
+
+# Ten years: the farthest one move of the clock goes, and the longest a temporary token lives.
+MAX_SECONDS = 10 * 365 * 86400
+MAX_RATE = 1_000_000
+
+
+def parse_configure_clock(body: Fields) -> ConfigureClock:
+    return ConfigureClock(
+        mode=body.choice("mode", ClockMode),
+        rate=body.number("rate", low=0, high=MAX_RATE, above=True),
+        now=body.time("now"),
+    )
+
+
+def parse_advance_clock(body: Fields) -> AdvanceClock:
+    command = AdvanceClock(
+        seconds=body.number("seconds", low=0, high=MAX_SECONDS, unit=" of seconds"), to=body.time("to")
+    )
+    if command.seconds is None and command.to is None:
+        raise Invalid("give seconds or to")
+    return command
 
 
 async def get_clock(request: Request) -> Response:
@@ -17,25 +41,16 @@ async def get_clock(request: Request) -> Response:
 
 async def set_clock(request: Request) -> Response:
     tenant = tenant_of(request)
-    tenants.configure_clock(tenant, await json_body(request, required=True))
+    tenants.configure_clock(tenant, parse_configure_clock(Fields(await json_body(request, required=True))))
     return respond(tenant.clock.snapshot())
 
 
 async def advance_clock(request: Request) -> Response:
     tenant = tenant_of(request)
-    body = await json_body(request, required=True)
-    to = None
-    if "to" in body:
-        try:
-            to = parse_rfc3339(str(body["to"]))
-        except ValueError as error:
-            raise SandboxError(400, "to must be an RFC 3339 time") from error
+    command = parse_advance_clock(Fields(await json_body(request, required=True)))
     outbox = tenant.outbox
     fired = await tenants.advance_clock_settling(
-        tenant,
-        lambda: outbox.settle(tenant.id, timeout=tenant.policy.webhook_timeout_seconds + 1),
-        seconds=body.get("seconds"),
-        to=to,
+        tenant, command, lambda: outbox.settle(tenant.id, timeout=tenant.policy.webhook_timeout_seconds + 1)
     )
     return respond({"now": to_rfc3339(tenant.clock.now()), "fired": fired})
 

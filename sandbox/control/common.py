@@ -12,12 +12,14 @@ from starlette.responses import Response
 
 from sandbox.clock import to_rfc3339
 from sandbox.context import Sandbox, Tenant
+from sandbox.control.parse import query_integer
 from sandbox.domain.errors import Conflict, DomainError, Invalid, NotFound
 from sandbox.errors import SandboxError
 
 __all__ = ["SandboxError", "error_response", "json_body", "limit_of", "respond", "sandbox_of", "tenant_of"]
 
 BODY_LIMIT = 1024 * 1024
+MAX_PAGE = 100_000
 
 
 def sandbox_of(request: Request) -> Sandbox:
@@ -88,7 +90,7 @@ def error_response(sandbox: Sandbox, status: int, message: str) -> Response:
 
 
 def limit_of(request: Request, default: int = 100) -> int:
-    text = request.query_params.get("limit", str(default))
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        raise SandboxError(400, "limit must be a positive integer")
-    return min(int(text), 100_000)
+    """The `limit` of a journal page; a larger one is answered with the largest page (the journal is bounded)."""
+    return query_integer(
+        request.query_params, "limit", low=1, high=MAX_PAGE, default=default, what="a positive integer"
+    )

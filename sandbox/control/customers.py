@@ -10,7 +10,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.control.common import SandboxError, json_body, respond, tenant_of
-from sandbox.domain.commands import ReceiveMessage
+from sandbox.control.faults import DETAILS_LENGTH, KNOWN_CODE
+from sandbox.control.parse import Fields
+from sandbox.domain.commands import UNCHANGED, ReceiveMessage, UpdateCustomer
+from sandbox.domain.customer import Delivery, Reads
+from sandbox.domain.errors import Invalid
 from sandbox.domain.lifecycle import InvalidTransition
 from sandbox.domain.message import INBOUND_TYPES
 from sandbox.errors import GraphErrorCode
@@ -25,75 +29,90 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "interactive": ("type",),
 }
 INTERACTIVE_REPLIES = ("button_reply", "list_reply", "nfm_reply")
+CUSTOMER_FIELDS = ("on_whatsapp", "delivery", "reads", "blocked_business", "profile_name", "fail_code")
+# A WhatsApp user can write up to 65,536 characters in one message; a profile name is far shorter in practice.
+TEXT_LENGTH = 65_536
+NAME_LENGTH = 256
+ID_LENGTH = 256
+MAX_CONTACTS = 100
+CONTEXT_SHAPE = '{"message_id": "wamid..."}'
 
 
 def _wa_id(value: Any, name: str) -> str:
-    digits = re.sub(r"[\s+()-]", "", value) if isinstance(value, str) else ""
+    digits = re.sub(r"[\s+()-]", "", value) if isinstance(value, str) and len(value) <= ID_LENGTH else ""
     if not WA_ID.match(digits):
-        raise SandboxError(400, f"{name} must be a phone number of 7 to 15 digits")
+        raise Invalid(f"{name} must be a phone number of 7 to 15 digits")
     return digits
 
 
-def parse_inbound(body: dict[str, Any]) -> ReceiveMessage:
-    wa_id = _wa_id(body.get("from"), "from")
-    message_type = body.get("type", "text")
-    if message_type not in INBOUND_TYPES:
-        raise SandboxError(400, f"type must be one of {', '.join(sorted(INBOUND_TYPES))}")
-    content = body.get(message_type, {} if message_type == "request_welcome" else None)
+def parse_inbound(body: Fields) -> ReceiveMessage:
+    wa_id = _wa_id(body.raw("from"), "from")
+    message_type = body.choice("type", INBOUND_TYPES, default="text")
     if message_type == "contacts":
-        if not isinstance(content, list) or not content:
-            raise SandboxError(400, "contacts must be a non-empty list")
-    elif not isinstance(content, dict):
-        raise SandboxError(400, f"{message_type} must be an object")
-    for key in REQUIRED_KEYS.get(message_type, ()):
-        if key not in content:
-            raise SandboxError(400, f"{message_type}.{key} is required")
-    if message_type == "text" and not isinstance(content["body"], str):
-        raise SandboxError(400, "text.body must be a string")
-    if message_type == "interactive":
-        reply = content["type"]
-        if reply not in INTERACTIVE_REPLIES or not isinstance(content.get(reply), dict):
-            raise SandboxError(400, f"interactive.type must be one of {', '.join(INTERACTIVE_REPLIES)} with its object")
-    context = body.get("context")
+        contacts = body.items("contacts", _contact, min_items=1, max_items=MAX_CONTACTS, required=True)
+        content: Any = list(contacts or ())
+    else:
+        fields = body.object(message_type, required=message_type != "request_welcome") or Fields({}, message_type)
+        for key in REQUIRED_KEYS.get(message_type, ()):
+            if fields.raw(key) is None:
+                raise Invalid(f"{message_type}.{key} is required")
+        if message_type == "text":
+            fields.text("body", max_length=TEXT_LENGTH, min_length=0)
+        if message_type == "interactive":
+            reply = fields.raw("type")
+            if reply not in INTERACTIVE_REPLIES or not isinstance(fields.raw(reply), dict):
+                raise Invalid(f"interactive.type must be one of {', '.join(INTERACTIVE_REPLIES)} with its object")
+        content = body.raw(message_type) or {}
+    context = body.object("context", what=CONTEXT_SHAPE)
     context_id = None
     if context is not None:
-        if not isinstance(context, dict) or not isinstance(context.get("message_id", context.get("id")), str):
-            raise SandboxError(400, 'context must be {"message_id": "wamid..."}')
-        context_id = context.get("message_id", context.get("id"))
-    profile = body.get("profile")
-    if profile is not None and not (isinstance(profile, dict) and isinstance(profile.get("name"), str)):
-        raise SandboxError(400, 'profile must be {"name": "..."}')
-    phone_number_id = body.get("phone_number_id")
-    if phone_number_id is not None and not isinstance(phone_number_id, str):
-        raise SandboxError(400, "phone_number_id must be a string")
+        if not (context.has("message_id") or context.has("id")):
+            raise Invalid(f"context must be {CONTEXT_SHAPE}")
+        context_id = context.text("message_id" if context.has("message_id") else "id", max_length=ID_LENGTH)
+    profile = body.object("profile", what='{"name": "..."}')
     return ReceiveMessage(
         wa_id=wa_id,
         type=message_type,
         content=content,
-        phone_number_id=phone_number_id,
+        phone_number_id=body.text("phone_number_id", max_length=ID_LENGTH),
         context_message_id=context_id,
-        profile_name=profile["name"] if profile else None,
+        profile_name=profile.text("name", max_length=NAME_LENGTH, min_length=0, required=True) if profile else None,
     )
+
+
+def _contact(value: Any, name: str) -> Any:
+    if not isinstance(value, dict):
+        raise Invalid(f"{name} must be an object")
+    return value
 
 
 async def inbound(request: Request) -> Response:
     tenant = tenant_of(request)
-    command = parse_inbound(await json_body(request, required=True))
-    try:
-        message = messaging.receive_message(tenant, command)
-    except LookupError as error:
-        raise SandboxError(404 if command.phone_number_id else 409, str(error)) from error
+    command = parse_inbound(Fields(await json_body(request, required=True)))
+    message = messaging.receive_message(tenant, command)
     return respond({"message": {"id": message.wamid}, "messages": [{"id": message.wamid}]})
+
+
+def parse_update_customer(wa_id: str, body: Fields) -> UpdateCustomer:
+    body.only(CUSTOMER_FIELDS)
+    return UpdateCustomer(
+        wa_id=wa_id,
+        on_whatsapp=body.flag("on_whatsapp"),
+        delivery=body.choice("delivery", Delivery),
+        reads=body.choice("reads", Reads),
+        blocked_business=body.flag("blocked_business"),
+        profile_name=body.text("profile_name", max_length=NAME_LENGTH),
+        # `"fail_code": null` clears the failure; leaving the field out keeps it.
+        fail_code=body.choice("fail_code", GraphErrorCode, what=KNOWN_CODE + ", or null")
+        if "fail_code" in body
+        else UNCHANGED,
+    )
 
 
 async def put_customer(request: Request) -> Response:
     tenant = tenant_of(request)
-    wa_id = _wa_id(request.path_params["wa_id"], "wa_id")
-    try:
-        customer = customers.update_customer(tenant, wa_id, await json_body(request))
-    except ValueError as error:
-        raise SandboxError(400, str(error)) from error
-    return respond(customer.snapshot())
+    command = parse_update_customer(_wa_id(request.path_params["wa_id"], "wa_id"), Fields(await json_body(request)))
+    return respond(customers.update_customer(tenant, command).snapshot())
 
 
 async def list_customers(request: Request) -> Response:
@@ -116,16 +135,11 @@ async def move_message(request: Request) -> Response:
     message = messaging.find_message(tenant, request.path_params["wamid"])
     if message is None or message.direction != "outbound":
         raise SandboxError(404, "no outbound message with that id")
-    body = await json_body(request)
+    body = Fields(await json_body(request))
     code = None
     if action == "fail":
-        raw = body.get("code", int(GraphErrorCode.SOMETHING_WENT_WRONG))
-        if not isinstance(raw, int) or isinstance(raw, bool) or raw not in GraphErrorCode._value2member_map_:
-            raise SandboxError(400, "code must be a Graph error code the sandbox knows (GET /_sandbox/errors)")
-        code = GraphErrorCode(raw)
-    details = body.get("details")
-    if details is not None and not isinstance(details, str):
-        raise SandboxError(400, "details must be a string")
+        code = body.choice("code", GraphErrorCode, default=GraphErrorCode.SOMETHING_WENT_WRONG, what=KNOWN_CODE)
+    details = body.text("details", max_length=DETAILS_LENGTH, min_length=0)
     try:
         progression.move_by_hand(tenant, message, action, code, details)
     except InvalidTransition as error:

@@ -2,17 +2,133 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.control.common import SandboxError, json_body, respond, tenant_of
+from sandbox.control.parse import Fields
+from sandbox.domain.commands import AddFault
+from sandbox.domain.errors import Invalid, is_integer, is_number
+from sandbox.domain.fault import MAX_LATENCY_SECONDS, Distribution, FaultMatch, Latency, Mode
+from sandbox.errors import GraphErrorCode
 from sandbox.services import faults
+
+FAULT_KEYS = (
+    "match", "error", "mode", "http_status", "latency_ms", "drop_connection", "drop", "headers", "times", "probability",
+)  # fmt: skip
+MATCH_KEYS = ("method", "path", "path_regex", "phone_number_id", "recipient", "type", "template")
+ERROR_SHAPE = '{"code": <Graph error code>, "details"?, "subcode"?, "mode"?}'
+KNOWN_CODE = "a Graph error code the sandbox knows (GET /_sandbox/errors)"
+# What each latency distribution is drawn from, in the order `Latency` takes them.
+LATENCY_KEYS: dict[str, tuple[str, ...]] = {
+    "fixed": ("value",),
+    "uniform": ("min", "max"),
+    "normal": ("mean", "stddev"),
+    "exponential": ("mean",),
+}
+MAX_LATENCY_MS = MAX_LATENCY_SECONDS * 1000
+MATCH_LENGTH = 1024
+DETAILS_LENGTH = 2048
+MAX_HEADERS = 50
+MAX_TIMES = 1_000_000
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_NOT_DIGITS = re.compile(r"[^0-9]")
+
+
+def parse_fault(body: Fields) -> AddFault:
+    """A fault from its control-plane document; `Invalid` names the first problem, and nothing is added."""
+    body.only(FAULT_KEYS)
+    mode: Mode | None = body.choice("mode", Mode, what='"sync" or "async"')
+    code = details = subcode = None
+    raw = body.raw("error")
+    # A bare code is short for `{"code": ...}`.
+    error = Fields({"code": raw}, "error") if is_integer(raw) else body.object("error", what=ERROR_SHAPE)
+    if error is not None:
+        error.only(("code", "details", "subcode", "mode"), list_known=False)
+        code = error.choice("code", GraphErrorCode, required=True, what=KNOWN_CODE)
+        details = error.text("details", max_length=DETAILS_LENGTH, min_length=0)
+        subcode = error.integer("subcode", low=0, high=2**31 - 1)
+        mode = error.choice("mode", Mode, default=mode, what='"sync" or "async"')
+    drop_key = "drop_connection" if body.has("drop_connection") else "drop"
+    return AddFault(
+        match=_match(body.object("match")),
+        code=code,
+        details=details,
+        subcode=subcode,
+        mode=mode,
+        http_status=body.integer("http_status", low=400, high=599, what="an HTTP error status between 400 and 599"),
+        latency=_latency(body),
+        drop=bool(body.flag(drop_key, default=False)),
+        headers=_headers(body),
+        times=body.integer(
+            "times",
+            low=1,
+            high=MAX_TIMES,
+            what=f"a positive integer up to {MAX_TIMES} (or null for every matching call)",
+        ),
+        probability=body.number("probability", low=0, high=1, default=1.0) or 0.0,
+    )
+
+
+def _match(match: Fields | None) -> FaultMatch:
+    if match is None:
+        return FaultMatch()
+    match.only(MATCH_KEYS)
+    given = {key: match.text(key, max_length=MATCH_LENGTH) for key in MATCH_KEYS}
+    regex = given["path_regex"]
+    if regex is not None:
+        try:
+            re.compile(regex)
+        except re.error as error:
+            raise Invalid(f"match.path_regex is not a valid regular expression: {error}") from error
+    recipient = given["recipient"]
+    if recipient is not None:
+        recipient = _NOT_DIGITS.sub("", recipient)
+        if not 7 <= len(recipient) <= 15:
+            raise Invalid("match.recipient must be a phone number of 7 to 15 digits")
+    method, path = given["method"], given["path"]
+    return FaultMatch(
+        method=method.upper() if method is not None else None,
+        path=faults.strip_version(path) if path is not None else None,
+        path_regex=regex,
+        phone_number_id=given["phone_number_id"],
+        recipient=recipient,
+        type=given["type"],
+        template=given["template"],
+    )
+
+
+def _latency(body: Fields) -> Latency | None:
+    """Milliseconds, or a distribution's parameters; each bounded by the longest latency a fault can add."""
+    if is_number(body.raw("latency_ms")):
+        return Latency("fixed", body.number("latency_ms", low=0, high=MAX_LATENCY_MS, unit=" of milliseconds") or 0.0)
+    spec = body.object("latency_ms", what='milliseconds or {"distribution": "uniform"|"normal"|"exponential", ...}')
+    if spec is None:
+        return None
+    distribution: Distribution = spec.choice("distribution", Distribution, default="fixed")
+    numbers = [
+        spec.number(key, low=0, high=MAX_LATENCY_MS, unit=" of milliseconds", required=True) or 0.0
+        for key in LATENCY_KEYS[distribution]
+    ]
+    if distribution == "uniform" and numbers[0] > numbers[1]:
+        raise Invalid("latency_ms.min must not exceed latency_ms.max")
+    return Latency(distribution, *numbers)
+
+
+def _headers(body: Fields) -> dict[str, str]:
+    headers = body.strings("headers", max_items=MAX_HEADERS, max_length=DETAILS_LENGTH)
+    for name, text in headers.items():
+        if not _HEADER_NAME.match(name) or any(c in text for c in "\r\n\0"):
+            raise Invalid(f"header {name!r} is not a valid HTTP header")
+    return headers
 
 
 async def create_fault(request: Request) -> Response:
     tenant = tenant_of(request)
-    fault = faults.create_fault(tenant, await json_body(request, required=True))
+    fault = faults.create_fault(tenant, parse_fault(Fields(await json_body(request, required=True))))
     return respond(fault.snapshot(), 201)
 
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.clock import parse_rfc3339
 from sandbox.control.common import SandboxError, limit_of, respond, sandbox_of, tenant_of
+from sandbox.control.parse import Fields
 from sandbox.errors import GraphErrorCode
 from sandbox.services import subscribed_apps
-from sandbox.webhooks.outbox import DELIVERY_STATES
+from sandbox.webhooks.outbox import DeliveryState
 
 # A page of the delivery log carries whole payloads; more than this in one answer helps nobody.
 WEBHOOK_PAGE_LIMIT = 1000
@@ -37,7 +36,7 @@ async def list_messages(request: Request) -> Response:
     tenant = tenant_of(request)
     q = request.query_params
     to, status, direction = q.get("to"), q.get("status"), q.get("direction")
-    since = _since(q.get("since"))
+    since = Fields(q).time("since")
     messages = tenant.store.messages.newest(
         limit_of(request),
         lambda m: (
@@ -50,26 +49,16 @@ async def list_messages(request: Request) -> Response:
     return respond({"data": [message.snapshot() for message in messages]})
 
 
-def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return parse_rfc3339(text)
-    except ValueError as error:
-        raise SandboxError(400, "since must be an RFC 3339 time") from error
-
-
 async def list_webhooks(request: Request) -> Response:
     """The delivery log, newest first: filters `field`, `state` (or `status`), `since`/`until`, `wamid`, `to` (a
     customer's number), `phone_number_id`, `chaos`; `payload=false` leaves the bodies out; `limit` bounds the page."""
     tenant = tenant_of(request)
     q = request.query_params
-    state = q.get("state", q.get("status"))
-    if state is not None and state not in DELIVERY_STATES:
-        raise SandboxError(400, f"state must be one of {', '.join(DELIVERY_STATES)}")
+    query = Fields(q)
+    state = query.choice("state" if "state" in q else "status", DeliveryState)
     field, wamid, phone, chaos = q.get("field"), q.get("wamid"), q.get("phone_number_id"), q.get("chaos")
     to = re.sub(r"[^0-9]", "", q["to"]) if "to" in q else None
-    since, until = _since(q.get("since")), _since(q.get("until"))
+    since, until = query.time("since"), query.time("until")
     with_payload = q.get("payload", "true").lower() not in ("false", "0", "no")
     limit = min(limit_of(request), WEBHOOK_PAGE_LIMIT)
     found = []

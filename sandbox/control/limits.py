@@ -6,8 +6,27 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.control.common import SandboxError, json_body, respond, tenant_of
+from sandbox.control.common import json_body, respond, tenant_of
+from sandbox.control.parse import Fields
+from sandbox.domain.commands import SetThroughput
+from sandbox.domain.phone_number import ThroughputClass
 from sandbox.services import limits
+
+# A day: Meta's throughput upgrades take minutes, and a longer one would outlive most test runs anyway.
+MAX_MAINTENANCE_SECONDS = 86_400
+
+
+def parse_set_throughput(phone_number_id: str, body: Fields) -> SetThroughput:
+    """`level: COEXISTENCE` is the old spelling of `is_on_biz_app: true` (the level itself stays)."""
+    body.only(("level", "is_on_biz_app", "maintenance_seconds"), list_known=False)
+    level = body.choice("level", ThroughputClass)
+    on_biz_app = body.flag("is_on_biz_app")
+    if level == "COEXISTENCE":
+        level, on_biz_app = None, True
+    maintenance = body.number(
+        "maintenance_seconds", low=0, high=MAX_MAINTENANCE_SECONDS, unit=" of seconds", default=0.0
+    )
+    return SetThroughput(phone_number_id, level=level, is_on_biz_app=on_biz_app, maintenance_seconds=maintenance or 0.0)
 
 
 async def get_limits(request: Request) -> Response:
@@ -16,16 +35,17 @@ async def get_limits(request: Request) -> Response:
 
 async def get_throughput(request: Request) -> Response:
     tenant = tenant_of(request)
-    phone = tenant.store.phone_numbers.get(request.path_params["phone_number_id"])
-    if phone is None:
-        raise SandboxError(404, f"no phone number {request.path_params['phone_number_id']} in this tenant")
-    return respond(limits.throughput_document(tenant, phone))
+    return respond(
+        limits.throughput_document(tenant, limits.phone_number(tenant, request.path_params["phone_number_id"]))
+    )
 
 
 async def put_throughput(request: Request) -> Response:
     tenant = tenant_of(request)
-    body = await json_body(request, required=True)
-    return respond(limits.set_throughput(tenant, request.path_params["phone_number_id"], body))
+    command = parse_set_throughput(
+        request.path_params["phone_number_id"], Fields(await json_body(request, required=True))
+    )
+    return respond(limits.set_throughput(tenant, command))
 
 
 routes = [

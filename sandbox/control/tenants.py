@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.control.common import SandboxError, json_body, respond, sandbox_of, tenant_of
+from sandbox.control.clock import MAX_SECONDS, parse_configure_clock
+from sandbox.control.common import json_body, respond, sandbox_of, tenant_of
+from sandbox.control.parse import Fields
+from sandbox.control.webhook import TOKEN_LENGTH, URL_LENGTH
+from sandbox.domain.commands import CreateTenant, IssueToken
 from sandbox.domain.customer import magic_table
 from sandbox.services import tenants, world
+from sandbox.settings import Profile
 from sandbox.version import __version__
+
+TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 async def health(request: Request) -> Response:
@@ -17,26 +26,25 @@ async def health(request: Request) -> Response:
     return respond({"status": "ok", "version": __version__, "tenants": len(sandbox.tenants)})
 
 
-async def create_tenant(request: Request) -> Response:
-    body = await json_body(request)
-    unknown = set(body) - {"name", "profile", "seed", "webhook", "clock"}
-    if unknown:
-        raise SandboxError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
-    webhook = body.get("webhook")
-    clock = body.get("clock")
-    if webhook is not None and not isinstance(webhook, dict):
-        raise SandboxError(400, "webhook must be an object with url and verify_token")
-    if clock is not None and not isinstance(clock, dict):
-        raise SandboxError(400, "clock must be an object with mode and rate")
-    tenant = tenants.create_tenant(
-        sandbox_of(request),
-        name=body.get("name"),
-        profile=body.get("profile"),
-        seed=body.get("seed"),
-        webhook=webhook,
-        clock=clock,
+def parse_create_tenant(body: Fields) -> CreateTenant:
+    body.only(("name", "profile", "seed", "webhook", "clock"), list_known=False)
+    webhook = body.object("webhook", what="an object with url and verify_token")
+    clock = body.object("clock", what="an object with mode and rate")
+    if webhook is not None:
+        webhook.only(("url", "verify_token"))
+    return CreateTenant(
+        name=body.text("name", max_length=64, pattern=TENANT_NAME, what="1–64 letters, digits, '.', '_' or '-'"),
+        profile=body.choice("profile", Profile),
+        seed=_seed(body),
+        webhook_url=webhook.text("url", max_length=URL_LENGTH) if webhook else None,
+        verify_token=webhook.text("verify_token", max_length=TOKEN_LENGTH, min_length=0) if webhook else None,
+        clock=parse_configure_clock(clock) if clock is not None else None,
     )
-    return respond(tenant.document(), 201)
+
+
+async def create_tenant(request: Request) -> Response:
+    command = parse_create_tenant(Fields(await json_body(request)))
+    return respond(tenants.create_tenant(sandbox_of(request), command).document(), 201)
 
 
 async def list_tenants(request: Request) -> Response:
@@ -53,21 +61,18 @@ async def delete_tenant(request: Request) -> Response:
 
 
 async def reset_tenant(request: Request) -> Response:
-    body = await json_body(request)
-    seed = _seed(body)
+    seed = _seed(Fields(await json_body(request)))
     return respond(tenants.reset_tenant(sandbox_of(request), tenant_of(request), seed).document())
 
 
 async def reset_sandbox(request: Request) -> Response:
-    body = await json_body(request)
-    return respond(tenants.reset_sandbox(sandbox_of(request), _seed(body)).document())
+    seed = _seed(Fields(await json_body(request)))
+    return respond(tenants.reset_sandbox(sandbox_of(request), seed).document())
 
 
-def _seed(body: dict[str, object]) -> int | None:
-    seed = body.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise SandboxError(400, "seed must be an integer")
-    return seed
+def _seed(body: Fields) -> int | None:
+    # The tenant document carries the seed, and JSON integers beyond 64 bits do not survive every client.
+    return body.integer("seed", low=-(2**63), high=2**63 - 1, what="an integer (64-bit)")
 
 
 async def tenant_state(request: Request) -> Response:
@@ -79,13 +84,9 @@ async def magic(request: Request) -> Response:
 
 
 async def issue_token(request: Request) -> Response:
-    body = await json_body(request)
-    expires_in = body.get("expires_in")
-    if expires_in is not None and (
-        not isinstance(expires_in, int | float) or isinstance(expires_in, bool) or expires_in < 0
-    ):
-        raise SandboxError(400, "expires_in must be a non-negative number of seconds")
-    return respond(tenants.issue_token(tenant_of(request), sandbox_of(request), expires_in), 201)
+    body = Fields(await json_body(request))
+    command = IssueToken(expires_in=body.number("expires_in", low=0, high=MAX_SECONDS, unit=" of seconds"))
+    return respond(tenants.issue_token(tenant_of(request), sandbox_of(request), command), 201)
 
 
 routes = [

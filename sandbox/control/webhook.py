@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.control.common import SandboxError, json_body, respond, tenant_of
+from sandbox.control.common import json_body, respond, tenant_of
+from sandbox.control.parse import Fields
+from sandbox.domain.commands import ConfigureWebhook
+from sandbox.domain.errors import Invalid
 from sandbox.services import webhook_settings
+
+# Browsers and proxies stop at about 2,000 characters of URL; a verify token is a short shared secret.
+URL_LENGTH = 2048
+TOKEN_LENGTH = 256
+
+
+def parse_configure_webhook(body: Fields) -> ConfigureWebhook:
+    url = body.text("url", max_length=URL_LENGTH, min_length=0, what="a string (or null to remove the callback)")
+    verify = body.flag("verify", default=True)
+    if url is not None and verify:
+        # The handshake needs somewhere to send its GET; without it any string is kept, as the dashboard does.
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise Invalid("url must be an absolute http(s) URL")
+    return ConfigureWebhook(
+        url=url, verify_token=body.text("verify_token", max_length=TOKEN_LENGTH, min_length=0), verify=bool(verify)
+    )
 
 
 async def put_webhook(request: Request) -> Response:
     tenant = tenant_of(request)
-    body = await json_body(request, required=True)
-    url, token = body.get("url"), body.get("verify_token")
-    if url is not None and not isinstance(url, str):
-        raise SandboxError(400, "url must be a string (or null to remove the callback)")
-    if token is not None and not isinstance(token, str):
-        raise SandboxError(400, "verify_token must be a string")
-    verify = body.get("verify", True)
-    if not isinstance(verify, bool):
-        raise SandboxError(400, "verify must be a boolean")
-    settings = await webhook_settings.configure_webhook(tenant, request.app.state.transport, url, token, verify=verify)
+    command = parse_configure_webhook(Fields(await json_body(request, required=True)))
+    settings = await webhook_settings.configure_webhook(tenant, request.app.state.transport, command)
     return respond(settings.snapshot())
 
 

@@ -13,14 +13,14 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from sandbox.errors import GraphErrorCode
 
 Mode = Literal["sync", "async"]
-MODES = ("sync", "async")
+MODES: tuple[Mode, ...] = get_args(Mode)
 Distribution = Literal["fixed", "uniform", "normal", "exponential"]
-DISTRIBUTIONS = ("fixed", "uniform", "normal", "exponential")
+DISTRIBUTIONS: tuple[Distribution, ...] = get_args(Distribution)
 MAX_LATENCY_SECONDS = 120.0
 
 # Codes Meta decides at delivery time: the send is accepted (200 + wamid) and a `failed` status webhook carries the

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sandbox.domain.waba import AccountMode
+
+# A number's throughput level (META-TP); a number shared with the Business app is in the COEXISTENCE class.
+ThroughputLevel = Literal["STANDARD", "HIGH"]
+ThroughputClass = Literal[ThroughputLevel, "COEXISTENCE"]
 
 
 class CodeVerificationStatus(StrEnum):
@@ -64,7 +68,7 @@ class PhoneNumber:
     name_status: str = NameStatus.APPROVED.value
     quality_rating: str = QualityRating.GREEN.value
     platform_type: str = "CLOUD_API"
-    throughput_level: str = "STANDARD"
+    throughput_level: ThroughputLevel = "STANDARD"
     is_on_biz_app: bool = False
     account_mode: str = AccountMode.LIVE.value
     messaging_limit: str = "TIER_2K"
@@ -77,7 +81,7 @@ class PhoneNumber:
         return self.status == PhoneNumberStatus.CONNECTED
 
     @property
-    def throughput_class(self) -> str:
+    def throughput_class(self) -> ThroughputClass:
         """The key of `THROUGHPUT_MPS`: a number shared with the Business app (coexistence) is fixed at 20 mps."""
         return "COEXISTENCE" if self.is_on_biz_app else self.throughput_level
 

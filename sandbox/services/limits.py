@@ -8,12 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 from sandbox.context import Tenant
+from sandbox.domain.commands import SetThroughput
+from sandbox.domain.errors import NotFound
 from sandbox.domain.events import PhoneNumberQualityChanged
 from sandbox.domain.limits import SlidingWindow, Usage, usage
 from sandbox.domain.phone_number import PhoneNumber
-from sandbox.errors import GraphError, GraphErrorCode, SandboxError
+from sandbox.errors import GraphError, GraphErrorCode
 
-THROUGHPUT_LEVELS = ("STANDARD", "HIGH")
 # Edges of a phone number that belong to the messaging API (`whatsapp_business_messaging`), not management.
 MESSAGING_EDGES = frozenset({"messages", "media"})
 # Graph's business-use-case type for WhatsApp management calls (unverified: meta-messaging.md §5.3).
@@ -182,30 +183,24 @@ def snapshot(tenant: Tenant) -> dict[str, Any]:
     }
 
 
-def set_throughput(tenant: Tenant, phone_number_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    """Change a number's throughput level (control plane). An upgrade to `HIGH` with `maintenance_seconds`
-    plays Meta's upgrade: 131057 on sends meanwhile, then the level and a `THROUGHPUT_UPGRADE` webhook."""
+def phone_number(tenant: Tenant, phone_number_id: str) -> PhoneNumber:
+    """The tenant's business number with this id; `NotFound` otherwise."""
     phone = tenant.store.phone_numbers.get(phone_number_id)
     if phone is None:
-        raise SandboxError(404, f"no phone number {phone_number_id} in this tenant")
-    unknown = set(body) - {"level", "is_on_biz_app", "maintenance_seconds"}
-    if unknown:
-        raise SandboxError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
-    level = body.get("level", phone.throughput_level)
-    on_biz_app = body.get("is_on_biz_app", phone.is_on_biz_app)
-    if level == "COEXISTENCE":
-        level, on_biz_app = phone.throughput_level, True
-    if level not in THROUGHPUT_LEVELS:
-        raise SandboxError(400, f"level must be one of {', '.join(THROUGHPUT_LEVELS)} (or COEXISTENCE)")
-    if not isinstance(on_biz_app, bool):
-        raise SandboxError(400, "is_on_biz_app must be true or false")
-    maintenance = body.get("maintenance_seconds", 0)
-    if not isinstance(maintenance, int | float) or isinstance(maintenance, bool) or not 0 <= maintenance <= 86_400:
-        raise SandboxError(400, "maintenance_seconds must be a number of seconds between 0 and 86400")
-    phone.is_on_biz_app = on_biz_app
+        raise NotFound(f"no phone number {phone_number_id} in this tenant")
+    return phone
+
+
+def set_throughput(tenant: Tenant, command: SetThroughput) -> dict[str, Any]:
+    """Change a number's throughput level (control plane). An upgrade to `HIGH` with `maintenance_seconds`
+    plays Meta's upgrade: 131057 on sends meanwhile, then the level and a `THROUGHPUT_UPGRADE` webhook."""
+    phone = phone_number(tenant, command.phone_number_id)
+    level = command.level or phone.throughput_level
+    if command.is_on_biz_app is not None:
+        phone.is_on_biz_app = command.is_on_biz_app
     upgrade = level == "HIGH" and phone.throughput_level != "HIGH"
-    if upgrade and maintenance > 0:
-        until = tenant.clock.now() + timedelta(seconds=maintenance)
+    if upgrade and command.maintenance_seconds > 0:
+        until = tenant.clock.now() + timedelta(seconds=command.maintenance_seconds)
         tenant.limits.maintenance_until[phone.id] = until
         tenant.clock.call_at(until, lambda: _upgraded(tenant, phone))
     else:

@@ -8,10 +8,11 @@ from sandbox.context import Tenant
 from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
 from sandbox.domain.conversation import new_pricing
 from sandbox.domain.customer import undownloadable_media
+from sandbox.domain.errors import Conflict, NotFound
 from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.domain.phone_number import PhoneNumber
-from sandbox.errors import GraphError, GraphErrorCode, SandboxError, invalid_parameter
+from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
 from sandbox.services import faults, limits, message_templates, progression
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
@@ -156,9 +157,7 @@ def _tapped_message(tenant: Tenant, phone: PhoneNumber, command: ReceiveMessage)
         return None
     tapped = tenant.store.conversation(phone.id, command.wa_id).last_outbound
     if tapped is None:
-        raise SandboxError(
-            409, f"a {command.type} reply taps a business message: give context.message_id, or send one first"
-        )
+        raise Conflict(f"a {command.type} reply taps a business message: give context.message_id, or send one first")
     return tapped
 
 
@@ -166,11 +165,11 @@ def _inbound_phone(tenant: Tenant, phone_number_id: str | None) -> PhoneNumber:
     if phone_number_id is None:
         phone = next(iter(tenant.store.phone_numbers), None)
         if phone is None:
-            raise LookupError("the tenant has no phone number to write to")
+            raise Conflict("the tenant has no phone number to write to")
         return phone
     phone = tenant.store.phone_numbers.get(phone_number_id)
     if phone is None:
-        raise LookupError(f"no phone number {phone_number_id} in this tenant")
+        raise NotFound(f"no phone number {phone_number_id} in this tenant")
     return phone
 
 

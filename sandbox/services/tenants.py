@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import random
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.clock import ClockMode, TenantClock, parse_rfc3339
+from sandbox.clock import ClockMode, TenantClock
 from sandbox.context import Credentials, Sandbox, Tenant, WebhookSettings
 from sandbox.domain.business import Business
+from sandbox.domain.commands import AdvanceClock, ConfigureClock, CreateTenant, IssueToken
+from sandbox.domain.errors import Conflict, Invalid
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
 from sandbox.domain.template import hello_world
 from sandbox.domain.waba import SubscribedApp, WhatsAppBusinessAccount
-from sandbox.errors import GraphError, GraphErrorCode, SandboxError
+from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
-from sandbox.settings import PROFILES
 from sandbox.store import TenantStore
 
-TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 TRIAL_DAYS = 30
+# The farthest one clock move may go (`seconds` is bounded the same where it is parsed).
+MAX_ADVANCE = timedelta(days=10 * 365)
 
 
 def _seed_for(sandbox: Sandbox, name: str, seed: int | None) -> int:
@@ -33,42 +34,30 @@ def _seed_for(sandbox: Sandbox, name: str, seed: int | None) -> int:
     return random.Random(f"{sandbox.settings.seed}:{name}").randrange(2**31)
 
 
-def create_tenant(
-    sandbox: Sandbox,
-    *,
-    name: str | None = None,
-    profile: str | None = None,
-    seed: int | None = None,
-    webhook: dict[str, Any] | None = None,
-    clock: dict[str, Any] | None = None,
-    start: datetime | None = None,
-) -> Tenant:
-    """A new tenant whose world is built from `profile` under `seed`; the same seed gives the same world."""
-    profile = profile or sandbox.settings.profile
-    if profile not in PROFILES:
-        raise SandboxError(400, f"profile must be one of {', '.join(PROFILES)}")
+def create_tenant(sandbox: Sandbox, command: CreateTenant | None = None, *, start: datetime | None = None) -> Tenant:
+    """A new tenant whose world is built from its profile under its seed; the same seed gives the same world.
+
+    `start` (Python callers only) is the clock's first instant; raises `Conflict` when the name is taken.
+    """
+    command = command or CreateTenant()
+    name = command.name
     if name is None:
         sandbox.tenant_counter += 1
         name = f"tenant-{sandbox.tenant_counter}"
         while name in sandbox.tenants:
             sandbox.tenant_counter += 1
             name = f"tenant-{sandbox.tenant_counter}"
-    if not isinstance(name, str) or not TENANT_NAME.match(name):
-        raise SandboxError(400, "name must be 1–64 letters, digits, '.', '_' or '-'")
     if name in sandbox.tenants:
-        raise SandboxError(409, f"tenant {name!r} already exists")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise SandboxError(400, "seed must be an integer")
-    mode = clock.get("mode") if isinstance(clock, dict) and clock.get("mode") in ("realtime", "frozen") else "realtime"
-    tenant = _build(sandbox, name, profile, _seed_for(sandbox, name, seed), start, mode)
-    if clock:
+        raise Conflict(f"tenant {name!r} already exists")
+    clock = command.clock
+    mode = clock.mode if clock is not None and clock.mode is not None else "realtime"
+    profile = command.profile or sandbox.settings.profile
+    tenant = _build(sandbox, name, profile, _seed_for(sandbox, name, command.seed), start, mode)
+    if clock is not None:
         configure_clock(tenant, clock)
-    if webhook:
-        url = webhook.get("url")
-        if url is not None and not isinstance(url, str):
-            raise SandboxError(400, "webhook.url must be a string")
+    if command.webhook_url is not None or command.verify_token is not None:
         tenant.webhook = WebhookSettings(
-            url=url, verify_token=str(webhook.get("verify_token") or tenant.credentials.verify_token)
+            url=command.webhook_url, verify_token=command.verify_token or tenant.credentials.verify_token
         )
     return sandbox.add(tenant)
 
@@ -165,12 +154,15 @@ def reset_sandbox(sandbox: Sandbox, seed: int | None = None) -> Tenant:
     for tenant_id in list(sandbox.tenants):
         sandbox.remove(tenant_id)
     sandbox.tenant_counter = 0
-    return create_tenant(sandbox, name="default", seed=seed if seed is not None else sandbox.settings.seed)
+    return create_tenant(
+        sandbox, CreateTenant(name="default", seed=seed if seed is not None else sandbox.settings.seed)
+    )
 
 
-def issue_token(tenant: Tenant, sandbox: Sandbox, expires_in: float | None) -> dict[str, Any]:
+def issue_token(tenant: Tenant, sandbox: Sandbox, command: IssueToken) -> dict[str, Any]:
     """A further access token for the tenant; with `expires_in`, a temporary token that expires on the tenant clock."""
     token = tenant.ids.access_token()
+    expires_in = command.expires_in
     expires_at = tenant.clock.now() + timedelta(seconds=expires_in) if expires_in is not None else None
     tenant.extra_tokens[token] = expires_at
     sandbox.tokens[token] = tenant.id
@@ -200,50 +192,36 @@ def _graph_date(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%A, %d-%b-%y %H:%M:%S UTC")
 
 
-def configure_clock(tenant: Tenant, body: dict[str, Any]) -> None:
-    mode = body.get("mode")
-    rate = body.get("rate")
-    if mode is not None and mode not in ("realtime", "frozen"):
-        raise SandboxError(400, "mode must be realtime or frozen")
-    if rate is not None and (not isinstance(rate, int | float) or isinstance(rate, bool) or not 0 < rate <= 1_000_000):
-        raise SandboxError(400, "rate must be a number greater than 0 (at most 1000000)")
-    now = body.get("now")
-    if now is not None:
-        try:
-            target = parse_rfc3339(str(now))
-        except ValueError as error:
-            raise SandboxError(400, "now must be an RFC 3339 time") from error
-        advance_clock(tenant, to=target)
-    tenant.clock.configure(mode=mode, rate=float(rate) if rate is not None else None)
+def configure_clock(tenant: Tenant, command: ConfigureClock) -> None:
+    """Jump to `now` first (firing what falls due on the way), then switch mode and rate."""
+    if command.now is not None:
+        advance_clock(tenant, AdvanceClock(to=command.now))
+    tenant.clock.configure(mode=command.mode, rate=command.rate)
 
 
-def _advance_target(tenant: Tenant, seconds: float | None, to: datetime | None) -> datetime:
-    if seconds is not None and (not isinstance(seconds, int | float) or isinstance(seconds, bool) or seconds < 0):
-        raise SandboxError(400, "seconds must be a non-negative number")
-    if seconds is not None and seconds > 10 * 365 * 86400:
-        raise SandboxError(400, "seconds must be at most ten years")
+def _advance_target(tenant: Tenant, command: AdvanceClock) -> datetime:
     now = tenant.clock.now()
-    if to is not None and to < now:
-        raise SandboxError(400, "the clock cannot go backwards")
-    if seconds is None and to is None:
-        raise SandboxError(400, "give seconds or to")
-    return to if to is not None else now + timedelta(seconds=seconds or 0)
+    if command.to is None:
+        return now + timedelta(seconds=command.seconds or 0)
+    if command.to < now:
+        raise Invalid("the clock cannot go backwards")
+    if command.to - now > MAX_ADVANCE:
+        raise Invalid("the clock can move at most ten years at once")
+    return command.to
 
 
-def advance_clock(tenant: Tenant, *, seconds: float | None = None, to: datetime | None = None) -> int:
+def advance_clock(tenant: Tenant, command: AdvanceClock) -> int:
     """Move the tenant clock forward, firing what falls due on the way in time order; returns how many fired."""
-    return tenant.clock.advance(to=_advance_target(tenant, seconds, to))
+    return tenant.clock.advance(to=_advance_target(tenant, command))
 
 
-async def advance_clock_settling(
-    tenant: Tenant, settle: Callable[[], Awaitable[None]], *, seconds: float | None = None, to: datetime | None = None
-) -> int:
+async def advance_clock_settling(tenant: Tenant, command: AdvanceClock, settle: Callable[[], Awaitable[None]]) -> int:
     """`advance_clock`, letting webhook deliveries run at each instant where something fell due.
 
     A failed delivery schedules its retry only once its attempt has been answered, so a 7-day advance must let
     each attempt happen before moving on, or it would play out one retry instead of the whole schedule.
     """
-    target = _advance_target(tenant, seconds, to)
+    target = _advance_target(tenant, command)
     fired = 0
     while (due := tenant.clock.next_due()) is not None and due <= target:
         fired += tenant.clock.advance(to=max(due, tenant.clock.now()))

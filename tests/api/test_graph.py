@@ -16,6 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.testing import check_graph_error, running_server
 
@@ -150,7 +151,11 @@ def test_root_path_is_an_unknown_object(client: TestClient, auth: dict[str, str]
 
 
 def test_another_tenants_node_is_unknown(client: TestClient, sandbox: Sandbox, tenant: Tenant) -> None:
-    other = create_tenant(sandbox, name="other", start=datetime(2026, 1, 5, 9, tzinfo=UTC), clock={"mode": "frozen"})
+    other = create_tenant(
+        sandbox,
+        CreateTenant(name="other", clock=ConfigureClock(mode="frozen")),
+        start=datetime(2026, 1, 5, 9, tzinfo=UTC),
+    )
     theirs = other.document()
     mine = {"Authorization": f"Bearer {tenant.credentials.access_token}"}
     for path in (theirs["phone_number_id"], theirs["waba_id"], f"{theirs['waba_id']}/phone_numbers"):

@@ -35,6 +35,7 @@ from pywa.types.templates import TemplateLanguage
 from starlette.applications import Starlette
 
 from sandbox.context import Sandbox
+from sandbox.domain.commands import ConfigureClock, CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import running_server
@@ -85,7 +86,11 @@ class Setup:
 @pytest.fixture
 def setup() -> Iterator[Setup]:
     sandbox = Sandbox(Settings(seed=11))
-    tenant = create_tenant(sandbox, name="pywa", start=datetime(2026, 1, 5, 9, tzinfo=UTC), clock={"mode": "frozen"})
+    tenant = create_tenant(
+        sandbox,
+        CreateTenant(name="pywa", clock=ConfigureClock(mode="frozen")),
+        start=datetime(2026, 1, 5, 9, tzinfo=UTC),
+    )
     tenant.policy.progression = "immediate"
     document = tenant.document()
     received = Received()

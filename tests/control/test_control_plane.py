@@ -14,6 +14,7 @@ from starlette.testclient import TestClient
 
 from sandbox.app import create_app
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import RecordingTransport, check_graph_error, check_sandbox_error, settle
@@ -690,7 +691,7 @@ def test_policy_patch_needs_a_body(client: TestClient, tenant: Tenant) -> None:
 @pytest.fixture
 def guarded() -> Iterator[TestClient]:
     sandbox = Sandbox(Settings(seed=1, admin_token="let-me-in"))
-    create_tenant(sandbox, name="default")
+    create_tenant(sandbox, CreateTenant(name="default"))
     with TestClient(create_app(sandbox, transport=RecordingTransport())) as client:
         yield client
 

@@ -17,6 +17,7 @@ from sandbox.api import faults as api_faults
 from sandbox.api.faults import ConnectionDropped
 from sandbox.app import create_app
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import RecordingTransport, running_server
@@ -306,8 +307,8 @@ def test_latency_is_drawn_from_the_faults_generator(api: Api, monkeypatch: pytes
 
 def test_latency_of_one_tenant_does_not_hold_up_another() -> None:
     sandbox = Sandbox(Settings(seed=3))
-    slow = create_tenant(sandbox, name="slow")
-    fast = create_tenant(sandbox, name="fast")
+    slow = create_tenant(sandbox, CreateTenant(name="slow"))
+    fast = create_tenant(sandbox, CreateTenant(name="fast"))
     app = create_app(sandbox, transport=RecordingTransport())
     finished: list[str] = []
 
@@ -339,7 +340,7 @@ def test_a_dropped_connection_raises_in_process(api: Api) -> None:
 @pytest.mark.server
 def test_a_dropped_connection_closes_the_socket_without_an_answer() -> None:
     sandbox = Sandbox(Settings(seed=5))
-    tenant = create_tenant(sandbox, name="t1")
+    tenant = create_tenant(sandbox, CreateTenant(name="t1"))
     with running_server(sandbox) as url, httpx.Client(base_url=url) as http:
         http.post(
             "/_sandbox/tenants/t1/faults", json={"match": {"path": "/*/messages"}, "drop_connection": True, "times": 1}
@@ -357,7 +358,9 @@ def test_a_dropped_connection_closes_the_socket_without_an_answer() -> None:
 def outcomes(seed: int, calls: int = 40) -> list[int]:
     sandbox = Sandbox(Settings(seed=1))
     tenant = create_tenant(
-        sandbox, name="t", seed=seed, start=datetime(2026, 1, 5, 9, tzinfo=UTC), clock={"mode": "frozen"}
+        sandbox,
+        CreateTenant(name="t", seed=seed, clock=ConfigureClock(mode="frozen")),
+        start=datetime(2026, 1, 5, 9, tzinfo=UTC),
     )
     with TestClient(create_app(sandbox, transport=RecordingTransport())) as client:
         api = Api(client, tenant)

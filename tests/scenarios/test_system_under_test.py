@@ -13,6 +13,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from sandbox.context import Sandbox
+from sandbox.domain.commands import CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import running_server
@@ -62,7 +63,7 @@ def test_scenario_checks_what_the_system_under_test_did() -> None:
     config: dict[str, Any] = {}
     with running_server(app=system_under_test(config)) as sut_url:
         sandbox = Sandbox(Settings())
-        tenant = create_tenant(sandbox, name="default", webhook={"url": f"{sut_url}/webhook"})
+        tenant = create_tenant(sandbox, CreateTenant(name="default", webhook_url=f"{sut_url}/webhook"))
         with running_server(sandbox) as sandbox_url:
             config.update(graph_url=sandbox_url, tenant=tenant.document())
             result = run_scenario(load_text(AUTO_REPLY), RunOptions(url=sandbox_url, tenant="default", wait=5))

@@ -7,9 +7,12 @@ import json
 import pytest
 
 from sandbox.context import Tenant
-from sandbox.domain.commands import ReceiveMessage, SendMessage
+from sandbox.control.limits import parse_set_throughput
+from sandbox.control.parse import Fields
+from sandbox.domain.commands import ReceiveMessage, SendMessage, SetThroughput
+from sandbox.domain.errors import Invalid, NotFound
 from sandbox.domain.phone_number import PhoneNumber
-from sandbox.errors import GraphError, GraphErrorCode, SandboxError
+from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.services import limits
 from sandbox.services.messaging import receive_message, send_message
 
@@ -70,7 +73,7 @@ def test_steady_100_requests_per_second_for_10_seconds_on_80_mps_accepts_800(ten
     [({"level": "HIGH"}, 1000), ({"level": "COEXISTENCE"}, 20), ({"is_on_biz_app": True}, 20), ({}, 80)],
 )
 def test_throughput_level_sets_messages_per_second(tenant: Tenant, change: dict[str, object], mps: int) -> None:
-    document = limits.set_throughput(tenant, phone_of(tenant).id, change)
+    document = limits.set_throughput(tenant, parse_set_throughput(phone_of(tenant).id, Fields(change)))
     assert document["messages_per_second"] == mps
     results = [try_send(tenant, recipient(i)) for i in range(mps + 1)]
     assert results[:mps] == [None] * mps
@@ -144,7 +147,7 @@ def test_inbound_messages_use_throughput_capacity(tenant: Tenant) -> None:
 
 def test_a_throughput_upgrade_answers_131057_meanwhile_then_sends_the_webhook(tenant: Tenant) -> None:
     phone = phone_of(tenant)
-    document = limits.set_throughput(tenant, phone.id, {"level": "HIGH", "maintenance_seconds": 60})
+    document = limits.set_throughput(tenant, SetThroughput(phone.id, level="HIGH", maintenance_seconds=60))
     assert document["throughput"] == {"level": "STANDARD"}
     assert document["maintenance_until"] is not None
     error = raised(tenant, recipient(1))
@@ -166,9 +169,13 @@ def test_a_throughput_upgrade_answers_131057_meanwhile_then_sends_the_webhook(te
     [{"level": "TURBO"}, {"is_on_biz_app": "yes"}, {"maintenance_seconds": -1}, {"speed": 1}],
 )
 def test_set_throughput_rejects_bad_bodies(tenant: Tenant, body: dict[str, object]) -> None:
-    with pytest.raises(SandboxError) as caught:
-        limits.set_throughput(tenant, phone_of(tenant).id, body)
-    assert caught.value.status == 400
+    with pytest.raises(Invalid):
+        parse_set_throughput(phone_of(tenant).id, Fields(body))
+
+
+def test_set_throughput_on_an_unknown_number_is_not_found(tenant: Tenant) -> None:
+    with pytest.raises(NotFound):
+        limits.set_throughput(tenant, SetThroughput("123", level="HIGH"))
 
 
 def test_management_calls_count_per_app_then_answer_4(tenant: Tenant) -> None:

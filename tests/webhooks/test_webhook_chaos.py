@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.testing import RecordingTransport
 from sandbox.webhooks.signing import verify
@@ -18,7 +19,9 @@ START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 def _chaotic(sandbox: Sandbox, name: str, **knobs: object) -> Tenant:
     tenant = create_tenant(
-        sandbox, name=name, seed=42, start=START, clock={"mode": "frozen"}, webhook={"url": "http://receiver.test/hook"}
+        sandbox,
+        CreateTenant(name=name, seed=42, clock=ConfigureClock(mode="frozen"), webhook_url="http://receiver.test/hook"),
+        start=START,
     )
     tenant.policy.progression = "immediate"
     tenant.policy.patch(dict(knobs))

@@ -16,6 +16,7 @@ import pytest
 
 from sandbox.app import create_app
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
 from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import WebhookSink, free_port, running_server
@@ -55,7 +56,9 @@ def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any, tr
     sandbox = Sandbox(Settings(seed=11))
     port = free_port()
     tenant: Tenant = create_tenant(
-        sandbox, name="outage", start=START, clock={"mode": "frozen"}, webhook={"url": f"http://127.0.0.1:{port}/hook"}
+        sandbox,
+        CreateTenant(name="outage", clock=ConfigureClock(mode="frozen"), webhook_url=f"http://127.0.0.1:{port}/hook"),
+        start=START,
     )
     tenant.policy.progression = "immediate"
     sink = WebhookSink(app_secret=tenant.credentials.app_secret)

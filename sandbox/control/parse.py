@@ -1,0 +1,238 @@
+"""One reader per kind of value in a control-plane body or query string; each refuses with `Invalid` (400).
+
+A `Fields` wraps one JSON object; its readers name the field, with the path of the objects it sits in
+(`latency_ms.min`), and say what it must be. JSON `null` counts as absent everywhere, as it always has.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from enum import Enum
+from typing import Any, TypeVar, get_args
+
+from sandbox.clock import parse_rfc3339
+from sandbox.domain.errors import Invalid, is_integer, is_number
+
+T = TypeVar("T")
+# Longer than any RFC 3339 time with a fraction and an offset; guards `fromisoformat` against megabytes.
+_TIME_LENGTH = 64
+
+
+def _shown(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def choices_of(kind: Any) -> tuple[Any, ...]:
+    """The values of a declared set: an Enum's member values, the arguments of a `Literal`, or a frozenset's
+    members (sorted)."""
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return tuple(member.value for member in kind)
+    if isinstance(kind, frozenset):
+        return tuple(sorted(kind))
+    values = get_args(kind)
+    if not values:
+        raise TypeError(f"{kind!r} is neither an Enum nor a Literal")
+    return values
+
+
+class Fields:
+    """A JSON object being read field by field; `at` is the dotted path of the object (`""` for the body)."""
+
+    __slots__ = ("_at", "_data")
+
+    def __init__(self, data: Mapping[str, Any], at: str = "") -> None:
+        self._data = data
+        self._at = at
+
+    def name(self, key: str) -> str:
+        return f"{self._at}.{key}" if self._at else key
+
+    def has(self, key: str) -> bool:
+        return self._data.get(key) is not None
+
+    def __contains__(self, key: object) -> bool:
+        """Whether the field is given at all, even as null."""
+        return key in self._data
+
+    def raw(self, key: str) -> Any:
+        return self._data.get(key)
+
+    def only(self, known: tuple[str, ...] | frozenset[str], *, list_known: bool = True) -> None:
+        """Refuse a field the object does not have (a typo must not pass silently as a default)."""
+        unknown = sorted(set(self._data) - set(known))
+        if unknown:
+            where = f"{self._at} " if self._at else ""
+            tail = f"; known: {', '.join(sorted(known))}" if list_known else ""
+            raise Invalid(f"unknown {where}field(s): {', '.join(unknown)}{tail}")
+
+    def _missing(self, key: str, required: bool) -> None:
+        if required:
+            raise Invalid(f"{self.name(key)} is required")
+
+    def text(
+        self,
+        key: str,
+        *,
+        max_length: int,
+        required: bool = False,
+        min_length: int = 1,
+        pattern: re.Pattern[str] | None = None,
+        what: str | None = None,
+    ) -> str | None:
+        """A string of `min_length` to `max_length` characters (matching `pattern`, when given)."""
+        value = self._data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return None
+        if (
+            not isinstance(value, str)
+            or not min_length <= len(value) <= max_length
+            or (pattern is not None and not pattern.match(value))
+        ):
+            if what is None:
+                what = (
+                    f"a string of {min_length} to {max_length} characters"
+                    if min_length > 1
+                    else f"a {'non-empty ' if min_length else ''}string of at most {max_length} characters"
+                )
+            raise Invalid(f"{self.name(key)} must be {what}")
+        return value
+
+    def number(
+        self,
+        key: str,
+        *,
+        low: float,
+        high: float,
+        above: bool = False,
+        unit: str = "",
+        required: bool = False,
+        default: float | None = None,
+    ) -> float | None:
+        """A JSON number (never `true`) from `low` (excluded when `above`) to `high`; `unit` reads " of seconds"."""
+        value = self._data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return default
+        if not (is_number(value) and (low < value if above else low <= value) and value <= high):
+            bounds = (
+                f"greater than {_shown(low)} (at most {_shown(high)})"
+                if above
+                else f"between {_shown(low)} and {_shown(high)}"
+            )
+            raise Invalid(f"{self.name(key)} must be a number{unit} {bounds}")
+        return float(value)
+
+    def integer(
+        self,
+        key: str,
+        *,
+        low: int,
+        high: int,
+        required: bool = False,
+        default: int | None = None,
+        what: str | None = None,
+    ) -> int | None:
+        """A JSON integer (never `true`, never `1.0`) from `low` to `high`."""
+        value = self._data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return default
+        if not is_integer(value) or not low <= value <= high:
+            raise Invalid(f"{self.name(key)} must be {what or f'an integer between {low} and {high}'}")
+        return int(value)
+
+    def flag(self, key: str, *, default: bool | None = None) -> bool | None:
+        value = self._data.get(key)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            raise Invalid(f"{self.name(key)} must be true or false")
+        return value
+
+    def choice(
+        self, key: str, kind: Any, *, required: bool = False, default: Any = None, what: str | None = None
+    ) -> Any:
+        """One value of a declared set (`kind`: an Enum, whose member is returned, or a `Literal`)."""
+        value = self._data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return default
+        # `True == 1` and `1.0 == 1`: a value of the set has the set's type too.
+        if not any(value == option and type(value) is type(option) for option in choices_of(kind)):
+            values = choices_of(kind)
+            shown = what or f"one of {', '.join(str(v) for v in values)}"
+            raise Invalid(f"{self.name(key)} must be {shown}")
+        if isinstance(kind, type) and issubclass(kind, Enum):
+            return kind(value)
+        return value
+
+    def time(self, key: str, *, required: bool = False) -> datetime | None:
+        """An RFC 3339 time (UTC when it has no offset)."""
+        value = self._data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return None
+        if not isinstance(value, str) or len(value) > _TIME_LENGTH:
+            raise Invalid(f"{self.name(key)} must be an RFC 3339 time")
+        try:
+            return parse_rfc3339(value)
+        except ValueError as error:
+            raise Invalid(f"{self.name(key)} must be an RFC 3339 time") from error
+
+    def object(self, key: str, *, required: bool = False, what: str | None = None) -> Fields | None:
+        """A nested JSON object, read with its own `Fields` (its fields are named `key.field`)."""
+        value = self._data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return None
+        if not isinstance(value, dict):
+            raise Invalid(f"{self.name(key)} must be {what or 'an object'}")
+        return Fields(value, self.name(key))
+
+    def items(
+        self,
+        key: str,
+        read: Callable[[Any, str], T],
+        *,
+        max_items: int,
+        min_items: int = 0,
+        required: bool = False,
+    ) -> tuple[T, ...] | None:
+        """A JSON list of `min_items` to `max_items` items, each read by `read(item, "key[i]")`."""
+        value = self._data.get(key)
+        if value is None:
+            self._missing(key, required)
+            return None
+        if not isinstance(value, list) or not min_items <= len(value) <= max_items:
+            if min_items:
+                raise Invalid(f"{self.name(key)} must be a list of {min_items} to {max_items} items")
+            raise Invalid(f"{self.name(key)} must be a list of at most {max_items} items")
+        return tuple(read(item, f"{self.name(key)}[{index}]") for index, item in enumerate(value))
+
+    def strings(self, key: str, *, max_items: int, max_length: int) -> dict[str, str]:
+        """An object whose values are all strings (`{}` when absent), at most `max_items` of them."""
+        value = self._data.get(key)
+        if value is None:
+            return {}
+        if (
+            not isinstance(value, dict)
+            or len(value) > max_items
+            or not all(isinstance(v, str) and len(k) <= max_length and len(v) <= max_length for k, v in value.items())
+        ):
+            raise Invalid(
+                f"{self.name(key)} must be an object of at most {max_items} strings of at most {max_length} characters"
+            )
+        return dict(value)
+
+
+def query_integer(params: Mapping[str, str], key: str, *, low: int, high: int, default: int, what: str) -> int:
+    """An integer in a query string: ASCII digits only (`²` and `-3` are refused), from `low`, capped at `high`."""
+    text = params.get(key)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) < low:
+        raise Invalid(f"{key} must be {what}")
+    return min(int(text), high)
