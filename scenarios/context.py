@@ -24,7 +24,7 @@ SETTLED_STATES = frozenset({"delivered", "dropped", "no_callback"})
 FEATURE_PROBES: dict[str, tuple[str, str] | None] = {
     "faults": ("GET", "/faults"),
     "throughput": None,
-    "reviews": ("POST", "/reviews"),  # only POST exists; an empty body is refused (400), never acted on
+    "reviews": None,
     "receiver": None,
 }
 
@@ -137,6 +137,10 @@ class Context:
         if feature == "throughput":
             policy = self.fetch("/policy")
             return any("throughput" in key or "per_second" in key for key in policy)
+        if feature == "reviews":
+            # The endpoint came before the lifecycles: it lists the kinds this sandbox can decide.
+            response = self.http.request("GET", f"/_sandbox/tenants/{self.tenant['id']}/reviews")
+            return response.status_code == 200 and bool(response.json().get("kinds"))
         probe = FEATURE_PROBES[feature]
         assert probe is not None
         response = self.http.request(probe[0], f"/_sandbox/tenants/{self.tenant['id']}{probe[1]}")
@@ -147,6 +151,8 @@ class Context:
             return "the runner controls the webhook receiver only in-process, or with --sink"
         if feature == "throughput":
             return "this sandbox has no throughput limit yet (no throughput knob in the policy)"
+        if feature == "reviews":
+            return "this sandbox decides no review kind yet (GET /_sandbox/tenants/{tenant}/reviews lists none)"
         probe = FEATURE_PROBES[feature]
         assert probe is not None
         return f"this sandbox has no {probe[0]} /_sandbox/tenants/{{tenant}}{probe[1]} yet"

@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from sandbox.control import clock, customers, faults, journal, limits, policy, tenants, webhook
+from sandbox.control import clock, customers, faults, journal, limits, policy, reviews, tenants, webhook
 
 
 def control_routes() -> list[BaseRoute]:
@@ -13,6 +13,7 @@ def control_routes() -> list[BaseRoute]:
         *journal.routes,
         *webhook.routes,
         *policy.routes,
+        *reviews.routes,
         *faults.routes,
         *limits.routes,
     ]

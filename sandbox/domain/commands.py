@@ -160,3 +160,13 @@ class AddFault:
             raise Invalid("a fault needs an effect: error, http_status, latency_ms or drop_connection")
         if self.mode == "async" and self.code is None:
             raise Invalid('mode "async" needs an error code (the failed status carries it)')
+
+
+@dataclass(frozen=True, slots=True)
+class ForceDecision:
+    """`POST /_sandbox/tenants/{tenant}/reviews`: decide the pending `kind` review of `target` now."""
+
+    kind: str
+    target: str
+    decision: str
+    reason: str | None = None

@@ -8,8 +8,9 @@ from __future__ import annotations
 from sandbox.context import Tenant
 from sandbox.domain.customer import Customer
 from sandbox.domain.lifecycle import InvalidTransition
-from sandbox.domain.message import SENT_ONLY_TYPES, Message, MessageStatus, advance, fail
+from sandbox.domain.message import MESSAGE_LIFECYCLE, SENT_ONLY_TYPES, Message, MessageStatus, advance, fail
 from sandbox.errors import GraphErrorCode
+from sandbox.services import decisions
 
 
 def _delay(tenant: Tenant, bounds: list[float]) -> float:
@@ -49,11 +50,8 @@ def _fail(tenant: Tenant, message: Message, code: GraphErrorCode, details: str |
 
 
 def _sent(tenant: Tenant, message: Message, customer: Customer) -> None:
-    try:
-        advance(message, "send", tenant.clock.now())
-    except InvalidTransition:
+    if not _step(tenant, message, "send"):
         return
-    _publish(tenant, message)
     if message.type in SENT_ONLY_TYPES or tenant.policy.progression == "manual" or customer.delivery == "never":
         return
     if customer.delivery == "slow":
@@ -75,12 +73,7 @@ def _delivered(tenant: Tenant, message: Message, customer: Customer) -> None:
 
 
 def _step(tenant: Tenant, message: Message, trigger: str) -> bool:
-    try:
-        advance(message, trigger, tenant.clock.now())
-    except InvalidTransition:
-        return False
-    _publish(tenant, message)
-    return True
+    return decisions.step(tenant, MESSAGE_LIFECYCLE, message, trigger)
 
 
 def move_by_hand(

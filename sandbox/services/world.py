@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
+from sandbox.services.decisions import pending_decisions
 
 
 def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
@@ -32,6 +33,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         "trial": store.trial or None,
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
+        "reviews": [pending.document() for pending in pending_decisions(tenant)],
         "incidents": store.incidents.newest(100),
         "media": [{"id": m.id, "mime_type": m.mime_type, "file_size": m.file_size} for m in store.media],
     }

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from sandbox.domain.business import Business
 from sandbox.domain.conversation import CustomerServiceWindows
 from sandbox.domain.customer import Customer
+from sandbox.domain.decision import PendingDecision
 from sandbox.domain.message import Message
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.template import MessageTemplate
@@ -112,6 +113,8 @@ class TenantStore:
         self.incidents = Journal(INCIDENT_LIMIT)
         self.trial: dict[str, Any] = {}
         self.conversations: dict[tuple[str, str], Conversation] = {}
+        # Reviews Meta will decide later, by (kind, target): sandbox/services/decisions.py.
+        self.decisions: dict[tuple[str, str], PendingDecision] = {}
 
     def conversation(self, phone_number_id: str, wa_id: str) -> Conversation:
         key = (phone_number_id, wa_id)
