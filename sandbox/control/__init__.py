@@ -2,7 +2,7 @@
 
 from starlette.routing import BaseRoute
 
-from sandbox.control import clock, customers, faults, journal, limits, policy, reviews, tenants, webhook
+from sandbox.control import clock, customers, faults, journal, lifecycles, limits, policy, reviews, tenants, webhook
 
 
 def control_routes() -> list[BaseRoute]:
@@ -14,6 +14,7 @@ def control_routes() -> list[BaseRoute]:
         *webhook.routes,
         *policy.routes,
         *reviews.routes,
+        *lifecycles.routes,
         *faults.routes,
         *limits.routes,
     ]

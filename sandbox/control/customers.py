@@ -16,7 +16,7 @@ from sandbox.domain.commands import UNCHANGED, ReceiveMessage, UpdateCustomer
 from sandbox.domain.customer import Delivery, Reads
 from sandbox.domain.errors import Invalid
 from sandbox.domain.lifecycle import InvalidTransition
-from sandbox.domain.message import INBOUND_TYPES
+from sandbox.domain.message import INBOUND_TYPES, MESSAGE_LIFECYCLE
 from sandbox.errors import GraphErrorCode
 from sandbox.services import customers, messaging, progression
 
@@ -130,8 +130,9 @@ async def get_customer(request: Request) -> Response:
 async def move_message(request: Request) -> Response:
     tenant = tenant_of(request)
     action = request.path_params["action"]
-    if action not in ("deliver", "read", "fail"):
-        raise SandboxError(404, "action must be deliver, read or fail")
+    moves = MESSAGE_LIFECYCLE.table()
+    if action not in {trigger for trigger, _, _ in moves}:
+        raise SandboxError(404, f"action must be one of {', '.join(trigger for trigger, _, _ in moves)}")
     message = messaging.find_message(tenant, request.path_params["wamid"])
     if message is None or message.direction != "outbound":
         raise SandboxError(404, "no outbound message with that id")

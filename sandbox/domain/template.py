@@ -24,6 +24,15 @@ class TemplateStatus(StrEnum):
     ARCHIVED = "ARCHIVED"
 
 
+class QualityScore(StrEnum):
+    """A template's `quality_score.score` (meta-lifecycle.md §4.8)."""
+
+    GREEN = "GREEN"
+    YELLOW = "YELLOW"
+    RED = "RED"
+    UNKNOWN = "UNKNOWN"
+
+
 class TemplateCategory(StrEnum):
     MARKETING = "MARKETING"
     UTILITY = "UTILITY"
@@ -43,7 +52,7 @@ class MessageTemplate:
     components: list[dict[str, Any]]
     status: str = TemplateStatus.APPROVED.value
     parameter_format: str = "POSITIONAL"
-    quality_score: str = "UNKNOWN"
+    quality_score: str = QualityScore.UNKNOWN.value
     # Unix time the quality score was last set: Graph's `quality_score.date` (pywa requires it).
     quality_score_date: int | None = None
     rejected_reason: str = "NONE"
@@ -102,5 +111,5 @@ def hello_world(template_id: str, waba_id: str) -> MessageTemplate:
             },
             {"type": "FOOTER", "text": "WhatsApp Business Platform sample message"},
         ],
-        quality_score="GREEN",
+        quality_score=QualityScore.GREEN.value,
     )

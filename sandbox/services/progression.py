@@ -79,12 +79,13 @@ def _step(tenant: Tenant, message: Message, trigger: str) -> bool:
 def move_by_hand(
     tenant: Tenant, message: Message, action: str, code: GraphErrorCode | None, details: str | None
 ) -> None:
-    """The control plane's manual progression: `deliver`, `read` or `fail` now (raises `InvalidTransition`)."""
+    """The control plane's manual progression: any trigger of the message lifecycle now (an accepted message is
+    sent first; raises `InvalidTransition`)."""
     now = tenant.clock.now()
     if action == "fail":
         fail(message, code or GraphErrorCode.SOMETHING_WENT_WRONG, details, now)
     else:
-        if message.status == MessageStatus.ACCEPTED:
+        if message.status == MessageStatus.ACCEPTED and action != "send":
             advance(message, "send", now)
         advance(message, action, now)
     _publish(tenant, message)

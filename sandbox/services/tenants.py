@@ -9,13 +9,13 @@ from typing import Any
 
 from sandbox.clock import ClockMode, TenantClock
 from sandbox.context import Credentials, Sandbox, Tenant, WebhookSettings
-from sandbox.domain.business import Business
+from sandbox.domain.business import Business, BusinessVerificationStatus
 from sandbox.domain.commands import AdvanceClock, ConfigureClock, CreateTenant, IssueToken
 from sandbox.domain.errors import Conflict, Invalid
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
 from sandbox.domain.template import hello_world
-from sandbox.domain.waba import SubscribedApp, WhatsAppBusinessAccount
+from sandbox.domain.waba import AccountMode, AccountReviewStatus, SubscribedApp, WhatsAppBusinessAccount
 from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
@@ -97,15 +97,19 @@ def _build(
     )
     company = fake.company()
     verified = profile != "trial"
-    business = Business(ids.node_id(), company, "verified" if verified else "not_verified")
+    business = Business(
+        ids.node_id(),
+        company,
+        (BusinessVerificationStatus.VERIFIED if verified else BusinessVerificationStatus.NOT_VERIFIED).value,
+    )
     waba = WhatsAppBusinessAccount(
         ids.node_id(),
         f"{company} WhatsApp",
         business.id,
         message_template_namespace=ids.token(8).lower() + "_" + ids.token(8).lower(),
-        account_review_status="APPROVED" if verified else "PENDING",
+        account_review_status=(AccountReviewStatus.APPROVED if verified else AccountReviewStatus.PENDING).value,
         business_verification_status=business.verification_status,
-        account_mode="LIVE" if verified else "SANDBOX",
+        account_mode=(AccountMode.LIVE if verified else AccountMode.SANDBOX).value,
     )
     if profile in ("live", "trial"):
         # Ready-to-message worlds have the tenant's app subscribed to their WABA, as after embedded sign-up.

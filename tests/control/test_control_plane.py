@@ -712,3 +712,20 @@ def test_admin_token_guard_admits(guarded: TestClient) -> None:
         f"/v23.0/{document['phone_number_id']}", headers={"Authorization": f"Bearer {document['access_token']}"}
     )
     assert response.status_code == 200
+
+
+def test_lifecycles_are_read_off_the_registry(client: TestClient) -> None:
+    from sandbox.domain.lifecycle import lifecycles
+
+    data = client.get("/_sandbox/lifecycles").json()["data"]
+    assert [item["name"] for item in data] == list(lifecycles())
+    message = next(item for item in data if item["name"] == "message")
+    assert message["attribute"] == "status"
+    assert message["final"] == ["read", "failed"]
+    assert {"trigger": "read", "from": ["sent", "delivered", "received"], "to": "read"} in message["transitions"]
+
+
+def test_moving_a_message_by_hand_offers_the_triggers_of_its_lifecycle(client: TestClient, tenant: Tenant) -> None:
+    unknown = client.post(f"/_sandbox/tenants/{tenant.id}/messages/wamid.x/teleport")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == "action must be one of send, deliver, read, fail"
