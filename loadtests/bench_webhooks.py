@@ -124,8 +124,8 @@ async def bench(url: str, arguments: argparse.Namespace) -> dict[str, float]:
     concurrency = arguments.concurrency
     sandbox = Sandbox(Settings(seed=3, delivery_concurrency=concurrency))
     tenant = create_tenant(sandbox, name="bench", start=START, clock={"mode": "frozen"}, webhook={"url": url})
-    tenant.policy.webhook_queue_limit = max(arguments.deliveries, tenant.policy.webhook_queue_limit)
-    tenant.policy.journal_webhooks = 1000
+    tenant.policy.webhooks.queue_limit = max(arguments.deliveries, tenant.policy.webhooks.queue_limit)
+    tenant.policy.journal.webhooks = 1000
     transport = _transport(arguments.transport, concurrency)
     runner = asyncio.create_task(sandbox.outbox.run(transport, concurrency))
     await asyncio.sleep(0)

@@ -33,7 +33,7 @@ def sandbox() -> Sandbox:
 def tenant(sandbox: Sandbox) -> Tenant:
     """The `live` profile on a frozen clock, immediate progression, a callback URL set."""
     created = create_tenant(sandbox, name="t1", start=START, clock={"mode": "frozen"}, webhook={"url": CALLBACK})
-    created.policy.progression = "immediate"
+    created.policy.messages.progression = "immediate"
     return created
 
 

@@ -33,7 +33,7 @@ async def advance_clock(request: Request) -> Response:
     outbox = tenant.outbox
     fired = await tenants.advance_clock_settling(
         tenant,
-        lambda: outbox.settle(tenant.id, timeout=tenant.policy.webhook_timeout_seconds + 1),
+        lambda: outbox.settle(tenant.id, timeout=tenant.policy.webhooks.timeout_seconds + 1),
         seconds=body.get("seconds"),
         to=to,
     )

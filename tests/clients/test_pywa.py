@@ -86,7 +86,7 @@ class Setup:
 def setup() -> Iterator[Setup]:
     sandbox = Sandbox(Settings(seed=11))
     tenant = create_tenant(sandbox, name="pywa", start=datetime(2026, 1, 5, 9, tzinfo=UTC), clock={"mode": "frozen"})
-    tenant.policy.progression = "immediate"
+    tenant.policy.messages.progression = "immediate"
     document = tenant.document()
     received = Received()
     receiver = Starlette()

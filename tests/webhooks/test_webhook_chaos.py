@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.errors import Invalid
 from sandbox.services.tenants import create_tenant
 from sandbox.testing import RecordingTransport
 from sandbox.webhooks.signing import verify
@@ -20,7 +21,7 @@ def _chaotic(sandbox: Sandbox, name: str, **knobs: object) -> Tenant:
     tenant = create_tenant(
         sandbox, name=name, seed=42, start=START, clock={"mode": "frozen"}, webhook={"url": "http://receiver.test/hook"}
     )
-    tenant.policy.progression = "immediate"
+    tenant.policy.messages.progression = "immediate"
     tenant.policy.patch(dict(knobs))
     return tenant
 
@@ -83,7 +84,7 @@ def test_reordered_statuses_overtake_each_other(
             message = send_text(tenant, CUSTOMER)
             await runner.settle()
             assert transport.statuses(message.wamid) == ([] if reorder else ["sent", "delivered", "read"])
-            tenant.clock.advance(tenant.policy.webhook_reorder_hold_seconds)
+            tenant.clock.advance(tenant.policy.webhooks.reorder_hold_seconds)
             await runner.settle()
             arrived = transport.statuses(message.wamid)
             assert sorted(arrived) == ["delivered", "read", "sent"]
@@ -135,5 +136,5 @@ def test_bad_chaos_knobs_are_refused(tenant: Tenant) -> None:
         {"webhook_delivery_delay": [3, 1]},
         {"webhook_batch_max": 0},
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(Invalid):
             tenant.policy.patch(knobs)
