@@ -148,3 +148,17 @@ def test_knobs_describe_every_declaration(client: TestClient) -> None:
     for knob in knobs.values():
         assert knob["description"] and "default" in knob
         assert knob["type"] in {"boolean", "choice"} or ("min" in knob and "max" in knob), knob
+
+
+def test_a_new_group_is_served_without_touching_the_routes(client: TestClient, tenant: Tenant) -> None:
+    from tests.domain.test_policy import ExtendedPolicy
+
+    tenant.policy = ExtendedPolicy()
+    assert _policy(client, tenant)["reviews"]["outcome"] == "APPROVED"
+    body = {"reviews": {"reviewers": 3}, "review_outcome": "REJECTED"}
+    assert client.patch(f"/_sandbox/tenants/{tenant.id}/policy", json=body).json()["reviews"]["reviewers"] == 3
+    # Its old flat name is the alias it declares; the bare knob name is not one.
+    refused = client.patch(f"/_sandbox/tenants/{tenant.id}/policy", json={"outcome": "REJECTED"})
+    error = check_sandbox_error(refused, 400)
+    assert "unknown policy group or knob 'outcome'" in error["message"]
+    assert _policy(client, tenant, "?shape=flat")["review_outcome"] == "REJECTED"
