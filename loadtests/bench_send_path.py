@@ -124,7 +124,7 @@ def prepare_sandbox(port: int, progression: str) -> tuple[str, str]:
         "PATCH",
         "/_sandbox/tenants/bench/policy",
         {
-            "throughput_mps": {"STANDARD": 1_000_000, "HIGH": 1_000_000},
+            "throughput_mps": {"STANDARD": 100_000, "HIGH": 100_000},
             "pair_rate_burst": 1_000_000,
             "progression": progression,
         },

@@ -127,8 +127,8 @@ async def bench(url: str, arguments: argparse.Namespace) -> dict[str, float]:
     tenant = create_tenant(
         sandbox, CreateTenant(name="bench", clock=ConfigureClock(mode="frozen"), webhook_url=url), start=START
     )
-    tenant.policy.webhook_queue_limit = max(arguments.deliveries, tenant.policy.webhook_queue_limit)
-    tenant.policy.journal_webhooks = 1000
+    tenant.policy.webhooks.queue_limit = max(arguments.deliveries, tenant.policy.webhooks.queue_limit)
+    tenant.policy.journal.webhooks = 1000
     transport = _transport(arguments.transport, concurrency)
     runner = asyncio.create_task(sandbox.outbox.run(transport, concurrency))
     await asyncio.sleep(0)

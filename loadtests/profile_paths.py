@@ -106,7 +106,7 @@ async def run(
     app = create_app(sandbox, transport=transport)
     webhook = {"url": "http://127.0.0.1:9/webhook"} if webhooks else None
     tenant = create_tenant(sandbox, name="profile", clock={"mode": "frozen"}, webhook=webhook)
-    tenant.policy.progression = progression  # type: ignore[assignment]
+    tenant.policy.messages.progression = progression  # type: ignore[assignment]
     phone = next(iter(tenant.store.phone_numbers))
     phone.throughput_level = "HIGH"
     pool = 8000

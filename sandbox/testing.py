@@ -219,6 +219,7 @@ class SandboxClient:
         return self.control("POST", "/clock", {"mode": "frozen"})
 
     def policy(self, **changes: Any) -> httpx.Response:
+        """Patch knobs by flat name (`progression="manual"`) or by group (`messages={"progression": "manual"}`)."""
         return self.control("PATCH", "/policy", changes)
 
     def webhooks(self, **filters: Any) -> list[dict[str, Any]]:

@@ -136,7 +136,9 @@ class Context:
             return self.receiver is not None
         if feature == "throughput":
             policy = self.fetch("/policy")
-            return any("throughput" in key or "per_second" in key for key in policy)
+            # Knobs sit in groups ({"limits": {"throughput_mps": ...}}); older sandboxes listed them flat.
+            names = [*policy, *(name for knobs in policy.values() if isinstance(knobs, dict) for name in knobs)]
+            return any("throughput" in name or "per_second" in name for name in names)
         if feature == "reviews":
             # The endpoint came before the lifecycles: it lists the kinds this sandbox can decide.
             response = self.http.request("GET", f"/_sandbox/tenants/{self.tenant['id']}/reviews")

@@ -63,7 +63,7 @@ def tenant(sandbox: Sandbox) -> Tenant:
     created = create_tenant(
         sandbox, CreateTenant(name="t1", clock=ConfigureClock(mode="frozen"), webhook_url=CALLBACK), start=START
     )
-    created.policy.progression = "immediate"
+    created.policy.messages.progression = "immediate"
     return created
 
 

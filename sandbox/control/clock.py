@@ -50,7 +50,7 @@ async def advance_clock(request: Request) -> Response:
     command = parse_advance_clock(Fields(await json_body(request, required=True)))
     outbox = tenant.outbox
     fired = await tenants.advance_clock_settling(
-        tenant, command, lambda: outbox.settle(tenant.id, timeout=tenant.policy.webhook_timeout_seconds + 1)
+        tenant, command, lambda: outbox.settle(tenant.id, timeout=tenant.policy.webhooks.timeout_seconds + 1)
     )
     return respond({"now": to_rfc3339(tenant.clock.now()), "fired": fired})
 

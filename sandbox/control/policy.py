@@ -1,4 +1,5 @@
-"""`GET|PATCH /_sandbox/tenants/{tenant}/policy`: every knob of the tenant's simulated behaviour."""
+"""`GET|PATCH /_sandbox/tenants/{tenant}/policy`: every knob of the tenant's simulated behaviour, by group;
+`GET /_sandbox/policy/knobs`: what each knob is and accepts, from its declaration (docs/policy.md)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,44 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from sandbox.context import Tenant
 from sandbox.control.common import SandboxError, json_body, respond, tenant_of
+from sandbox.domain.policy import Policy
+
+SHAPES = ("grouped", "flat")
+
+
+def _shape(request: Request) -> str:
+    """`?shape=flat` answers with the ungrouped knob names of earlier versions."""
+    shape = request.query_params.get("shape", "grouped")
+    if shape not in SHAPES:
+        raise SandboxError(400, f"shape must be one of {', '.join(SHAPES)}")
+    return shape
+
+
+def _rendered(tenant: Tenant, shape: str) -> Response:
+    return respond(tenant.policy.flat_snapshot() if shape == "flat" else tenant.policy.snapshot())
 
 
 async def get_policy(request: Request) -> Response:
-    return respond(tenant_of(request).policy.snapshot())
+    return _rendered(tenant_of(request), _shape(request))
 
 
 async def patch_policy(request: Request) -> Response:
-    tenant = tenant_of(request)
-    try:
-        tenant.policy.patch(await json_body(request, required=True))
-    except ValueError as error:
-        raise SandboxError(400, str(error)) from error
-    tenant.store.requests.resize(tenant.policy.journal_requests)
-    tenant.store.messages.max_size = tenant.policy.journal_messages
-    return respond(tenant.policy.snapshot())
+    """Grouped and flat knob names both apply; one bad knob (`Invalid`, a 400) and nothing changes."""
+    tenant, shape = tenant_of(request), _shape(request)
+    tenant.policy.patch(await json_body(request, required=True))
+    tenant.store.requests.resize(tenant.policy.journal.requests)
+    tenant.store.messages.max_size = tenant.policy.journal.messages
+    return _rendered(tenant, shape)
+
+
+async def get_knobs(request: Request) -> Response:
+    return respond({"data": Policy.describe()})
 
 
 routes = [
     Route("/_sandbox/tenants/{tenant}/policy", get_policy, methods=["GET"]),
     Route("/_sandbox/tenants/{tenant}/policy", patch_policy, methods=["PATCH"]),
+    Route("/_sandbox/policy/knobs", get_knobs, methods=["GET"]),
 ]

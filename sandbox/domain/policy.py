@@ -1,124 +1,283 @@
-"""A tenant's policy: every knob of simulated behaviour, with its default visible."""
+"""A tenant's policy: every knob of simulated behaviour, grouped by the lifecycle it steers, defaults visible.
+
+Each group is a dataclass of knobs declared with domain/knobs.py; `Policy` holds one field per group. Validation,
+snapshots, the knob catalogue and docs/policy.md all loop over the groups, so a new lifecycle's knobs are one
+dataclass and one `Policy` field.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from functools import cache
 from typing import Any, Literal
 
+from sandbox.domain.errors import Invalid
+from sandbox.domain.knobs import DAY, KNOB, Knob, choice, flag, integer, levels, number, seconds_list, span
 from sandbox.domain.phone_number import THROUGHPUT_MPS
 
 Progression = Literal["immediate", "scheduled", "manual"]
-PROGRESSIONS = ("immediate", "scheduled", "manual")
 Overflow = Literal["drop_oldest", "drop_newest"]
-OVERFLOWS = ("drop_oldest", "drop_newest")
+
+MAX_SECONDS = 30 * DAY
+
+
+@dataclass(slots=True)
+class Messages:
+    """How an accepted message moves on to sent, delivered and read, and how customers read."""
+
+    progression: Progression = choice(
+        Progression,
+        "scheduled",
+        description="immediate: every status at once; scheduled: after the delays below; manual: sent, then by hand",
+    )
+    sent_delay: list[float] = span([0.05, 0.3], high=MAX_SECONDS, description="accepted → sent, drawn uniformly")
+    delivered_delay: list[float] = span([0.2, 1.5], high=MAX_SECONDS, description="sent → delivered, drawn uniformly")
+    read_delay: list[float] = span([1.0, 15.0], high=MAX_SECONDS, description="delivered → read, drawn uniformly")
+    slow_delivery_seconds: float = number(
+        600.0, low=0, high=MAX_SECONDS, unit="seconds", description="sent → delivered for a slow customer (15550100004)"
+    )
+    read_probability: float = number(1.0, low=0, high=1, description="chance that a delivered message is read")
+
+
+@dataclass(slots=True)
+class Limits:
+    """Meta's limits (docs/limits-and-faults.md): throughput per number, the pair rate, hourly management calls."""
+
+    throughput_mps: dict[str, int] = levels(
+        THROUGHPUT_MPS, low=1, high=100_000, unit="messages/second", description="send rate of a number by level"
+    )
+    throughput_catch_up_seconds: float = number(
+        0.1,
+        low=0,
+        high=1,
+        below=True,
+        unit="seconds",
+        description="a slot taken this soon after falling free keeps its one-second cycle",
+    )
+    throughput_counts_inbound: bool = flag(True, description="an inbound message takes a free slot of its number")
+    pair_rate_burst: int = integer(
+        45, low=1, high=1_000_000, unit="messages", description="pair-rate bucket per (number, user): its size"
+    )
+    pair_rate_refill_seconds: float = number(
+        6.0, low=0, high=MAX_SECONDS, unit="seconds", description="pair-rate bucket: one token back every so often"
+    )
+    app_calls_per_hour: int = integer(
+        10_000, low=1, high=10_000_000, unit="calls/hour", description="management calls per rolling hour per app"
+    )
+    waba_calls_per_hour: int = integer(
+        200, low=1, high=10_000_000, unit="calls/hour", description="management calls per rolling hour per WABA"
+    )
+    active_waba_calls_per_hour: int = integer(
+        5_000,
+        low=1,
+        high=10_000_000,
+        unit="calls/hour",
+        description="the same, for a WABA with a registered number",
+    )
+
+
+@dataclass(slots=True)
+class Webhooks:
+    """How deliveries to the tenant's receiver are retried, bounded and disturbed (docs/webhooks.md)."""
+
+    retry_seconds: list[float] = seconds_list(
+        [0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600],
+        high=7 * DAY,
+        max_items=50,
+        description="gap before each retry; the last gap repeats",
+        alias="webhook_retry_seconds",
+    )
+    retry_horizon_seconds: float = number(
+        7 * DAY,
+        low=0,
+        high=MAX_SECONDS,
+        unit="seconds",
+        description="no retry later than this after the delivery was created",
+        alias="webhook_retry_horizon_seconds",
+    )
+    timeout_seconds: float = number(
+        5.0,
+        low=0,
+        high=600,
+        unit="seconds",
+        description="wait for the receiver's answer",
+        alias="webhook_timeout_seconds",
+    )
+    # A dead receiver cannot grow memory without limit: past this many undelivered deliveries per tenant the
+    # oldest (or the newest) is dropped and counted.
+    queue_limit: int = integer(
+        10_000,
+        low=1,
+        high=1_000_000,
+        unit="deliveries",
+        description="undelivered deliveries a tenant holds at most",
+        alias="webhook_queue_limit",
+    )
+    overflow: Overflow = choice(
+        Overflow, "drop_oldest", description="which delivery a full queue drops", alias="webhook_overflow"
+    )
+    # Chaos a receiver must survive; all off by default, every draw from the tenant's seeded generator.
+    duplicate_probability: float = number(
+        0.0, low=0, high=1, description="chance a delivery is sent twice", alias="webhook_duplicate_probability"
+    )
+    reorder_probability: float = number(
+        0.0, low=0, high=1, description="chance a delivery is held back", alias="webhook_reorder_probability"
+    )
+    reorder_hold_seconds: float = number(
+        2.0,
+        low=0,
+        high=MAX_SECONDS,
+        unit="seconds",
+        description="how long a held-back delivery waits",
+        alias="webhook_reorder_hold_seconds",
+    )
+    batch_max: int = integer(
+        1,
+        low=1,
+        high=1_000,
+        unit="changes",
+        description="changes per delivery (1: no batching)",
+        alias="webhook_batch_max",
+    )
+    batch_window_seconds: float = number(
+        1.0,
+        low=0,
+        high=MAX_SECONDS,
+        unit="seconds",
+        description="how long a batch waits to fill",
+        alias="webhook_batch_window_seconds",
+    )
+    delivery_delay: list[float] = span(
+        [0.0, 0.0],
+        high=MAX_SECONDS,
+        description="extra delay before a delivery, drawn uniformly",
+        alias="webhook_delivery_delay",
+    )
+    bad_signature_probability: float = number(
+        0.0,
+        low=0,
+        high=1,
+        description="chance a delivery carries a wrong X-Hub-Signature-256",
+        alias="webhook_bad_signature_probability",
+    )
+
+
+@dataclass(slots=True)
+class Journal:
+    """How many entries each journal keeps (ring buffers, so a long run cannot exhaust memory)."""
+
+    requests: int = integer(
+        10_000, low=1, high=1_000_000, unit="entries", description="Graph calls kept", alias="journal_requests"
+    )
+    messages: int = integer(
+        100_000, low=1, high=1_000_000, unit="entries", description="messages kept", alias="journal_messages"
+    )
+    webhooks: int = integer(
+        10_000, low=1, high=1_000_000, unit="entries", description="webhook deliveries kept", alias="journal_webhooks"
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Entry:
+    """One declared knob as the catalogue lists it."""
+
+    group: str
+    name: str
+    knob: Knob
+    default: Any
+
+    @property
+    def flat_name(self) -> str:
+        return self.knob.alias or self.name
+
+    def describe(self) -> dict[str, Any]:
+        return {"group": self.group, "name": self.name, "flat_name": self.flat_name, **self.knob.describe()} | {
+            "default": self.default
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """Every group and knob of a policy class, and the flat names (old, ungrouped) they are also accepted by."""
+
+    entries: dict[str, dict[str, Entry]]
+    flat: dict[str, Entry]
+
+
+@cache
+def catalogue(policy: type[Policy]) -> Catalogue:
+    defaults = policy()
+    entries: dict[str, dict[str, Entry]] = {}
+    flat: dict[str, Entry] = {}
+    for group_field in fields(policy):
+        group = getattr(defaults, group_field.name)
+        entries[group_field.name] = {}
+        for knob_field in fields(group):
+            knob = knob_field.metadata[KNOB]
+            entry = Entry(group_field.name, knob_field.name, knob, getattr(group, knob_field.name))
+            entries[group_field.name][knob_field.name] = entry
+            if entry.flat_name in flat:
+                raise TypeError(f"policy knob name {entry.flat_name!r} is declared twice")
+            flat[entry.flat_name] = entry
+    if clashes := set(flat) & set(entries):
+        raise TypeError(f"policy knob names {sorted(clashes)} are also group names")
+    return Catalogue(entries, flat)
 
 
 @dataclass(slots=True)
 class Policy:
-    """Progression of message statuses, customer habits, limits and journal sizes.
+    """Every group of knobs; code reads `tenant.policy.messages.sent_delay`, nothing is validated on reading."""
 
-    Delays are `[min, max]` seconds drawn uniformly from the tenant's seeded generator.
-    """
+    messages: Messages = field(default_factory=Messages)
+    limits: Limits = field(default_factory=Limits)
+    webhooks: Webhooks = field(default_factory=Webhooks)
+    journal: Journal = field(default_factory=Journal)
 
-    progression: Progression = "scheduled"
-    sent_delay: list[float] = field(default_factory=lambda: [0.05, 0.3])
-    delivered_delay: list[float] = field(default_factory=lambda: [0.2, 1.5])
-    read_delay: list[float] = field(default_factory=lambda: [1.0, 15.0])
-    slow_delivery_seconds: float = 600.0
-    read_probability: float = 1.0
-    # Meta's limits (docs/limits-and-faults.md): messages per second per number by throughput level (a slot
-    # taken within the catch-up of falling free keeps its one-second cycle), the pair-rate bucket per (number,
-    # user), and management calls per rolling hour per app and per WABA.
-    throughput_mps: dict[str, int] = field(default_factory=lambda: dict(THROUGHPUT_MPS))
-    throughput_catch_up_seconds: float = 0.1
-    throughput_counts_inbound: bool = True
-    pair_rate_burst: int = 45
-    pair_rate_refill_seconds: float = 6.0
-    app_calls_per_hour: int = 10_000
-    waba_calls_per_hour: int = 200
-    active_waba_calls_per_hour: int = 5_000
-    webhook_retry_seconds: list[float] = field(
-        default_factory=lambda: [0, 60, 300, 900, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 24 * 3600]
-    )
-    webhook_retry_horizon_seconds: float = 7 * 24 * 3600
-    webhook_timeout_seconds: float = 5.0
-    # A dead receiver cannot grow memory without limit: past this many undelivered deliveries per tenant the
-    # oldest (or the newest) is dropped and counted (docs/webhooks.md).
-    webhook_queue_limit: int = 10_000
-    webhook_overflow: Overflow = "drop_oldest"
-    # Chaos a receiver must survive; all off by default, every draw from the tenant's seeded generator.
-    webhook_duplicate_probability: float = 0.0
-    webhook_reorder_probability: float = 0.0
-    webhook_reorder_hold_seconds: float = 2.0
-    webhook_batch_max: int = 1
-    webhook_batch_window_seconds: float = 1.0
-    webhook_delivery_delay: list[float] = field(default_factory=lambda: [0.0, 0.0])
-    webhook_bad_signature_probability: float = 0.0
-    journal_requests: int = 10_000
-    journal_messages: int = 100_000
-    journal_webhooks: int = 10_000
-
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """`{group: {knob: value}}`, every default visible."""
         return asdict(self)
 
+    def flat_snapshot(self) -> dict[str, Any]:
+        """`{flat name: value}`, the ungrouped shape of earlier versions."""
+        snapshot = self.snapshot()
+        return {name: snapshot[entry.group][entry.name] for name, entry in catalogue(type(self)).flat.items()}
+
+    @classmethod
+    def describe(cls) -> list[dict[str, Any]]:
+        """Every knob's declaration: group, name, flat name, type, bounds or choices, unit, description, default."""
+        return [entry.describe() for knobs in catalogue(cls).entries.values() for entry in knobs.values()]
+
     def patch(self, changes: dict[str, Any]) -> None:
-        """Apply `changes` atomically; raises `ValueError` naming the first bad knob and changes nothing then."""
-        known = {f.name: f for f in fields(self)}
-        staged = Policy(**self.snapshot())
-        for name, value in changes.items():
-            if name not in known:
-                raise ValueError(f"unknown policy knob {name!r}; known: {', '.join(sorted(known))}")
-            setattr(staged, name, _checked(name, value, getattr(self, name)))
-        for f in fields(self):
-            setattr(self, f.name, getattr(staged, f.name))
+        """Apply grouped (`{"messages": {"progression": ...}}`) and flat (`{"progression": ...}`) knobs at once;
+        raises `Invalid` naming the first bad one, and changes nothing then."""
+        for entry, value in self._staged(changes).items():
+            setattr(getattr(self, entry.group), entry.name, value)
 
+    def _staged(self, changes: dict[str, Any]) -> dict[Entry, Any]:
+        known = catalogue(type(self))
+        staged: dict[Entry, Any] = {}
 
-def _checked(name: str, value: Any, current: Any) -> Any:
-    if name == "throughput_mps":
-        return _checked_throughput(value, current)
-    if isinstance(current, bool):
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be true or false")
-        return value
-    if name == "progression":
-        if value not in PROGRESSIONS:
-            raise ValueError(f"progression must be one of {', '.join(PROGRESSIONS)}")
-        return value
-    if name == "webhook_overflow":
-        if value not in OVERFLOWS:
-            raise ValueError(f"webhook_overflow must be one of {', '.join(OVERFLOWS)}")
-        return value
-    if isinstance(current, list):
-        if not isinstance(value, list) or not all(_is_number(item) and item >= 0 for item in value) or not value:
-            raise ValueError(f"{name} must be a non-empty list of non-negative numbers")
-        if name.endswith("_delay") and (len(value) != 2 or value[0] > value[1]):
-            raise ValueError(f"{name} must be [min, max] seconds")
-        return [float(item) for item in value]
-    if isinstance(current, int) and not isinstance(current, bool):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer")
-        return value
-    if not _is_number(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative number")
-    if name.endswith("_probability") and value > 1:
-        raise ValueError(f"{name} must be between 0 and 1")
-    if name == "throughput_catch_up_seconds" and value >= 1:
-        raise ValueError(f"{name} must be under one second")
-    return float(value)
+        def stage(entry: Entry, value: Any, given_as: str) -> None:
+            label = f"{entry.group}.{entry.name}"
+            if entry in staged:
+                raise Invalid(f"policy knob {label} is given twice")
+            name = label if given_as == label else f"{label} (given as {given_as})"
+            staged[entry] = entry.knob.check(name, value, getattr(getattr(self, entry.group), entry.name))
 
-
-def _checked_throughput(value: Any, current: dict[str, int]) -> dict[str, int]:
-    if not isinstance(value, dict):
-        raise ValueError(f"throughput_mps must be an object of messages per second by level ({', '.join(current)})")
-    merged = dict(current)
-    for level, mps in value.items():
-        if level not in THROUGHPUT_MPS:
-            raise ValueError(f"throughput_mps: unknown level {level!r}; known: {', '.join(THROUGHPUT_MPS)}")
-        if not isinstance(mps, int) or isinstance(mps, bool) or mps < 1:
-            raise ValueError(f"throughput_mps.{level} must be a positive integer")
-        merged[level] = mps
-    return merged
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+        for key, value in changes.items():
+            if key in known.entries:
+                knobs = known.entries[key]
+                if not isinstance(value, dict):
+                    raise Invalid(f"policy group {key} must be an object of its knobs ({', '.join(knobs)})")
+                for name, item in value.items():
+                    if name not in knobs:
+                        raise Invalid(f"unknown knob {name!r} in policy group {key}; known: {', '.join(knobs)}")
+                    stage(knobs[name], item, f"{key}.{name}")
+            elif key in known.flat:
+                stage(known.flat[key], value, key)
+            else:
+                raise Invalid(
+                    f"unknown policy group or knob {key!r}; groups: {', '.join(known.entries)} "
+                    f"(GET /_sandbox/policy/knobs lists every knob)"
+                )
+        return staged

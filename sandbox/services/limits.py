@@ -22,7 +22,7 @@ BUSINESS_USE_CASE = "whatsapp_business_management"
 
 
 def messages_per_second(tenant: Tenant, phone: PhoneNumber) -> int:
-    return tenant.policy.throughput_mps[phone.throughput_class]
+    return tenant.policy.limits.throughput_mps[phone.throughput_class]
 
 
 def check_send(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> None:
@@ -40,7 +40,9 @@ def check_send(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> None:
     slots, mps = limits.number_slots(phone.id), messages_per_second(tenant, phone)
     if slots.count(now) >= mps:
         raise GraphError(GraphErrorCode.RATE_LIMIT_HIT)
-    bucket = limits.pair_bucket(phone.id, wa_id, policy.pair_rate_burst, policy.pair_rate_refill_seconds, now)
+    bucket = limits.pair_bucket(
+        phone.id, wa_id, policy.limits.pair_rate_burst, policy.limits.pair_rate_refill_seconds, now
+    )
     if not bucket.allows(now):
         raise GraphError(GraphErrorCode.PAIR_RATE_LIMIT_HIT)
     slots.take(now, mps, _catch_up(tenant))
@@ -50,13 +52,13 @@ def check_send(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> None:
 def record_inbound(tenant: Tenant, phone: PhoneNumber) -> None:
     """META-TP: "throughput is inclusive of inbound and outbound messages" — an inbound message takes a free slot
     (it is never refused: with none free it uses nothing)."""
-    if tenant.policy.throughput_counts_inbound:
+    if tenant.policy.limits.throughput_counts_inbound:
         slots = tenant.limits.number_slots(phone.id)
         slots.take(tenant.clock.now(), messages_per_second(tenant, phone), _catch_up(tenant))
 
 
 def _catch_up(tenant: Tenant) -> timedelta:
-    return timedelta(seconds=tenant.policy.throughput_catch_up_seconds)
+    return timedelta(seconds=tenant.policy.limits.throughput_catch_up_seconds)
 
 
 def is_management_call(kind: str, edge: str | None) -> bool:
@@ -66,7 +68,7 @@ def is_management_call(kind: str, edge: str | None) -> bool:
 
 def _waba_limit(tenant: Tenant, waba_id: str) -> int:
     active = any(phone.waba_id == waba_id and phone.registered for phone in tenant.store.phone_numbers)
-    return tenant.policy.active_waba_calls_per_hour if active else tenant.policy.waba_calls_per_hour
+    return tenant.policy.limits.active_waba_calls_per_hour if active else tenant.policy.limits.waba_calls_per_hour
 
 
 def management_call(tenant: Tenant, kind: str, node_id: str, edge: str | None) -> dict[str, str]:
@@ -75,7 +77,7 @@ def management_call(tenant: Tenant, kind: str, node_id: str, edge: str | None) -
     now = tenant.clock.now()
     limits = tenant.limits
     app = limits.hourly(limits.app_calls, tenant.credentials.app_id)
-    app_limit = tenant.policy.app_calls_per_hour
+    app_limit = tenant.policy.limits.app_calls_per_hour
     waba: SlidingWindow | None = None
     waba_limit = 0
     if kind == "waba":
@@ -164,7 +166,7 @@ def snapshot(tenant: Tenant) -> dict[str, Any]:
         for (phone_id, wa_id), bucket in limits.pairs.items()
         if not bucket.is_full(now)
     ]
-    app = usage(limits.hourly(limits.app_calls, tenant.credentials.app_id), policy.app_calls_per_hour, now)
+    app = usage(limits.hourly(limits.app_calls, tenant.credentials.app_id), policy.limits.app_calls_per_hour, now)
     wabas = [
         {"waba_id": waba.id, "calls_last_hour": counted.calls, "limit": counted.limit, "regain_at": counted.regain_at}
         for waba in tenant.store.wabas

@@ -14,7 +14,7 @@ from sandbox.services import decisions
 
 
 def _delay(tenant: Tenant, bounds: list[float]) -> float:
-    if tenant.policy.progression == "immediate":
+    if tenant.policy.messages.progression == "immediate":
         return 0.0
     low, high = bounds
     return tenant.behaviour.uniform(low, high)
@@ -29,7 +29,7 @@ def start(
 ) -> None:
     """Schedule the platform's first move: `sent`, or `failed` for what Meta decides at delivery time
     (`extra_delay` seconds later still: an injected fault's latency)."""
-    delay = _delay(tenant, tenant.policy.sent_delay) + extra_delay
+    delay = _delay(tenant, tenant.policy.messages.sent_delay) + extra_delay
     if failure is not None:
         code, details = failure
         tenant.clock.call_later(delay, lambda: _fail(tenant, message, code, details))
@@ -52,12 +52,16 @@ def _fail(tenant: Tenant, message: Message, code: GraphErrorCode, details: str |
 def _sent(tenant: Tenant, message: Message, customer: Customer) -> None:
     if not _step(tenant, message, "send"):
         return
-    if message.type in SENT_ONLY_TYPES or tenant.policy.progression == "manual" or customer.delivery == "never":
+    if (
+        message.type in SENT_ONLY_TYPES
+        or tenant.policy.messages.progression == "manual"
+        or customer.delivery == "never"
+    ):
         return
     if customer.delivery == "slow":
-        delay = tenant.policy.slow_delivery_seconds
+        delay = tenant.policy.messages.slow_delivery_seconds
     else:
-        delay = _delay(tenant, tenant.policy.delivered_delay)
+        delay = _delay(tenant, tenant.policy.messages.delivered_delay)
     if customer.reads == "instant":
         tenant.clock.call_later(delay, lambda: _step(tenant, message, "read"))
         return
@@ -67,9 +71,9 @@ def _sent(tenant: Tenant, message: Message, customer: Customer) -> None:
 def _delivered(tenant: Tenant, message: Message, customer: Customer) -> None:
     if not _step(tenant, message, "deliver"):
         return
-    if customer.reads == "never" or tenant.behaviour.random() >= tenant.policy.read_probability:
+    if customer.reads == "never" or tenant.behaviour.random() >= tenant.policy.messages.read_probability:
         return
-    tenant.clock.call_later(_delay(tenant, tenant.policy.read_delay), lambda: _step(tenant, message, "read"))
+    tenant.clock.call_later(_delay(tenant, tenant.policy.messages.read_delay), lambda: _step(tenant, message, "read"))
 
 
 def _step(tenant: Tenant, message: Message, trigger: str) -> bool:

@@ -37,7 +37,7 @@ async def verify_override(tenant: Tenant, transport: WebhookTransport, url: str,
     challenge = str(tenant.behaviour.randrange(10**9, 10**10))
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
     try:
-        answer = await transport.get(url, params, tenant.policy.webhook_timeout_seconds)
+        answer = await transport.get(url, params, tenant.policy.webhooks.timeout_seconds)
     except TimeoutError as error:
         raise _verification_failed("curl_errno = 28; curl_error = Operation timed out") from error
     except Exception as error:  # any failure to reach the receiver fails the handshake

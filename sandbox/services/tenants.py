@@ -86,7 +86,7 @@ def _build(
         # Built in its final mode: a clock frozen later would have run for a few microseconds.
         clock=TenantClock(start, mode=mode),
         policy=policy,
-        store=TenantStore(messages=policy.journal_messages, requests=policy.journal_requests),
+        store=TenantStore(messages=policy.journal.messages, requests=policy.journal.requests),
         credentials=credentials,
         ids=IdFactory(random.Random(f"{seed}:ids")),
         behaviour=random.Random(f"{seed}:behaviour"),

@@ -13,7 +13,7 @@ async def verify_callback(tenant: Tenant, transport: WebhookTransport, url: str,
     challenge = str(tenant.behaviour.randrange(10**9, 10**10))
     params = {"hub.mode": "subscribe", "hub.challenge": challenge, "hub.verify_token": verify_token}
     try:
-        answer = await transport.get(url, params, tenant.policy.webhook_timeout_seconds)
+        answer = await transport.get(url, params, tenant.policy.webhooks.timeout_seconds)
     except Exception as error:
         raise Invalid(f"verification GET to {url} failed: {type(error).__name__}: {error}") from error
     if answer.status != 200 or answer.body.strip() != challenge:

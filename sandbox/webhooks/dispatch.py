@@ -94,7 +94,7 @@ def publish(tenant: Publisher, events: list[Event]) -> None:
             continue
         phone = tenant.store.phone_numbers.get(rendered.phone_number_id) if rendered.phone_number_id else None
         url, unrouted = route(tenant, rendered.field, rendered.waba_id, phone)
-        if url is not None and tenant.policy.webhook_batch_max > 1:
+        if url is not None and tenant.policy.webhooks.batch_max > 1:
             _batch(tenant, url, rendered)
             continue
         _send(tenant, url, unrouted, [rendered], rendered.ordering_key)
@@ -105,10 +105,10 @@ def _batch(tenant: Publisher, url: str, rendered: Rendered) -> None:
     queue = tenant.outbox.tenant(tenant.id)
     waiting = queue.batches.setdefault(url, [])
     waiting.append(rendered)
-    if len(waiting) >= tenant.policy.webhook_batch_max:
+    if len(waiting) >= tenant.policy.webhooks.batch_max:
         _flush(tenant, url)
     elif len(waiting) == 1:
-        tenant.clock.call_later(tenant.policy.webhook_batch_window_seconds, lambda: _flush(tenant, url))
+        tenant.clock.call_later(tenant.policy.webhooks.batch_window_seconds, lambda: _flush(tenant, url))
 
 
 def _flush(tenant: Publisher, url: str) -> None:
@@ -131,29 +131,29 @@ def _send(
     chaos: list[str] = ["batched"] if batched else []
     not_before: datetime | None = None
     if url is not None:
-        low, high = policy.webhook_delivery_delay
+        low, high = policy.webhooks.delivery_delay
         if high > 0:
             not_before = tenant.clock.now() + timedelta(seconds=rng.uniform(low, high))
             chaos.append("delayed")
         if (
             not batched
             and changes[0].is_status
-            and policy.webhook_reorder_probability > 0
-            and rng.random() < policy.webhook_reorder_probability
+            and policy.webhooks.reorder_probability > 0
+            and rng.random() < policy.webhooks.reorder_probability
         ):
             # Held back in a lane of its own, so the message's later statuses overtake it.
             ordering_key = f"reorder:{ordering_key}:{len(tenant.outbox.tenant(tenant.id).log)}"
-            not_before = (not_before or tenant.clock.now()) + timedelta(seconds=policy.webhook_reorder_hold_seconds)
+            not_before = (not_before or tenant.clock.now()) + timedelta(seconds=policy.webhooks.reorder_hold_seconds)
             chaos.append("reordered")
     secret = tenant.credentials.app_secret
-    bad_signature = policy.webhook_bad_signature_probability
+    bad_signature = policy.webhooks.bad_signature_probability
     if url is not None and bad_signature > 0 and rng.random() < bad_signature:
         secret = "wrong-" + secret[::-1]
         chaos.append("bad_signature")
     duplicate = (
         url is not None
-        and policy.webhook_duplicate_probability > 0
-        and (rng.random() < policy.webhook_duplicate_probability)
+        and policy.webhooks.duplicate_probability > 0
+        and (rng.random() < policy.webhooks.duplicate_probability)
     )
     _enqueue(tenant, url, unrouted, changes, ordering_key, secret, not_before, tuple(chaos))
     if duplicate:

@@ -5,8 +5,8 @@ message's `delivered` never overtakes its `sent`; while a lane's head waits for 
 A lane holds at most one token at a time (ready, being attempted, or waiting on a clock timer), so two workers
 never attempt the same lane at once.
 
-Each tenant's undelivered deliveries are bounded by `policy.webhook_queue_limit`; past it the oldest (or the
-newest, `policy.webhook_overflow`) is dropped with reason `queue_full` and counted, so a dead receiver costs a
+Each tenant's undelivered deliveries are bounded by `policy.webhooks.queue_limit`; past it the oldest (or the
+newest, `policy.webhooks.overflow`) is dropped with reason `queue_full` and counted, so a dead receiver costs a
 fixed amount of memory.
 """
 
@@ -222,13 +222,13 @@ class Outbox:
             queue.counts["not_routed"] += 1
             return delivery
         queue.counts["enqueued"] += 1
-        if len(queue.pending) >= owner.policy.webhook_queue_limit:
-            if owner.policy.webhook_overflow == "drop_newest":
+        if len(queue.pending) >= owner.policy.webhooks.queue_limit:
+            if owner.policy.webhooks.overflow == "drop_newest":
                 self._finish(queue, delivery, "dropped", "queue_full")
                 queue.counts["dropped_queue_full"] += 1
                 return delivery
             # More than one victim only after the limit was lowered; deliveries in flight are never taken.
-            while len(queue.pending) >= owner.policy.webhook_queue_limit:
+            while len(queue.pending) >= owner.policy.webhooks.queue_limit:
                 victim = next((d for d in queue.pending.values() if not d.in_flight), None)
                 if victim is None:
                     break
@@ -301,7 +301,7 @@ class Outbox:
     @staticmethod
     def _remember(queue: TenantQueue, delivery: Delivery) -> None:
         queue.log[delivery.id] = delivery
-        while len(queue.log) > delivery.owner.policy.journal_webhooks:
+        while len(queue.log) > delivery.owner.policy.journal.webhooks:
             queue.log.popitem(last=False)
 
     def log(self, tenant_id: str) -> list[Delivery]:
@@ -408,7 +408,7 @@ class Outbox:
         error: str | None = None
         try:
             answer = await transport.post(
-                delivery.url or "", delivery.body, delivery.headers, owner.policy.webhook_timeout_seconds
+                delivery.url or "", delivery.body, delivery.headers, owner.policy.webhooks.timeout_seconds
             )
             status = answer.status
             if not 200 <= status < 300:
@@ -461,10 +461,10 @@ class Outbox:
     def _retry_at(delivery: Delivery) -> datetime | None:
         """Meta retries "immediately, then with decreasing frequency" for up to 7 days (META-WH)."""
         policy = delivery.owner.policy
-        schedule = policy.webhook_retry_seconds
+        schedule = policy.webhooks.retry_seconds
         failures = len(delivery.attempts)
         gap = schedule[min(failures - 1, len(schedule) - 1)]
         retry_at = delivery.owner.clock.now() + timedelta(seconds=gap)
-        if retry_at - delivery.created_at > timedelta(seconds=policy.webhook_retry_horizon_seconds):
+        if retry_at - delivery.created_at > timedelta(seconds=policy.webhooks.retry_horizon_seconds):
             return None
         return retry_at

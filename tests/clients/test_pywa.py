@@ -91,7 +91,7 @@ def setup() -> Iterator[Setup]:
         CreateTenant(name="pywa", clock=ConfigureClock(mode="frozen")),
         start=datetime(2026, 1, 5, 9, tzinfo=UTC),
     )
-    tenant.policy.progression = "immediate"
+    tenant.policy.messages.progression = "immediate"
     document = tenant.document()
     received = Received()
     receiver = Starlette()

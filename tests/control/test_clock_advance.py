@@ -18,7 +18,7 @@ def test_advance_over_seven_days_runs_the_whole_retry_schedule_then_drops(sandbo
         answer = client.post(f"/_sandbox/tenants/{tenant.id}/clock/advance", json={"seconds": 8 * 86400}).json()
         [delivery] = client.get(f"/_sandbox/tenants/{tenant.id}/webhooks").json()["data"]
 
-    schedule = tenant.policy.webhook_retry_seconds
+    schedule = tenant.policy.webhooks.retry_seconds
     assert delivery["state"] == "dropped"
     assert answer["fired"] >= len(schedule)
     assert len(delivery["attempts"]) > len(schedule)

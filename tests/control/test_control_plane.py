@@ -616,7 +616,7 @@ def test_journal_rejects(client: TestClient, tenant: Tenant, path: str) -> None:
     check_sandbox_error(client.get(f"/_sandbox/tenants/{tenant.id}{path}"), 400)
 
 
-# -- webhook settings and policy --------------------------------------------------------------------------------
+# -- webhook settings --------------------------------------------------------------------------------------------
 
 
 def test_webhook_settings_with_verification(client: TestClient, tenant: Tenant, transport: RecordingTransport) -> None:
@@ -642,47 +642,6 @@ def test_webhook_verification_failure(client: TestClient, tenant: Tenant, transp
 @pytest.mark.parametrize("body", [{"url": 5}, {"url": "ftp://x"}, {"url": "x", "verify_token": 1}, {"verify": "no"}])
 def test_webhook_settings_reject(client: TestClient, tenant: Tenant, body: dict[str, Any]) -> None:
     check_sandbox_error(client.put(f"/_sandbox/tenants/{tenant.id}/webhook", json=body), 400)
-
-
-def test_policy_get_and_patch(client: TestClient, tenant: Tenant) -> None:
-    policy = client.get(f"/_sandbox/tenants/{tenant.id}/policy").json()
-    assert policy["progression"] == "immediate"
-    patched = client.patch(
-        f"/_sandbox/tenants/{tenant.id}/policy",
-        json={"progression": "scheduled", "read_probability": 0.5, "sent_delay": [1, 2]},
-    )
-    assert patched.status_code == 200
-    assert patched.json()["read_probability"] == 0.5 and patched.json()["sent_delay"] == [1.0, 2.0]
-    assert client.get(f"/_sandbox/tenants/{tenant.id}/policy").json()["progression"] == "scheduled"
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"progression": "fast"},
-        {"read_probability": 2},
-        {"read_probability": -0.1},
-        {"read_probability": "high"},
-        {"throughput_catch_up_seconds": 1},
-        {"throughput_catch_up_seconds": -0.5},
-        {"sent_delay": [3, 1]},
-        {"sent_delay": [1]},
-        {"sent_delay": "1-2"},
-        {"webhook_retry_seconds": []},
-        {"journal_requests": 0},
-        {"journal_requests": 1.5},
-        {"no_such_knob": 1},
-        {"progression": "manual", "read_probability": 7},
-    ],
-)
-def test_policy_patch_rejects_and_changes_nothing(client: TestClient, tenant: Tenant, body: dict[str, Any]) -> None:
-    before = client.get(f"/_sandbox/tenants/{tenant.id}/policy").json()
-    check_sandbox_error(client.patch(f"/_sandbox/tenants/{tenant.id}/policy", json=body), 400)
-    assert client.get(f"/_sandbox/tenants/{tenant.id}/policy").json() == before
-
-
-def test_policy_patch_needs_a_body(client: TestClient, tenant: Tenant) -> None:
-    check_sandbox_error(client.patch(f"/_sandbox/tenants/{tenant.id}/policy"), 400)
 
 
 # -- admin token ------------------------------------------------------------------------------------------------

@@ -82,13 +82,13 @@ def test_throughput_level_sets_messages_per_second(tenant: Tenant, change: dict[
 
 def test_policy_throughput_knob_overrides_a_level(tenant: Tenant) -> None:
     tenant.policy.patch({"throughput_mps": {"STANDARD": 3}})
-    assert tenant.policy.throughput_mps == {"STANDARD": 3, "HIGH": 1000, "COEXISTENCE": 20}
+    assert tenant.policy.limits.throughput_mps == {"STANDARD": 3, "HIGH": 1000, "COEXISTENCE": 20}
     assert [try_send(tenant, recipient(i)) for i in range(4)] == [None, None, None, GraphErrorCode.RATE_LIMIT_HIT]
 
 
 @pytest.mark.parametrize("bad", [{"FAST": 5}, {"STANDARD": 0}, {"STANDARD": True}, [80]])
 def test_policy_throughput_knob_rejects_bad_values(tenant: Tenant, bad: object) -> None:
-    with pytest.raises(ValueError, match="throughput_mps"):
+    with pytest.raises(Invalid, match="throughput_mps"):
         tenant.policy.patch({"throughput_mps": bad})
 
 
@@ -202,7 +202,7 @@ def test_management_calls_count_per_app_then_answer_4(tenant: Tenant) -> None:
 
 def test_waba_calls_count_per_waba_then_answer_80007_with_business_use_case_usage(tenant: Tenant) -> None:
     waba_id = tenant.waba_id
-    assert tenant.policy.active_waba_calls_per_hour == 5000
+    assert tenant.policy.limits.active_waba_calls_per_hour == 5000
     tenant.policy.patch({"active_waba_calls_per_hour": 4})
     for _ in range(4):
         headers = limits.management_call(tenant, "waba", waba_id, "message_templates")

@@ -9,6 +9,7 @@ import pytest
 
 from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import ConfigureClock, CreateTenant
+from sandbox.domain.errors import Invalid
 from sandbox.services.tenants import create_tenant
 from sandbox.testing import RecordingTransport
 from sandbox.webhooks.signing import verify
@@ -23,7 +24,7 @@ def _chaotic(sandbox: Sandbox, name: str, **knobs: object) -> Tenant:
         CreateTenant(name=name, seed=42, clock=ConfigureClock(mode="frozen"), webhook_url="http://receiver.test/hook"),
         start=START,
     )
-    tenant.policy.progression = "immediate"
+    tenant.policy.messages.progression = "immediate"
     tenant.policy.patch(dict(knobs))
     return tenant
 
@@ -86,7 +87,7 @@ def test_reordered_statuses_overtake_each_other(
             message = send_text(tenant, CUSTOMER)
             await runner.settle()
             assert transport.statuses(message.wamid) == ([] if reorder else ["sent", "delivered", "read"])
-            tenant.clock.advance(tenant.policy.webhook_reorder_hold_seconds)
+            tenant.clock.advance(tenant.policy.webhooks.reorder_hold_seconds)
             await runner.settle()
             arrived = transport.statuses(message.wamid)
             assert sorted(arrived) == ["delivered", "read", "sent"]
@@ -138,5 +139,5 @@ def test_bad_chaos_knobs_are_refused(tenant: Tenant) -> None:
         {"webhook_delivery_delay": [3, 1]},
         {"webhook_batch_max": 0},
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(Invalid):
             tenant.policy.patch(knobs)

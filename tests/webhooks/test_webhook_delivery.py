@@ -135,7 +135,7 @@ def _fill_dead_queue(tenant: Tenant, transport: RecordingTransport, inbound, cou
 def test_a_full_queue_drops_the_oldest_and_counts_it(
     tenant: Tenant, transport: RecordingTransport, outbox_runner, inbound, sandbox: Sandbox
 ) -> None:
-    tenant.policy.webhook_queue_limit = 5
+    tenant.policy.webhooks.queue_limit = 5
 
     async def scenario() -> None:
         async with outbox_runner as runner:
@@ -195,7 +195,7 @@ def test_a_slow_receiver_times_out_on_the_policy_timeout(
             seen.append(timeout)
             raise TimeoutError
 
-    tenant.policy.webhook_timeout_seconds = 1.5
+    tenant.policy.webhooks.timeout_seconds = 1.5
     outbox_runner.transport = Slow()
 
     async def scenario() -> None:
@@ -215,7 +215,7 @@ def test_lowering_the_queue_limit_trims_the_queue(
         async with outbox_runner as runner:
             _fill_dead_queue(tenant, transport, inbound, 20)
             await runner.settle()
-            tenant.policy.webhook_queue_limit = 5
+            tenant.policy.webhooks.queue_limit = 5
             inbound(tenant, "16505559999")
             await runner.settle()
             assert sandbox.outbox.backlog == 5

@@ -246,7 +246,7 @@ def test_pywa_verifies_and_parses_every_account_field(
 def test_pywa_rejects_a_chaos_signature(
     tenant: Tenant, pywa: PywaReceiver, inbound, caplog: pytest.LogCaptureFixture
 ) -> None:
-    tenant.policy.webhook_bad_signature_probability = 1.0
+    tenant.policy.webhooks.bad_signature_probability = 1.0
     inbound(tenant, CUSTOMER)
     delivery = _last_delivery(tenant)
     assert delivery.chaos == ("bad_signature",)
@@ -258,10 +258,10 @@ def test_pywa_rejects_a_chaos_signature(
 
 def test_pywa_reads_a_batched_post(tenant: Tenant, pywa: PywaReceiver, send_text, inbound) -> None:
     """Meta may batch; pywa reads entry[0].changes[0] only — the sandbox reproduces what that costs."""
-    tenant.policy.webhook_batch_max = 3
+    tenant.policy.webhooks.batch_max = 3
     inbound(tenant, CUSTOMER)
     send_text(tenant, CUSTOMER)
-    tenant.clock.advance(tenant.policy.webhook_batch_window_seconds)
+    tenant.clock.advance(tenant.policy.webhooks.batch_window_seconds)
     batched = [d for d in tenant.outbox.log(tenant.id) if "batched" in d.chaos]
     assert [d.summary for d in batched] == [
         "3 changes: message text, status sent, status delivered",

@@ -60,7 +60,7 @@ def test_every_delivery_arrives_once_in_order_after_an_outage(serve_app: Any, tr
         CreateTenant(name="outage", clock=ConfigureClock(mode="frozen"), webhook_url=f"http://127.0.0.1:{port}/hook"),
         start=START,
     )
-    tenant.policy.progression = "immediate"
+    tenant.policy.messages.progression = "immediate"
     sink = WebhookSink(app_secret=tenant.credentials.app_secret)
     per_round = 4  # the inbound message, then sent, delivered, read
 
