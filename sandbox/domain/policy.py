@@ -177,6 +177,50 @@ class Journal:
     )
 
 
+@dataclass(slots=True)
+class Trial:
+    """The unverified trial (SEED-TRIAL-1..6): on for the `trial` profile, switchable on any tenant."""
+
+    enabled: bool = flag(
+        False, description="enforce the trial's limits on sends (the trial profile turns it on)", alias="trial_enabled"
+    )
+    recipients: int = integer(
+        2,
+        low=0,
+        high=1_000_000,
+        unit="recipients",
+        description="distinct recipients of business-initiated messages",
+        alias="trial_recipients",
+    )
+    customers: int = integer(
+        10,
+        low=0,
+        high=1_000_000,
+        unit="customers",
+        description="distinct customers answered inside their window",
+        alias="trial_customers",
+    )
+    days: int = integer(
+        30, low=1, high=3650, unit="days", description="trial length on the tenant clock", alias="trial_days"
+    )
+    verified_customers: int = integer(
+        1_500,
+        low=0,
+        high=1_000_000,
+        unit="customers",
+        description="distinct customers answered once the business is verified (the extended trial)",
+        alias="trial_verified_customers",
+    )
+    max_numbers_unverified: int = integer(
+        2,
+        low=1,
+        high=1_000,
+        unit="numbers",
+        description="registered numbers an unverified business may hold",
+        alias="trial_max_numbers_unverified",
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -232,6 +276,7 @@ class Policy:
     limits: Limits = field(default_factory=Limits)
     webhooks: Webhooks = field(default_factory=Webhooks)
     journal: Journal = field(default_factory=Journal)
+    trial: Trial = field(default_factory=Trial)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

@@ -13,7 +13,7 @@ from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
-from sandbox.services import faults, limits, message_templates, progression
+from sandbox.services import faults, limits, message_templates, progression, trial
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
 
@@ -56,10 +56,13 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     template = (
         message_templates.sendable_template(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
     )
-    limits.check_send(tenant, phone, wa_id)
     now = tenant.clock.now()
-    customer = customer_for(tenant, wa_id)
     window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
+    counted = trial.check(tenant, phone, wa_id, template is not None or not window_open)
+    limits.check_send(tenant, phone, wa_id)
+    if counted is not None:
+        counted()
+    customer = customer_for(tenant, wa_id)
     message = Message(
         wamid=tenant.ids.wamid(wa_id),
         direction="outbound",

@@ -19,9 +19,9 @@ from sandbox.domain.waba import AccountMode, AccountReviewStatus, SubscribedApp,
 from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
+from sandbox.services import trial
 from sandbox.store import TenantStore
 
-TRIAL_DAYS = 30
 # The farthest one clock move may go (`seconds` is bounded the same where it is parsed).
 MAX_ADVANCE = timedelta(days=10 * 365)
 
@@ -132,12 +132,7 @@ def _build(
         template.quality_score_date = int(tenant.clock.now().timestamp())
         tenant.store.templates.add(template.id, template)
         if profile == "trial":
-            started = tenant.clock.now()
-            tenant.store.trial = {
-                "phone_number_id": phone.id,
-                "started_at": started,
-                "expires_at": started + timedelta(days=TRIAL_DAYS),
-            }
+            trial.start(tenant, phone, tenant.clock.now())
     return tenant
 
 

@@ -30,7 +30,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
             }
             for (phone_number_id, wa_id), last in store.windows.last_inbound.items()
         ],
-        "trial": store.trial or None,
+        "trial": store.trial.snapshot() if store.trial else None,
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
         "reviews": [pending.document() for pending in pending_decisions(tenant)],

@@ -14,6 +14,7 @@ from sandbox.domain.decision import PendingDecision
 from sandbox.domain.message import Message
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.template import MessageTemplate
+from sandbox.domain.trial import Trial
 from sandbox.domain.waba import WhatsAppBusinessAccount
 
 T = TypeVar("T")
@@ -111,7 +112,7 @@ class TenantStore:
         self.requests = Journal(requests)
         # Scheduled work or a webhook render that failed: kept for the user to see, never swallowed silently.
         self.incidents = Journal(INCIDENT_LIMIT)
-        self.trial: dict[str, Any] = {}
+        self.trial: Trial | None = None
         self.conversations: dict[tuple[str, str], Conversation] = {}
         # Reviews Meta will decide later, by (kind, target): sandbox/services/decisions.py.
         self.decisions: dict[tuple[str, str], PendingDecision] = {}
