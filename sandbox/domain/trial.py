@@ -32,17 +32,23 @@ class Trial:
         self,
         phone_number_id: str,
         wa_id: str,
-        business_initiated: bool,
+        business_initiated: bool | None,
         now: datetime,
         *,
         recipient_limit: int,
         customer_limit: int,
     ) -> Refusal | None:
-        """What stops this send, or None; nothing is counted here (`count` does it once the send is admitted)."""
+        """What stops this send, or None; nothing is counted here (`count` does it once the send is admitted).
+
+        `business_initiated` None: a free-form message outside the customer-service window, which counts against
+        neither limit (Meta fails it with 131047 anyway); only the number and the end of the trial apply.
+        """
         if now >= self.expires_at:
             return Refusal.EXPIRED
         if phone_number_id != self.phone_number_id:
             return Refusal.OTHER_NUMBER
+        if business_initiated is None:
+            return None
         if business_initiated:
             if wa_id not in self.recipients and len(self.recipients) >= recipient_limit:
                 return Refusal.RECIPIENTS

@@ -58,7 +58,7 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     )
     now = tenant.clock.now()
     window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
-    counted = trial.check(tenant, phone, wa_id, template is not None or not window_open)
+    counted = trial.check(tenant, phone, wa_id, True if template is not None else (False if window_open else None))
     limits.check_send(tenant, phone, wa_id)
     if counted is not None:
         counted()

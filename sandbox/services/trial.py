@@ -37,12 +37,13 @@ def _trial(tenant: Tenant, phone: PhoneNumber) -> Trial:
     return trial
 
 
-def check(tenant: Tenant, phone: PhoneNumber, wa_id: str, business_initiated: bool) -> Callable[[], None] | None:
+def check(tenant: Tenant, phone: PhoneNumber, wa_id: str, business_initiated: bool | None) -> Callable[[], None] | None:
     """Raise the Graph error of the trial's refusal of this send; otherwise return what counts it, to be called
     once every other check has admitted the message (a refused one is never counted), or None without a trial.
 
-    A business-initiated message is a template or anything outside the customer-service window; any other is
-    an answer to a customer. A business both verified and reviewed (`APPROVED`) has left the trial.
+    A business-initiated message is a template; a free-form one inside the customer-service window answers a
+    customer; `None` is a free-form one outside the window, which only the number and the trial's end can refuse
+    (it then fails with 131047, as on Meta). A business both verified and reviewed (`APPROVED`) has left the trial.
     """
     policy = tenant.policy.trial
     if not policy.enabled:
@@ -62,6 +63,8 @@ def check(tenant: Tenant, phone: PhoneNumber, wa_id: str, business_initiated: bo
     )
     if refusal is not None:
         raise refused(refusal, trial, policy.recipients, customers)
+    if business_initiated is None:
+        return None
     return lambda: trial.count(wa_id, business_initiated)
 
 

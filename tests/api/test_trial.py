@@ -67,8 +67,9 @@ def test_third_business_initiated_recipient_is_131030(client: TestClient, trial:
     assert "at most 2 distinct" in error["error_data"]["details"]
     untouched(trial, before)
     assert trial.store.trial is not None and trial.store.trial.recipients == {"15551110001", "15551110002"}
-    # Free-form outside the window is business-initiated too.
-    check_graph_error(send(client, trial, "15551110004", TEXT), 131030, 400)
+    # Free-form outside the window counts against neither limit: it is accepted and fails with 131047, as on Meta.
+    assert send(client, trial, "15551110004", TEXT).status_code == 200
+    assert trial.store.trial.recipients == {"15551110001", "15551110002"} and not trial.store.trial.customers
 
 
 def test_eleventh_customer_answered_is_131048(client: TestClient, trial: Tenant) -> None:

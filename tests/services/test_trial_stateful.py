@@ -59,8 +59,11 @@ class TrialMachine(RuleBasedStateMachine):
         if self.elapsed >= timedelta(days=DAYS):
             return 131031
         last = self.last_inbound.get(wa_id)
-        if template or last is None or self.elapsed - last >= WINDOW:
+        outside = last is None or self.elapsed - last >= WINDOW
+        if template:
             return 131030 if wa_id not in self.recipients and len(self.recipients) >= RECIPIENTS else None
+        if outside:
+            return None  # free-form outside the window: no trial count; it fails with 131047 later
         limit = VERIFIED_ANSWERED if verified else ANSWERED
         return 131048 if wa_id not in self.customers and len(self.customers) >= limit else None
 
@@ -90,9 +93,9 @@ class TrialMachine(RuleBasedStateMachine):
         if verified and approved:
             return
         last = self.last_inbound.get(wa_id)
-        if template or last is None or self.elapsed - last >= WINDOW:
+        if template:
             self.recipients.add(wa_id)
-        else:
+        elif last is not None and self.elapsed - last < WINDOW:
             self.customers.add(wa_id)
 
     @rule(wa_id=st.sampled_from(CUSTOMERS))
