@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
+from sandbox.domain.connection_status import LABELS, connection_status
 from sandbox.services.decisions import pending_decisions
 
 
@@ -31,9 +32,29 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
             for (phone_number_id, wa_id), last in store.windows.last_inbound.items()
         ],
         "trial": store.trial.snapshot() if store.trial else None,
+        "provider": provider_view(tenant),
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
         "reviews": [pending.document() for pending in pending_decisions(tenant)],
         "incidents": store.incidents.newest(100),
         "media": [{"id": m.id, "mime_type": m.mime_type, "file_size": m.file_size} for m in store.media],
     }
+
+
+def provider_view(tenant: Tenant) -> dict[str, Any]:
+    """What a Solution Provider displays for this business (SEED-VERIFY-4), computed from the machines on every
+    read."""
+    store = tenant.store
+    business = store.businesses.get(tenant.business_id)
+    wabas = [waba for waba in store.wabas if waba.business_id == tenant.business_id]
+    waba_ids = {waba.id for waba in wabas}
+    numbers = [phone for phone in store.phone_numbers if phone.waba_id in waba_ids]
+    status = connection_status(
+        business.verification_status if business is not None else "not_verified",
+        [waba.account_review_status for waba in wabas],
+        any_number_registered=any(phone.registered for phone in numbers),
+        # Registration (and its failures: 133005, 133006, 133016) is not modelled yet; the number's own
+        # lifecycle will feed this.
+        registration_failed=False,
+    )
+    return {"connection_status": status.value, "label": LABELS[status]}
