@@ -111,9 +111,10 @@ def force(tenant: Tenant, command: ForceDecision) -> PendingDecision:
     pending = tenant.store.decisions.get((command.kind, command.target))
     if pending is None:
         raise NotFound(f"no pending {command.kind} review of {command.target!r} (GET .../reviews lists them)")
-    _check(found, command.decision, command.reason)
+    decision = resolve(found, command.decision)
+    _check(found, decision, command.reason)
     cancel(tenant, command.kind, command.target)
-    pending.decision, pending.reason, pending.forced = command.decision, command.reason, True
+    pending.decision, pending.reason, pending.forced = decision, command.reason, True
     found.apply(tenant, pending)
     tenant.clock.run_due()
     return pending
@@ -132,6 +133,31 @@ def _reviewer(kind: str) -> Reviewer:
         known = ", ".join(sorted(_REVIEWERS)) or "none yet"
         raise Invalid(f"kind {kind!r} has no reviews in this sandbox; known: {known}")
     return found
+
+
+# Meta's outcome words and the lifecycle triggers they fire: a reviewer may declare either, and the control plane
+# takes both (`"decision": "APPROVED"`, as control-plane.md writes it, or `"approve"`).
+_SYNONYMS = {
+    "APPROVED": "approve",
+    "REJECTED": "reject",
+    "DEFERRED": "defer",
+    "FAILED": "fail",
+    "NEED_MORE_INFO": "need_more_info",
+}
+_SYNONYMS |= {trigger: word for word, trigger in list(_SYNONYMS.items())}
+
+
+def resolve(found: Reviewer, decision: str) -> str:
+    """The reviewer's own spelling of `decision` (Meta's outcome word or the trigger), or `decision` unchanged."""
+    if decision in found.decisions:
+        return decision
+    for spelling in (decision.upper(), decision.lower()):
+        if spelling in found.decisions:
+            return spelling
+        synonym = _SYNONYMS.get(spelling)
+        if synonym is not None and synonym in found.decisions:
+            return synonym
+    return decision
 
 
 def _check(found: Reviewer, decision: str, reason: str | None) -> None:

@@ -142,6 +142,18 @@ def test_forcing_decides_now_with_the_forced_outcome_and_only_once(tenant: Tenan
         decisions.force(tenant, ForceDecision(KIND, widget.id, "APPROVED"))
 
 
+def test_a_forced_decision_may_be_meta_s_word_or_the_trigger(tenant: Tenant) -> None:
+    """control-plane.md writes `"decision": "APPROVED"`; a reviewer whose decisions are triggers takes it too."""
+    widget = _widget(tenant)
+    decisions.schedule(tenant, KIND, widget.id, 60, "APPROVED")
+    decided = decisions.force(tenant, ForceDecision(KIND, widget.id, "reject", "POLICY"))
+    assert decided.decision == "REJECTED" and widget.decided == [("REJECTED", "POLICY", START)]
+    trigger_named = decisions.Reviewer(KIND, frozenset({"approve", "defer"}), None, _apply)
+    assert decisions.resolve(trigger_named, "APPROVED") == "approve"
+    assert decisions.resolve(trigger_named, "DEFERRED") == "defer"
+    assert decisions.resolve(trigger_named, "maybe") == "maybe"
+
+
 def test_scheduling_checks_the_kind_and_its_decisions(tenant: Tenant) -> None:
     with pytest.raises(Invalid, match="has no reviews"):
         decisions.schedule(tenant, "template", "t1", 60, "APPROVED")
