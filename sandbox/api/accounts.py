@@ -13,7 +13,10 @@ BUSINESS_DEFAULT_FIELDS = ("id", "name")
 
 async def get_node(graph: GraphRequest) -> Response:
     default = {"waba": WABA_DEFAULT_FIELDS, "business": BUSINESS_DEFAULT_FIELDS}
-    return graph.respond(project(graph.node.graph_fields(), graph.query.get("fields"), default[graph.kind]))
+    node = graph.node
+    # A WABA shows its business's verification as it stands now.
+    fields = node.graph_fields(graph.tenant.store.businesses.get(node.business_id)) if graph.kind == "waba" else None
+    return graph.respond(project(fields or node.graph_fields(), graph.query.get("fields"), default[graph.kind]))
 
 
 routes = [

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+from sandbox.domain.business import Documents
 from sandbox.domain.customer import Delivery, Reads
 from sandbox.domain.errors import Invalid
 from sandbox.domain.fault import FaultMatch, Latency, Mode
@@ -170,3 +171,11 @@ class ForceDecision:
     target: str
     decision: str
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitVerification:
+    """`POST /_sandbox/tenants/{tenant}/business/verification`: the documents of SEED-VERIFY-1, already checked
+    for bounds and plausibility."""
+
+    documents: Documents

@@ -18,6 +18,7 @@ class ReviewKind(StrEnum):
 
     BUSINESS_VERIFICATION = "business_verification"
     WABA_REVIEW = "waba_review"
+    WABA_APPEAL = "waba_appeal"
     DISPLAY_NAME = "display_name"
     TEMPLATE = "template"
 

@@ -149,6 +149,26 @@ class PhoneNumberSecurityEvent(AccountEvent):
     requester: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SilentEvent:
+    """A fact Meta sends no webhook for: published like the others, so what follows from it can hook in, and
+    rendered to nothing by dispatch (never an incident)."""
+
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessVerificationDecided(SilentEvent):
+    """The business's verification moved to `status` (`decision`: APPROVED, REJECTED, NEED_MORE_INFO, FAILED,
+    EXPIRED, REVOKED, INELIGIBLE). Meta sends no webhook for it (§3.1: only 8x8 documents
+    `BUSINESS_VERIFICATION_STATUS_UPDATE`)."""
+
+    business_id: str
+    status: str
+    decision: str
+    reasons: tuple[str, ...] = ()
+
+
 ACCOUNT_EVENTS: tuple[type[AccountEvent], ...] = (
     TemplateStatusChanged,
     TemplateQualityChanged,
@@ -161,4 +181,4 @@ ACCOUNT_EVENTS: tuple[type[AccountEvent], ...] = (
     PhoneNumberSecurityEvent,
 )
 
-Event = MessageStatusChanged | MessageReceived | AccountEvent
+Event = MessageStatusChanged | MessageReceived | AccountEvent | SilentEvent

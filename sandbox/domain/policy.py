@@ -221,6 +221,69 @@ class Trial:
     )
 
 
+@dataclass(slots=True)
+class Verification:
+    """Business verification (SEED-VERIFY-1, -3): how long Meta's review takes, how it ends, when to resubmit."""
+
+    # Landbot: "10 minutes to 14 working days", with a long right tail: a lognormal, clipped.
+    latency_median_seconds: float = number(
+        2 * DAY,
+        low=1,
+        high=MAX_SECONDS,
+        unit="seconds",
+        description="median of the review's latency (lognormal)",
+        alias="verification_latency_median_seconds",
+    )
+    latency_sigma: float = number(
+        1.0, low=0, high=5, description="sigma of the lognormal latency", alias="verification_latency_sigma"
+    )
+    latency_bounds: list[float] = span(
+        [600.0, 20 * DAY],
+        high=MAX_SECONDS,
+        description="the drawn latency is clipped to [min, max]",
+        alias="verification_latency_bounds",
+    )
+    approval_probability: float = number(
+        0.8,
+        low=0,
+        high=1,
+        description="chance a submission is approved (else rejected, with one of Meta's reasons)",
+        alias="verification_approval_probability",
+    )
+    resubmit_after_days: int = integer(
+        35,
+        low=0,
+        high=365,
+        unit="days",
+        description="after a rejection, days from the previous submission until the next is accepted",
+        alias="verification_resubmit_after_days",
+    )
+
+
+@dataclass(slots=True)
+class WabaReview:
+    """The WABA's policy review (SEED-VERIFY-2) and the appeal of a rejection."""
+
+    latency: list[float] = span(
+        [3600.0, DAY],
+        high=MAX_SECONDS,
+        description="submission → decision, drawn uniformly",
+        alias="waba_review_latency",
+    )
+    approval_probability: float = number(
+        0.95, low=0, high=1, description="chance the WABA is approved", alias="waba_review_approval_probability"
+    )
+    appeal_latency: list[float] = span(
+        [DAY, 2 * DAY],
+        high=MAX_SECONDS,
+        description="appeal → decision, drawn uniformly (Wati: 24-48 h)",
+        alias="waba_appeal_latency",
+    )
+    appeal_acceptance_probability: float = number(
+        0.5, low=0, high=1, description="chance an appeal is accepted", alias="waba_appeal_acceptance_probability"
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -277,6 +340,8 @@ class Policy:
     webhooks: Webhooks = field(default_factory=Webhooks)
     journal: Journal = field(default_factory=Journal)
     trial: Trial = field(default_factory=Trial)
+    verification: Verification = field(default_factory=Verification)
+    waba_review: WabaReview = field(default_factory=WabaReview)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

@@ -13,7 +13,7 @@ from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
-from sandbox.services import faults, limits, message_templates, progression, trial
+from sandbox.services import faults, limits, message_templates, progression, trial, waba_review
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
 
@@ -58,6 +58,7 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     )
     now = tenant.clock.now()
     window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
+    waba_review.check_send(tenant, phone)
     counted = trial.check(tenant, phone, wa_id, True if template is not None else (False if window_open else None))
     limits.check_send(tenant, phone, wa_id)
     if counted is not None:

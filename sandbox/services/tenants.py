@@ -108,7 +108,6 @@ def _build(
         business.id,
         message_template_namespace=ids.token(8).lower() + "_" + ids.token(8).lower(),
         account_review_status=(AccountReviewStatus.APPROVED if verified else AccountReviewStatus.PENDING).value,
-        business_verification_status=business.verification_status,
         account_mode=(AccountMode.LIVE if verified else AccountMode.SANDBOX).value,
     )
     if profile in ("live", "trial"):

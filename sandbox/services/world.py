@@ -17,7 +17,9 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         "tenant": tenant.document(),
         "policy": tenant.policy.snapshot(),
         "businesses": [b.graph_fields() for b in store.businesses],
-        "wabas": [w.graph_fields() | {"account_mode": w.account_mode} for w in store.wabas],
+        "wabas": [
+            w.graph_fields(store.businesses.get(w.business_id)) | {"account_mode": w.account_mode} for w in store.wabas
+        ],
         "phone_numbers": [p.graph_fields(tenant.webhook.url) for p in store.phone_numbers],
         "templates": [t.graph_fields() for t in store.templates],
         "customers": [c.snapshot() for c in store.customers],

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sandbox.clock import TenantClock
-from sandbox.domain.events import Event, MessageReceived, MessageStatusChanged
+from sandbox.domain.events import Event, MessageReceived, MessageStatusChanged, SilentEvent
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
 from sandbox.store import TenantStore
@@ -62,6 +62,8 @@ def render(tenant: Publisher, event: Event) -> Rendered | None:
         if isinstance(event, MessageStatusChanged):
             return render_status(event, phone, customer, tenant.graph_version)
         return render_inbound(event, phone, customer)
+    if isinstance(event, SilentEvent):
+        return None
     return render_account(event)
 
 

@@ -54,6 +54,9 @@ class TrialMachine(RuleBasedStateMachine):
 
     def _expected(self, wa_id: str, template: bool) -> int | None:
         verified, approved = self._statuses()
+        waba = self.tenant.store.wabas.get(self.tenant.waba_id)
+        if waba is not None and waba.account_review_status == "REJECTED":
+            return 131031  # a rejected WABA is disabled before the trial counts anything (services/waba_review.py)
         if verified and approved:
             return None
         if self.elapsed >= timedelta(days=DAYS):
