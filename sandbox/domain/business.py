@@ -27,6 +27,8 @@ class Business:
     id: str
     name: str
     verification_status: str = BusinessVerificationStatus.VERIFIED.value
+    # The portfolio's messaging limit (domain/messaging_limit.py), moved by its lifecycle only.
+    messaging_limit_tier: str = "TIER_250"
 
     def graph_fields(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "verification_status": self.verification_status}

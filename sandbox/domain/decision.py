@@ -20,6 +20,7 @@ class ReviewKind(StrEnum):
     WABA_REVIEW = "waba_review"
     DISPLAY_NAME = "display_name"
     TEMPLATE = "template"
+    MESSAGING_LIMIT = "messaging_limit"
 
 
 class Cancellable(Protocol):

@@ -6,6 +6,7 @@ from typing import Any
 
 from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
+from sandbox.services import messaging_limits
 from sandbox.services.decisions import pending_decisions
 
 
@@ -17,7 +18,10 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         "policy": tenant.policy.snapshot(),
         "businesses": [b.graph_fields() for b in store.businesses],
         "wabas": [w.graph_fields() | {"account_mode": w.account_mode} for w in store.wabas],
-        "phone_numbers": [p.graph_fields(tenant.webhook.url) for p in store.phone_numbers],
+        "phone_numbers": [
+            p.graph_fields(tenant.webhook.url, messaging_limit=messaging_limits.phone_tier(tenant, p))
+            for p in store.phone_numbers
+        ],
         "templates": [t.graph_fields() for t in store.templates],
         "customers": [c.snapshot() for c in store.customers],
         "windows": [
@@ -31,6 +35,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
             for (phone_number_id, wa_id), last in store.windows.last_inbound.items()
         ],
         "trial": store.trial.snapshot() if store.trial else None,
+        "messaging_limit": messaging_limits.document(tenant) if tenant.business_id in store.businesses else None,
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
         "reviews": [pending.document() for pending in pending_decisions(tenant)],
