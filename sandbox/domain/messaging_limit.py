@@ -32,13 +32,12 @@ class MessagingLimitTier(StrEnum):
     TIER_UNLIMITED = "TIER_UNLIMITED"
 
 
-# Unique users outside a window per moving 24 h; None: unlimited.
-TIER_SIZES: dict[str, int | None] = {
-    MessagingLimitTier.TIER_250: 250,
-    MessagingLimitTier.TIER_2K: 2_000,
-    MessagingLimitTier.TIER_10K: 10_000,
-    MessagingLimitTier.TIER_100K: 100_000,
-    MessagingLimitTier.TIER_UNLIMITED: None,
+# Unique users outside a window per moving 24 h, by tier; TIER_UNLIMITED has none (the policy's `tier_sizes`).
+TIER_SIZES: dict[str, int] = {
+    MessagingLimitTier.TIER_250.value: 250,
+    MessagingLimitTier.TIER_2K.value: 2_000,
+    MessagingLimitTier.TIER_10K.value: 10_000,
+    MessagingLimitTier.TIER_100K.value: 100_000,
 }
 TIERS = tuple(MessagingLimitTier)
 
@@ -91,8 +90,9 @@ ALERTS: dict[str, tuple[str, str, str]] = {
 }
 
 
-def tier_size(tier: str) -> int | None:
-    return TIER_SIZES[tier]
+def tier_size(tier: str, sizes: dict[str, int] = TIER_SIZES) -> int | None:
+    """The unique users `tier` allows per moving 24 h under `sizes`; None for TIER_UNLIMITED."""
+    return sizes.get(tier)
 
 
 class MovingUniqueUsers:

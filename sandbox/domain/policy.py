@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from sandbox.domain.errors import Invalid
 from sandbox.domain.knobs import DAY, KNOB, Knob, choice, flag, integer, levels, number, seconds_list, span
+from sandbox.domain.messaging_limit import TIER_SIZES
 from sandbox.domain.phone_number import THROUGHPUT_MPS
 
 Progression = Literal["immediate", "scheduled", "manual"]
@@ -232,6 +233,14 @@ class MessagingLimits:
         True,
         description="fail business-initiated sends beyond the portfolio's unique users per moving 24 h",
         alias="messaging_limit_enabled",
+    )
+    tier_sizes: dict[str, int] = levels(
+        TIER_SIZES,
+        low=1,
+        high=10_000_000,
+        unit="users",
+        description="unique users outside windows per moving 24 h, by tier (TIER_UNLIMITED has no limit)",
+        alias="messaging_limit_tier_sizes",
     )
     failure_code: LimitFailureCode = choice(
         LimitFailureCode,

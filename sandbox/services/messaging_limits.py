@@ -65,7 +65,7 @@ def admit(tenant: Tenant, phone: PhoneNumber, wa_id: str) -> tuple[GraphErrorCod
     business = business_of(tenant, phone)
     if business is None:
         return None
-    size = tier_size(business.messaging_limit_tier)
+    size = tier_size(business.messaging_limit_tier, policy.tier_sizes)
     if size is None:
         return None
     now = tenant.clock.now()
@@ -109,11 +109,12 @@ def _upgrade_due(tenant: Tenant, business: Business, tier: str) -> None:
 def eligible(tenant: Tenant, business: Business) -> bool:
     """Automatic scaling's conditions now: above TIER_250 and below unlimited, the share of the limit used in the
     last 7 days, and no number of the portfolio rated RED."""
-    size = tier_size(business.messaging_limit_tier)
+    policy = tenant.policy.messaging_limits
+    size = tier_size(business.messaging_limit_tier, policy.tier_sizes)
     if size is None or business.messaging_limit_tier == TIER_250:
         return False
     used = usage(tenant, business.id).week.count(tenant.clock.now())
-    if used < tenant.policy.messaging_limits.upgrade_share * size:
+    if used < policy.upgrade_share * size:
         return False
     return not any(phone.quality_rating == RED for phone in _numbers(tenant, business))
 
@@ -177,7 +178,7 @@ def document(tenant: Tenant, business_id: str | None = None) -> dict[str, Any]:
     return {
         "business_id": business.id,
         "tier": business.messaging_limit_tier,
-        "limit": tier_size(business.messaging_limit_tier),
+        "limit": tier_size(business.messaging_limit_tier, tenant.policy.messaging_limits.tier_sizes),
         "enabled": tenant.policy.messaging_limits.enabled,
         **usage(tenant, business.id).snapshot(tenant.clock.now()),
         "review": pending.document() if pending is not None else None,
