@@ -8,12 +8,16 @@ from sandbox.api.fields import page, project
 from sandbox.api.graph import GraphRequest, GraphRoute
 from sandbox.domain.phone_number import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
 from sandbox.errors import invalid_parameter
-from sandbox.services import subscribed_apps
+from sandbox.services import messaging_limits, subscribed_apps
 from sandbox.services.subscribed_apps import waba_override
 
 
 def _document(graph: GraphRequest, phone: PhoneNumber) -> dict[str, object]:
-    fields = phone.graph_fields(graph.tenant.webhook.url, waba_override(graph.tenant, phone.waba_id))
+    fields = phone.graph_fields(
+        graph.tenant.webhook.url,
+        waba_override(graph.tenant, phone.waba_id),
+        messaging_limit=messaging_limits.phone_tier(graph.tenant, phone),
+    )
     return project(fields, graph.query.get("fields"), PHONE_NUMBER_DEFAULT_FIELDS)
 
 

@@ -1,4 +1,5 @@
-"""Meta's limits as the control plane sees them: the counters, and a number's throughput level."""
+"""Meta's limits as the control plane sees them: the counters, a number's throughput level, and the portfolio's
+messaging limit (its tier and the unique users counted against it)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from starlette.routing import Route
 
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
-from sandbox.domain.commands import SetThroughput
+from sandbox.domain.commands import SetMessagingLimitTier, SetThroughput
+from sandbox.domain.messaging_limit import MessagingLimitTier
 from sandbox.domain.phone_number import ThroughputClass
-from sandbox.services import limits
+from sandbox.services import limits, messaging_limits
 
 # A day: Meta's throughput upgrades take minutes, and a longer one would outlive most test runs anyway.
 MAX_MAINTENANCE_SECONDS = 86_400
+MAX_ID = 256
 
 
 def parse_set_throughput(phone_number_id: str, body: Fields) -> SetThroughput:
@@ -27,6 +30,22 @@ def parse_set_throughput(phone_number_id: str, body: Fields) -> SetThroughput:
         "maintenance_seconds", low=0, high=MAX_MAINTENANCE_SECONDS, unit=" of seconds", default=0.0
     )
     return SetThroughput(phone_number_id, level=level, is_on_biz_app=on_biz_app, maintenance_seconds=maintenance or 0.0)
+
+
+def parse_set_messaging_limit(body: Fields) -> SetMessagingLimitTier:
+    body.only(("tier", "business_id"))
+    tier = body.choice("tier", MessagingLimitTier, required=True)
+    return SetMessagingLimitTier(str(tier), body.text("business_id", max_length=MAX_ID))
+
+
+async def get_messaging_limit(request: Request) -> Response:
+    return respond(messaging_limits.document(tenant_of(request), request.query_params.get("business_id")))
+
+
+async def put_messaging_limit(request: Request) -> Response:
+    tenant = tenant_of(request)
+    command = parse_set_messaging_limit(Fields(await json_body(request, required=True)))
+    return respond(messaging_limits.set_tier(tenant, command))
 
 
 async def get_limits(request: Request) -> Response:
@@ -50,6 +69,8 @@ async def put_throughput(request: Request) -> Response:
 
 routes = [
     Route("/_sandbox/tenants/{tenant}/limits", get_limits, methods=["GET"]),
+    Route("/_sandbox/tenants/{tenant}/messaging_limit", get_messaging_limit, methods=["GET"]),
+    Route("/_sandbox/tenants/{tenant}/messaging_limit", put_messaging_limit, methods=["PUT"]),
     Route("/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/throughput", get_throughput, methods=["GET"]),
     Route("/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/throughput", put_throughput, methods=["PUT"]),
 ]

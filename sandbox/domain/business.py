@@ -137,6 +137,8 @@ class Business:
     verification_status: str = BusinessVerificationStatus.VERIFIED.value
     submissions: deque[Submission] = field(default_factory=lambda: deque(maxlen=MAX_SUBMISSIONS))
     pending_events: list[Event] = field(default_factory=list)
+    # The portfolio's messaging limit (domain/messaging_limit.py), moved by its lifecycle only.
+    messaging_limit_tier: str = "TIER_250"
 
     @property
     def last_submission(self) -> Submission | None:

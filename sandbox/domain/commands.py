@@ -115,6 +115,14 @@ class SetThroughput:
     maintenance_seconds: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class SetMessagingLimitTier:
+    """`PUT .../messaging_limit`: put the portfolio (the tenant's business unless named) on `tier` by hand."""
+
+    tier: str
+    business_id: str | None = None
+
+
 class Unchanged(Enum):
     """A field an update leaves as it is, where `None` is a value the field can be set to."""
 

@@ -21,6 +21,7 @@ class ReviewKind(StrEnum):
     WABA_APPEAL = "waba_appeal"
     DISPLAY_NAME = "display_name"
     TEMPLATE = "template"
+    MESSAGING_LIMIT = "messaging_limit"
 
 
 class Cancellable(Protocol):

@@ -1,6 +1,6 @@
 """Facts the domain records, one type per webhook Meta sends; services hand them to the webhook outbox, which
 renders each type into its field (sandbox/webhooks/payloads.py for `messages`, sandbox/webhooks/fields.py for the
-account-side fields). Shapes: meta-messaging.md §4.4-§4.5, meta-lifecycle.md §2.8, §2.9, §3.3-§3.5, §3.7, §4.7-§4.9.
+account-side fields). Shapes: meta-messaging.md §4.4-§4.5, meta-lifecycle.md §2.8, §2.9, §3.3-§3.7, §4.7-§4.9.
 """
 
 from __future__ import annotations
@@ -140,6 +140,20 @@ class BusinessCapabilityChanged(AccountEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class AccountAlertRaised(AccountEvent):
+    """`account_alerts`: an alert about the business (`entity_type` BUSINESS), a number or its status (§3.6)."""
+
+    field: ClassVar[str] = "account_alerts"
+    waba_id: str
+    entity_type: str
+    entity_id: str
+    alert_type: str
+    alert_severity: str
+    alert_description: str
+    alert_status: str = "ACTIVE"
+
+
+@dataclass(frozen=True, slots=True)
 class PhoneNumberSecurityEvent(AccountEvent):
     """`security`: `event` ∈ PIN_CHANGED, PIN_RESET_REQUEST, PIN_RESET_SUCCESS (§2.8)."""
 
@@ -178,6 +192,7 @@ ACCOUNT_EVENTS: tuple[type[AccountEvent], ...] = (
     AccountUpdated,
     AccountReviewDecided,
     BusinessCapabilityChanged,
+    AccountAlertRaised,
     PhoneNumberSecurityEvent,
 )
 

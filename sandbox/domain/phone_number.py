@@ -71,7 +71,6 @@ class PhoneNumber:
     throughput_level: ThroughputLevel = "STANDARD"
     is_on_biz_app: bool = False
     account_mode: str = AccountMode.LIVE.value
-    messaging_limit: str = "TIER_2K"
     is_official_business_account: bool = False
     is_pin_enabled: bool = True
     webhook_override: str | None = None
@@ -94,7 +93,10 @@ class PhoneNumber:
             return f"+1 {rest[:3]}-{rest[3:6]}-{rest[6:]}"
         return f"+{cc} {rest}"
 
-    def graph_fields(self, app_callback: str | None = None, waba_callback: str | None = None) -> dict[str, Any]:
+    def graph_fields(
+        self, app_callback: str | None = None, waba_callback: str | None = None, *, messaging_limit: str
+    ) -> dict[str, Any]:
+        """`messaging_limit` is the portfolio's tier (domain/messaging_limit.py): the number shows it, keeps none."""
         webhook_configuration: dict[str, str] = {}
         if self.webhook_override:
             webhook_configuration["phone_number"] = self.webhook_override
@@ -117,8 +119,8 @@ class PhoneNumber:
             "account_mode": self.account_mode,
             "is_official_business_account": self.is_official_business_account,
             "is_pin_enabled": self.is_pin_enabled,
-            "messaging_limit_tier": self.messaging_limit,
-            "whatsapp_business_manager_messaging_limit": self.messaging_limit,
+            "messaging_limit_tier": messaging_limit,
+            "whatsapp_business_manager_messaging_limit": messaging_limit,
             "health_status": {"can_send_message": "AVAILABLE" if self.registered else "BLOCKED", "entities": []},
             "id": self.id,
         }

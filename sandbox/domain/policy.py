@@ -13,10 +13,14 @@ from typing import Any, Literal
 
 from sandbox.domain.errors import Invalid
 from sandbox.domain.knobs import DAY, KNOB, Knob, choice, flag, integer, levels, number, seconds_list, span
+from sandbox.domain.messaging_limit import TIER_SIZES
 from sandbox.domain.phone_number import THROUGHPUT_MPS
 
 Progression = Literal["immediate", "scheduled", "manual"]
 Overflow = Literal["drop_oldest", "drop_newest"]
+# Meta does not say how a send over the messaging limit fails; community posts attribute all three to it.
+LimitFailureCode = Literal["131048", "131049", "131056"]
+ReviewOutcome = Literal["approve", "defer", "fail", "need_more_info"]
 
 MAX_SECONDS = 30 * DAY
 
@@ -284,6 +288,64 @@ class WabaReview:
     )
 
 
+@dataclass(slots=True)
+class MessagingLimits:
+    """The portfolio's messaging limit and its scaling (docs/messaging-limits.md, meta-lifecycle.md §3.6)."""
+
+    enabled: bool = flag(
+        True,
+        description="fail business-initiated sends beyond the portfolio's unique users per moving 24 h",
+        alias="messaging_limit_enabled",
+    )
+    tier_sizes: dict[str, int] = levels(
+        TIER_SIZES,
+        low=1,
+        high=10_000_000,
+        unit="users",
+        description="unique users outside windows per moving 24 h, by tier (TIER_UNLIMITED has no limit)",
+        alias="messaging_limit_tier_sizes",
+    )
+    failure_code: LimitFailureCode = choice(
+        LimitFailureCode,
+        "131048",
+        description="the code of the failed status of a send beyond the limit (accepted first, as Meta does)",
+        alias="messaging_limit_failure_code",
+    )
+    review_latency: list[float] = span(
+        [3600.0, 6 * 3600.0],
+        high=MAX_SECONDS,
+        description="a scaling path done → the review's decision, drawn uniformly",
+        alias="messaging_limit_review_latency",
+    )
+    review_decision: ReviewOutcome = choice(
+        ReviewOutcome,
+        "approve",
+        description="what the review of a scaling path decides (approve: TIER_250 → TIER_2K)",
+        alias="messaging_limit_review_decision",
+    )
+    scaling_path_users: int = integer(
+        2_000,
+        low=1,
+        high=1_000_000,
+        unit="users",
+        description="unique users reached by templates outside windows in 30 days that start the review",
+        alias="messaging_limit_scaling_path_users",
+    )
+    upgrade_share: float = number(
+        0.5,
+        low=0,
+        high=1,
+        description="share of the current limit reached in unique users over 7 days that schedules an upgrade",
+        alias="messaging_limit_upgrade_share",
+    )
+    upgrade_delay: list[float] = span(
+        [0.0, 6 * 3600.0],
+        high=MAX_SECONDS,
+        description="eligible → one tier up (conditions checked again then), drawn uniformly",
+        alias="messaging_limit_upgrade_delay",
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -342,6 +404,7 @@ class Policy:
     trial: Trial = field(default_factory=Trial)
     verification: Verification = field(default_factory=Verification)
     waba_review: WabaReview = field(default_factory=WabaReview)
+    messaging_limits: MessagingLimits = field(default_factory=MessagingLimits)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

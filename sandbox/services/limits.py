@@ -14,6 +14,7 @@ from sandbox.domain.events import PhoneNumberQualityChanged
 from sandbox.domain.limits import SlidingWindow, Usage, usage
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode
+from sandbox.services import messaging_limits
 
 # Edges of a phone number that belong to the messaging API (`whatsapp_business_messaging`), not management.
 MESSAGING_EDGES = frozenset({"messages", "media"})
@@ -220,7 +221,7 @@ def _upgraded(tenant: Tenant, phone: PhoneNumber) -> None:
         tenant.clock.now(),
         phone=phone,
         event="THROUGHPUT_UPGRADE",
-        max_daily_conversations_per_business=phone.messaging_limit,
+        max_daily_conversations_per_business=messaging_limits.phone_tier(tenant, phone),
     )
     tenant.publish([event])
 

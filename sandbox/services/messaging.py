@@ -13,7 +13,7 @@ from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
-from sandbox.services import faults, limits, message_templates, progression, trial, waba_review
+from sandbox.services import faults, limits, message_templates, messaging_limits, progression, trial, waba_review
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
 
@@ -91,6 +91,8 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
         failure = (GraphErrorCode.RE_ENGAGEMENT_MESSAGE, GraphErrorCode.RE_ENGAGEMENT_MESSAGE.description)
     else:
         failure = undownloadable_media(command.content)
+    if failure is None and template is not None and not window_open:
+        failure = messaging_limits.admit(tenant, phone, wa_id)
     if failure is None:
         message.pricing = new_pricing(
             command.type, template.category if template else None, window_open, tenant.ids.conversation_id(), now

@@ -18,7 +18,7 @@ from sandbox.domain.business import (
 from sandbox.domain.commands import SubmitVerification
 from sandbox.domain.decision import PendingDecision, ReviewKind
 from sandbox.domain.errors import Conflict, Invalid, NotFound
-from sandbox.services import decisions, trial, waba_review
+from sandbox.services import decisions, messaging_limits, trial, waba_review
 
 KIND = ReviewKind.BUSINESS_VERIFICATION.value
 S = BusinessVerificationStatus
@@ -125,8 +125,11 @@ def _after_decision(tenant: Tenant, business: Business) -> None:
     - `account_mode` of the WABAs and numbers: LIVE once verified, SANDBOX otherwise (`trial.verification_changed`).
     - SEED-VERIFY-2: once verified in the trial era, Meta reviews the WABA's compliance, a second review; each
       PENDING WABA of the business without a review under way gets one.
+    - Verification is a scaling path of the messaging limit (§3.6): a TIER_250 portfolio's review is scheduled.
     """
     trial.verification_changed(tenant)
+    if business.verification_status == S.VERIFIED:
+        messaging_limits.business_verified(tenant, business.id)
     if business.verification_status == S.VERIFIED and tenant.policy.trial.enabled:
         for waba in tenant.store.wabas:
             if (

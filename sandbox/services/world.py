@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
 from sandbox.domain.connection_status import LABELS, connection_status
+from sandbox.services import messaging_limits
 from sandbox.services.decisions import pending_decisions
 
 
@@ -20,7 +21,10 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         "wabas": [
             w.graph_fields(store.businesses.get(w.business_id)) | {"account_mode": w.account_mode} for w in store.wabas
         ],
-        "phone_numbers": [p.graph_fields(tenant.webhook.url) for p in store.phone_numbers],
+        "phone_numbers": [
+            p.graph_fields(tenant.webhook.url, messaging_limit=messaging_limits.phone_tier(tenant, p))
+            for p in store.phone_numbers
+        ],
         "templates": [t.graph_fields() for t in store.templates],
         "customers": [c.snapshot() for c in store.customers],
         "windows": [
@@ -35,6 +39,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         ],
         "trial": store.trial.snapshot() if store.trial else None,
         "provider": provider_view(tenant),
+        "messaging_limit": messaging_limits.document(tenant) if tenant.business_id in store.businesses else None,
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
         "reviews": [pending.document() for pending in pending_decisions(tenant)],

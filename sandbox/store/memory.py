@@ -12,6 +12,7 @@ from sandbox.domain.conversation import CustomerServiceWindows
 from sandbox.domain.customer import Customer
 from sandbox.domain.decision import PendingDecision
 from sandbox.domain.message import Message
+from sandbox.domain.messaging_limit import PortfolioUsage
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.template import MessageTemplate
 from sandbox.domain.trial import Trial
@@ -116,6 +117,8 @@ class TenantStore:
         self.conversations: dict[tuple[str, str], Conversation] = {}
         # Reviews Meta will decide later, by (kind, target): sandbox/services/decisions.py.
         self.decisions: dict[tuple[str, str], PendingDecision] = {}
+        # Unique users reached outside windows, by business (domain/messaging_limit.py).
+        self.messaging_limits: dict[str, PortfolioUsage] = {}
 
     def conversation(self, phone_number_id: str, wa_id: str) -> Conversation:
         key = (phone_number_id, wa_id)

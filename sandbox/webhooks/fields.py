@@ -3,7 +3,7 @@
 `render_account_event` picks the renderer of the event's type, which builds the `value` with Meta's keys; the
 shape check of the field then puts the keys in Meta's order, checks their types and drops nothing. A value that
 fails the check raises `ValueError`: dispatch records it as an incident of the tenant, never as a silent loss.
-Shapes: meta-lifecycle.md §2.8, §2.9, §3.3–§3.5, §3.7, §4.7–§4.9.
+Shapes: meta-lifecycle.md §2.8, §2.9, §3.3–§3.7, §4.7–§4.9.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sandbox.domain.events import (
+    AccountAlertRaised,
     AccountEvent,
     AccountReviewDecided,
     AccountUpdated,
@@ -184,6 +185,18 @@ def _business_capability(value: Mapping[str, Any]) -> dict[str, Any]:
     return shaped
 
 
+@renderer("account_alerts")
+def _account_alerts(value: Mapping[str, Any]) -> dict[str, Any]:
+    shaped = _shape("account_alerts", value, {"entity_type": str, "entity_id": str, "alert_info": dict}, {})
+    _shape(
+        "account_alerts.alert_info",
+        shaped["alert_info"],
+        {"alert_severity": str, "alert_status": str, "alert_type": str, "alert_description": str},
+        {},
+    )
+    return shaped
+
+
 @renderer("security")
 def _security(value: Mapping[str, Any]) -> dict[str, Any]:
     return _shape("security", value, {"display_phone_number": str, "event": str}, {"requester": str})
@@ -349,6 +362,21 @@ def _business_capability_changed(event: BusinessCapabilityChanged) -> AccountCha
         max_phone_numbers_per_business=event.max_phone_numbers_per_business,
         max_phone_numbers_per_waba=event.max_phone_numbers_per_waba,
     )
+    return AccountChange(event.field, event.waba_id, None, f"waba:{event.waba_id}", value)
+
+
+@renders(AccountAlertRaised)
+def _account_alert_raised(event: AccountAlertRaised) -> AccountChange:
+    value = {
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "alert_info": {
+            "alert_severity": event.alert_severity,
+            "alert_status": event.alert_status,
+            "alert_type": event.alert_type,
+            "alert_description": event.alert_description,
+        },
+    }
     return AccountChange(event.field, event.waba_id, None, f"waba:{event.waba_id}", value)
 
 

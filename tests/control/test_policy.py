@@ -21,7 +21,16 @@ def _policy(client: TestClient, tenant: Tenant, query: str = "") -> dict[str, An
 
 def test_get_shows_every_group_and_default(client: TestClient, tenant: Tenant) -> None:
     policy = _policy(client, tenant)
-    assert set(policy) == {"messages", "limits", "webhooks", "journal", "trial", "verification", "waba_review"}
+    assert set(policy) == {
+        "messages",
+        "limits",
+        "webhooks",
+        "journal",
+        "trial",
+        "verification",
+        "waba_review",
+        "messaging_limits",
+    }
     assert policy["messages"]["progression"] == "immediate"
     assert policy["webhooks"]["retry_seconds"][:3] == [0, 60, 300]
     assert policy["limits"]["throughput_mps"] == {"STANDARD": 80, "HIGH": 1000, "COEXISTENCE": 20}
@@ -144,6 +153,7 @@ def test_knobs_describe_every_declaration(client: TestClient) -> None:
         "trial",
         "verification",
         "waba_review",
+        "messaging_limits",
     }
     assert knobs["messages", "progression"] | {"description": ""} == {
         "group": "messages", "name": "progression", "flat_name": "progression", "type": "choice",

@@ -270,3 +270,20 @@ def test_forcing_checks_the_verification_decisions(client: TestClient, trial: Te
     bad_reason = body | {"decision": "REJECTED", "reason": "BORED"}
     assert "reason must be one of" in check_sandbox_error(client.post(reviews, json=bad_reason), 400)["message"]
     assert client.get(_path(trial)).json()["status"] == "pending"
+
+
+def test_an_approved_verification_schedules_the_messaging_limit_review(client: TestClient) -> None:
+    """§3.6: business verification is a scaling path; TIER_250 → TIER_2K once its review approves."""
+    from sandbox.services import decisions
+
+    created = client.post("/_sandbox/tenants", json={"name": "scaling", "profile": "trial"}).json()
+    tenant = client.app.state.sandbox.tenants["scaling"]
+    documents = {"identity_document": "passport.pdf", "business_email": "a@b.example", "phone_number": "+14155550100"}
+    assert client.post("/_sandbox/tenants/scaling/business/verification", json={"documents": documents}).is_success
+    forced = client.post(
+        "/_sandbox/tenants/scaling/reviews",
+        json={"kind": "business_verification", "target": created["business_id"], "decision": "APPROVED"},
+    )
+    assert forced.status_code == 200, forced.text
+    kinds = {pending.kind for pending in decisions.pending_decisions(tenant)}
+    assert {"messaging_limit", "waba_review"} <= kinds

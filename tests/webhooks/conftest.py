@@ -25,6 +25,7 @@ from sandbox.domain.events import (
     TemplateStatusChanged,
 )
 from sandbox.domain.message import Message
+from sandbox.domain.messaging_limit import alert_events
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.template import MessageTemplate
 from sandbox.services.messaging import receive_message, send_message
@@ -202,6 +203,7 @@ def constructed(tenant: Tenant) -> dict[str, list[AccountEvent]]:
             ),
         ],
         "security": [PhoneNumberSecurityEvent(AT, phone=phone, event="PIN_RESET_REQUEST", requester="61555822107539")],
+        "account_alerts": alert_events("defer", "506914307656634", "<BUSINESS_PORTFOLIO_NAME>", [waba], AT),
     }
 
 

@@ -123,6 +123,19 @@ SPEC_VALUES: dict[str, list[dict[str, Any]]] = {
         },
     ],
     "security": [{"display_phone_number": "15550783881", "event": "PIN_RESET_REQUEST", "requester": "61555822107539"}],
+    "account_alerts": [
+        {
+            "entity_type": "BUSINESS",
+            "entity_id": "506914307656634",
+            "alert_info": {
+                "alert_severity": "WARNING",
+                "alert_status": "ACTIVE",
+                "alert_type": "INCREASED_CAPABILITIES_ELIGIBILITY_DEFERRED",
+                "alert_description": "Limits cannot be increased for your business <BUSINESS_PORTFOLIO_NAME>. Use "
+                "WhatsApp Business platform actively for several days and follow our messaging policies.",
+            },
+        }
+    ],
 }
 
 

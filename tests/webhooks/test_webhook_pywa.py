@@ -229,6 +229,7 @@ def test_pywa_parses_every_status_with_pricing_and_errors(
             "account_review_update",
             "business_capability_update",
             "security",
+            "account_alerts",
         ]
     ),
 )
