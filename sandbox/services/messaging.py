@@ -6,14 +6,13 @@ import re
 
 from sandbox.context import Tenant
 from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
-from sandbox.domain.conversation import new_pricing
 from sandbox.domain.customer import undownloadable_media
 from sandbox.domain.errors import Conflict, NotFound
 from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
-from sandbox.services import faults, limits, message_templates, progression, trial
+from sandbox.services import faults, limits, message_templates, pricing, progression, trial
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
 
@@ -91,8 +90,8 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     else:
         failure = undownloadable_media(command.content)
     if failure is None:
-        message.pricing = new_pricing(
-            command.type, template.category if template else None, window_open, tenant.ids.conversation_id(), now
+        message.pricing = pricing.price_send(
+            tenant, phone, wa_id, command.type, template.category if template else None, window_open, now
         )
     tenant.store.messages.add(message.wamid, message)
     tenant.store.conversation(phone.id, wa_id).last_outbound = message.wamid

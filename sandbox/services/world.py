@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
 from sandbox.services.decisions import pending_decisions
+from sandbox.services.pricing import ledger_document
 
 
 def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
@@ -31,6 +32,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
             for (phone_number_id, wa_id), last in store.windows.last_inbound.items()
         ],
         "trial": store.trial.snapshot() if store.trial else None,
+        "ledger": ledger_document(tenant, limit=100),
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
         "reviews": [pending.document() for pending in pending_decisions(tenant)],
