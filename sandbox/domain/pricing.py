@@ -25,6 +25,11 @@ CATEGORY_START = datetime(2023, 6, 1, tzinfo=UTC)
 SERVICE_FREE_FROM = datetime(2024, 11, 1, tzinfo=UTC)
 PMP_START = datetime(2025, 7, 1, tzinfo=UTC)
 CONVERSATION_LENGTH = timedelta(hours=24)
+# Free entry points (§6.1): a customer arrives from a Click-to-WhatsApp ad or a Page call to action (an inbound
+# message with a `referral`), the business answers within 24 h, and 72 h from that answer are free.
+ENTRY_POINT_REPLY_WITHIN = timedelta(hours=24)
+ENTRY_POINT_LENGTH = timedelta(hours=72)
+REFERRAL_CONVERSION = "referral_conversion"
 # Open conversations past this many (a tenant writing to millions of users within a day) drop the oldest first.
 OPEN_LIMIT = 200_000
 MICROS = 1_000_000
@@ -96,6 +101,19 @@ def rate(category: str, market_name: str) -> int:
     return RATE_CARD[market_name].get(category, 0)
 
 
+def pmp_entry_point(
+    book: Conversations, *, phone_number_id: str, waba_id: str, wa_id: str, now: datetime, new_id: Callable[[], str]
+) -> Pricing | None:
+    """PMP inside a free entry point: free, `free_entry_point`, sharing the window's `conversation.id` (§6.2)."""
+    if not (book.referrals or book.entry_points):
+        return None
+    book.expire(now)
+    entry = book.entry_point(phone_number_id, wa_id, waba_id, now, new_id)
+    if entry is None:
+        return None
+    return Pricing(REFERRAL_CONVERSION, "free_entry_point", False, entry.id, entry.expires_at, "PMP")
+
+
 def pmp_price(message_type: str, template_category: str | None, window_open: bool) -> tuple[str, str, bool]:
     """`(pricing.category, pricing.type, billable)` under PMP (meta-lifecycle.md §6.2).
 
@@ -138,11 +156,57 @@ class Conversations:
     queue: deque[OpenConversation] = field(default_factory=deque)
     free_used: dict[str, tuple[str, int]] = field(default_factory=dict)
     limit: int = OPEN_LIMIT
+    # Free entry points, in both pricing models: referral arrivals not yet answered, and open 72-hour windows, each
+    # with its own queue in time order (each has one length, so time order is expiry order here too).
+    referrals: dict[tuple[str, str], datetime] = field(default_factory=dict)
+    referral_queue: deque[tuple[datetime, tuple[str, str]]] = field(default_factory=deque)
+    entry_points: dict[tuple[str, str], OpenConversation] = field(default_factory=dict)
+    entry_queue: deque[OpenConversation] = field(default_factory=deque)
 
     def expire(self, now: datetime) -> None:
         queue = self.queue
         while queue and (queue[0].expires_at <= now or len(queue) > self.limit):
             self._drop(queue.popleft())
+        referrals = self.referral_queue
+        while referrals and (referrals[0][0] + ENTRY_POINT_REPLY_WITHIN <= now or len(referrals) > self.limit):
+            at, user = referrals.popleft()
+            if self.referrals.get(user) == at:
+                del self.referrals[user]
+        entries = self.entry_queue
+        while entries and (entries[0].expires_at <= now or len(entries) > self.limit):
+            gone = entries.popleft()
+            if self.entry_points.get(gone.key[:2]) is gone:
+                del self.entry_points[gone.key[:2]]
+
+    def referred(self, phone_number_id: str, wa_id: str, at: datetime) -> None:
+        """A customer wrote with a `referral` (an ad or a Page call to action): a reply within 24 h opens a free
+        entry point, unless one is open already."""
+        self.expire(at)
+        user = (phone_number_id, wa_id)
+        if user in self.entry_points:
+            return
+        self.referrals[user] = at
+        self.referral_queue.append((at, user))
+
+    def entry_point(
+        self, phone_number_id: str, wa_id: str, waba_id: str, now: datetime, new_id: Callable[[], str]
+    ) -> OpenConversation | None:
+        """The open free entry point of this user, or the one this business message opens (answering a referral
+        within 24 h), or None; call `expire` first. O(1), and nothing at all while no referral is pending."""
+        if not (self.referrals or self.entry_points):
+            return None
+        user = (phone_number_id, wa_id)
+        found = self.entry_points.get(user)
+        if found is not None:
+            return found
+        if self.referrals.pop(user, None) is None:
+            return None
+        found = OpenConversation(
+            new_id(), (*user, REFERRAL_CONVERSION), waba_id, REFERRAL_CONVERSION, now, now + ENTRY_POINT_LENGTH, False
+        )
+        self.entry_points[user] = found
+        self.entry_queue.append(found)
+        return found
 
     def _drop(self, conversation: OpenConversation) -> None:
         if self.by_key.get(conversation.key) is conversation:
@@ -176,7 +240,7 @@ class Conversations:
         return True
 
     def open_count(self) -> int:
-        return len(self.queue)
+        return len(self.queue) + len(self.entry_queue)
 
 
 def cbp_price(
@@ -199,8 +263,12 @@ def cbp_price(
     `business_initiated` outside it; the month's first `free_tier` conversations of the WABA are free.
     2023 on: a template joins or opens a conversation of its category; a free-form message joins any open one or
     opens a `service` one; only service conversations are free-tier (and all are free from 2024-11-01).
+    Inside a free entry point every message joins its `referral_conversion` conversation (none other opens).
     """
     book.expire(now)
+    entry = book.entry_point(phone_number_id, wa_id, waba_id, now, new_id)
+    if entry is not None:
+        return Pricing(entry.category, "", False, entry.id, entry.expires_at, "CBP", entry)
     if current is Era.CBP_2022:
         category, slot = ("user_initiated" if window_open else "business_initiated"), ""
         found = book.find(phone_number_id, wa_id, "")

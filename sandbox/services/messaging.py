@@ -144,6 +144,7 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
     tenant.store.messages.add(message.wamid, message)
     tenant.store.conversation(phone.id, command.wa_id).unread.append(message)
     tenant.store.windows.customer_wrote(phone.id, command.wa_id, now)
+    pricing.customer_wrote(tenant, phone.id, command.wa_id, command.content, now)
     tenant.publish([MessageReceived(message, customer.profile_name, customer.user_id, now)])
     tenant.clock.run_due()
     return message

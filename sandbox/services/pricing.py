@@ -15,7 +15,7 @@ from sandbox.domain.conversation import new_pricing
 from sandbox.domain.errors import Invalid
 from sandbox.domain.message import Message, Pricing
 from sandbox.domain.phone_number import PhoneNumber
-from sandbox.domain.pricing import Era, cbp_price, charge_of, era
+from sandbox.domain.pricing import Era, cbp_price, charge_of, era, pmp_entry_point
 
 VIEWS = ("usd", "credits")
 
@@ -33,9 +33,19 @@ def price_send(
     policy = tenant.policy.pricing
     current = era(policy.model, now)
     if current is Era.PMP:
+        entry = pmp_entry_point(
+            tenant.store.open_conversations,
+            phone_number_id=phone.id,
+            waba_id=phone.waba_id,
+            wa_id=wa_id,
+            now=now,
+            new_id=tenant.ids.conversation_id,
+        )
+        if entry is not None:
+            return entry
         return new_pricing(message_type, template_category, window_open, tenant.ids.conversation_id(), now)
     return cbp_price(
-        tenant.store.cbp_conversations,
+        tenant.store.open_conversations,
         current,
         phone_number_id=phone.id,
         waba_id=phone.waba_id,
@@ -47,6 +57,13 @@ def price_send(
         new_id=tenant.ids.conversation_id,
         free_tier=policy.free_tier_conversations,
     )
+
+
+def customer_wrote(tenant: Tenant, phone_number_id: str, wa_id: str, content: Any, at: datetime) -> None:
+    """An inbound message carrying a `referral` (Click-to-WhatsApp ad, Page call to action) makes the business's
+    reply within 24 h open a free entry point (72 h)."""
+    if isinstance(content, dict) and "referral" in content:
+        tenant.store.open_conversations.referred(phone_number_id, wa_id, at)
 
 
 def delivered(tenant: Tenant, message: Message) -> None:
@@ -77,5 +94,5 @@ def ledger_document(tenant: Tenant, *, view: str = "usd", limit: int = 100) -> d
     """The ledger's totals and newest entries; `view="credits"` shows provider credits (SEED-MSG-4) instead of USD."""
     credit_usd = tenant.policy.pricing.credit_usd if view_of(view) == "credits" else None
     document = tenant.store.ledger.document(limit=limit, credit_usd=credit_usd)
-    document["open_conversations"] = tenant.store.cbp_conversations.open_count()
+    document["open_conversations"] = tenant.store.open_conversations.open_count()
     return document

@@ -115,7 +115,7 @@ class TenantStore:
         self.incidents = Journal(INCIDENT_LIMIT)
         self.trial: Trial | None = None
         # Open CBP conversations and the cost ledger (sandbox/services/pricing.py).
-        self.cbp_conversations = Conversations()
+        self.open_conversations = Conversations()
         self.ledger = Ledger(ledger)
         self.conversations: dict[tuple[str, str], Conversation] = {}
         # Reviews Meta will decide later, by (kind, target): sandbox/services/decisions.py.

@@ -151,3 +151,31 @@ def test_the_trial_profile_prices_conversations_of_2022(client: TestClient) -> N
     assert policy["pricing"]["model"] == "conversation"
     live = client.post("/_sandbox/tenants", json={"name": "live-pricing", "profile": "live"}).json()
     assert client.get(f"/_sandbox/tenants/{live['id']}/policy").json()["pricing"]["model"] == "auto"
+
+
+REFERRAL = {"source_url": "https://fb.me/3cr4Wqqkv", "source_id": "120226305854810726", "source_type": "ad"}
+
+
+def test_a_reply_to_an_ad_referral_opens_a_free_entry_point(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str, transport: RecordingTransport
+) -> None:
+    tenant.graph_version = "v24.0"
+    _marketing(tenant)
+    response = client.post(
+        f"/_sandbox/tenants/{tenant.id}/inbound",
+        json={"from": CUSTOMER, "type": "text", "text": {"body": "Hi from an ad", "referral": REFERRAL}},
+    )
+    assert response.status_code == 200, response.text
+    reply = _send(client, auth, phone_number_id, TEXT)
+    template = _send(client, auth, phone_number_id, TEMPLATE)
+    settle(client)
+    free = {"billable": False, "pricing_model": "PMP", "type": "free_entry_point", "category": "referral_conversion"}
+    first, second = _statuses(transport, reply)["sent"], _statuses(transport, template)["sent"]
+    assert first["pricing"] == free and second["pricing"] == free
+    # v24+ keeps `conversation` inside a free entry point, one id for the window.
+    assert first["conversation"]["id"] == second["conversation"]["id"]
+    assert first["conversation"]["origin"] == {"type": "referral_conversion"}
+    assert int(first["conversation"]["expiration_timestamp"]) == int(tenant.clock.now().timestamp()) + 72 * 3600
+    ledger = client.get(f"/_sandbox/tenants/{tenant.id}/ledger").json()
+    assert ledger["total"] == {"charges": 2, "billable": 0, "amount_usd": 0.0}
+    assert set(ledger["by_category"]) == {"referral_conversion"}

@@ -4,6 +4,7 @@ meta-lifecycle.md §6, SEED-MSG-3, SEED-MSG-4)."""
 from __future__ import annotations
 
 import itertools
+from collections import deque
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,6 +22,7 @@ from sandbox.domain.pricing import (
     charge_of,
     era,
     market,
+    pmp_entry_point,
     pmp_price,
     rate,
 )
@@ -247,3 +249,53 @@ def test_credit_view_is_a_projection() -> None:
     assert ledger.document(limit=10)["total"]["amount_usd"] == 80.0
     assert ledger.document(limit=10, credit_usd=4.0)["total"]["amount_credits"] == 20.0
     assert amount(1, None) == {"amount_usd": 0.000001}
+
+
+def test_no_referral_no_entry_point_and_nothing_stored() -> None:
+    book = Conversations()
+    assert book.entry_point(PHONE, USER, WABA, START, lambda: "x") is None
+    assert pmp_entry_point(book, phone_number_id=PHONE, waba_id=WABA, wa_id=USER, now=START, new_id=lambda: "x") is None
+    assert (book.referrals, book.entry_points) == ({}, {})
+
+
+def test_cbp_free_entry_point_72_hours_from_the_reply() -> None:
+    book, ids = Conversations(), _ids()
+    book.referred(PHONE, USER, START)
+    reply = START + timedelta(hours=23)
+    first = _price(book, Era.CBP_2022, reply, window_open=True, ids=ids)
+    assert (first.category, first.billable, first.model) == ("referral_conversion", False, "CBP")
+    assert first.conversation_expires_at == reply + timedelta(hours=72)
+    # Every message inside it joins it, a template too, and no other conversation opens.
+    inside = _price(book, Era.CBP_2022, reply + timedelta(hours=71), template="MARKETING", ids=ids)
+    assert inside.conversation_id == first.conversation_id
+    assert book.queue == deque()
+    after = _price(book, Era.CBP_2022, reply + timedelta(hours=72), template="MARKETING", ids=ids)
+    assert (after.category, after.billable) == ("business_initiated", True)
+    assert book.entry_points == {}
+
+
+def test_a_reply_after_24_hours_opens_no_entry_point() -> None:
+    book = Conversations()
+    book.referred(PHONE, USER, START)
+    late = _price(book, Era.CBP_2023, START + timedelta(hours=24), template="MARKETING")
+    assert late.category == "marketing"
+    assert book.referrals == {} and book.entry_points == {}
+
+
+def test_pmp_free_entry_point_is_free_for_every_message() -> None:
+    book, ids = Conversations(), _ids()
+    at = datetime(2025, 8, 1, tzinfo=UTC)
+    book.referred(PHONE, USER, at)
+
+    def price_at(moment: datetime) -> Pricing | None:
+        return pmp_entry_point(
+            book, phone_number_id=PHONE, waba_id=WABA, wa_id=USER, now=moment, new_id=lambda: f"c{next(ids)}"
+        )
+
+    first, later = price_at(at + timedelta(minutes=1)), price_at(at + timedelta(hours=50))
+    assert first is not None and later is not None
+    assert (first.category, first.type, first.billable, first.model) == (
+        "referral_conversion", "free_entry_point", False, "PMP",
+    )  # fmt: skip
+    assert later.conversation_id == first.conversation_id and first.conversation is None
+    assert price_at(at + timedelta(minutes=1, hours=72)) is None

@@ -1,6 +1,6 @@
-"""The cost ledger under random sends, inbound messages, deliveries, failures and clock jumps across the eras:
-the ledger's total is the sum of its billable charges, each CBP conversation and each PMP message is charged at
-most once, only delivered messages are charged, and every delivered message is (docs/pricing.md)."""
+"""The cost ledger under random sends, inbound messages (some from an ad), deliveries, failures and clock jumps
+across the eras: the ledger's total is the sum of its billable charges, each CBP conversation and each PMP message
+is charged at most once, only delivered messages are charged, and every delivered message is (docs/pricing.md)."""
 
 from __future__ import annotations
 
@@ -56,6 +56,11 @@ class PricingMachine(RuleBasedStateMachine):
     @rule(wa_id=st.sampled_from(CUSTOMERS))
     def customer_writes(self, wa_id: str) -> None:
         messaging.receive_message(self.tenant, ReceiveMessage(wa_id, "text", {"body": "hi"}))
+
+    @rule(wa_id=st.sampled_from(CUSTOMERS))
+    def customer_writes_from_an_ad(self, wa_id: str) -> None:
+        content = {"body": "hi", "referral": {"source_type": "ad", "source_id": "1", "source_url": "https://fb.me/x"}}
+        messaging.receive_message(self.tenant, ReceiveMessage(wa_id, "text", content))
 
     @rule(wa_id=st.sampled_from(CUSTOMERS), category=st.sampled_from(["UTILITY", "MARKETING", "AUTHENTICATION"]))
     def send_template(self, wa_id: str, category: str) -> None:
