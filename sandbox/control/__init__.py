@@ -10,6 +10,7 @@ from sandbox.control import (
     lifecycles,
     limits,
     policy,
+    pricing,
     reviews,
     tenants,
     verification,
@@ -30,4 +31,5 @@ def control_routes() -> list[BaseRoute]:
         *faults.routes,
         *limits.routes,
         *verification.routes,
+        *pricing.routes,
     ]

@@ -36,6 +36,7 @@ async def patch_policy(request: Request) -> Response:
     tenant.policy.patch(await json_body(request, required=True))
     tenant.store.requests.resize(tenant.policy.journal.requests)
     tenant.store.messages.max_size = tenant.policy.journal.messages
+    tenant.store.ledger.resize(tenant.policy.pricing.ledger_entries)
     return _rendered(tenant, shape)
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sandbox.domain.message import TEMPLATE_TYPE, Pricing
+from sandbox.domain.message import Pricing
+from sandbox.domain.pricing import pmp_price
 
 WINDOW = timedelta(hours=24)
 
@@ -33,21 +34,13 @@ class CustomerServiceWindows:
 
 
 def price(message_type: str, template_category: str | None, window_open: bool) -> tuple[str, str, bool]:
-    """`(pricing.category, pricing.type, billable)` under PMP (META-PRICE, meta-messaging.md §4.5).
-
-    Non-template messages are free service messages; utility templates are free inside an open window;
-    every other template is charged.
-    """
-    if message_type != TEMPLATE_TYPE:
-        return "service", "free_customer_service", False
-    category = (template_category or "utility").lower()
-    if category == "utility" and window_open:
-        return "utility", "free_customer_service", False
-    return category, "regular", True
+    """`(pricing.category, pricing.type, billable)` under PMP (META-PRICE, meta-messaging.md §4.5)."""
+    return pmp_price(message_type, template_category, window_open)
 
 
 def new_pricing(
     message_type: str, template_category: str | None, window_open: bool, conversation_id: str, sent_at: datetime
 ) -> Pricing:
+    """PMP `pricing`; `conversation.id` (v23 and earlier) is one per message."""
     category, pricing_type, billable = price(message_type, template_category, window_open)
     return Pricing(category, pricing_type, billable, conversation_id, sent_at + WINDOW)

@@ -19,6 +19,8 @@ from sandbox.errors import GraphErrorCode
 if TYPE_CHECKING:
     from transitions.core import TransitionConfigDict
 
+    from sandbox.domain.pricing import OpenConversation
+
 Direction = Literal["outbound", "inbound"]
 
 
@@ -96,13 +98,20 @@ SENT_ONLY_TYPES = frozenset({"reaction"})
 
 @dataclass(slots=True)
 class Pricing:
-    """`pricing` and `conversation` of a status webhook under per-message pricing (PMP, from 2025-07-01)."""
+    """`pricing` and `conversation` of a message's status webhooks, fixed when it is sent (domain/pricing.py).
+
+    `model` is `PMP` or `CBP`; under CBP `type` is empty and `conversation` is the open conversation the message
+    joined (charged once, at its first delivery); under PMP `charged` marks the message charged.
+    """
 
     category: str
     type: str
     billable: bool
     conversation_id: str
     conversation_expires_at: datetime | None
+    model: str = "PMP"
+    conversation: OpenConversation | None = None
+    charged: bool = False
 
 
 @dataclass(slots=True, eq=False)

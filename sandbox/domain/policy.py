@@ -15,6 +15,7 @@ from sandbox.domain.errors import Invalid
 from sandbox.domain.knobs import DAY, KNOB, Knob, choice, flag, integer, levels, number, seconds_list, span
 from sandbox.domain.messaging_limit import TIER_SIZES
 from sandbox.domain.phone_number import THROUGHPUT_MPS
+from sandbox.domain.pricing import PricingModel
 
 Progression = Literal["immediate", "scheduled", "manual"]
 Overflow = Literal["drop_oldest", "drop_newest"]
@@ -346,6 +347,46 @@ class MessagingLimits:
     )
 
 
+@dataclass(slots=True)
+class Pricing:
+    """How messages are priced and charged (docs/pricing.md; SEED-MSG-3, SEED-MSG-4): the era, CBP's free tier,
+    the cost ledger's length and the provider's credit."""
+
+    model: PricingModel = choice(
+        PricingModel,
+        "auto",
+        description=(
+            "auto: by the tenant clock (CBP 2022 categories, CBP categories from 2023-06-01, PMP from 2025-07-01); "
+            "conversation: CBP with the 2022 categories; conversation_category: CBP by category; per_message: PMP"
+        ),
+        alias="pricing_model",
+    )
+    free_tier_conversations: int = integer(
+        1_000,
+        low=0,
+        high=1_000_000,
+        unit="conversations/month",
+        description="free CBP conversations per WABA per calendar month (2022: any; from 2023-06: service only)",
+        alias="pricing_free_tier_conversations",
+    )
+    credit_usd: float = number(
+        2.0,
+        low=0.0001,
+        high=1_000,
+        unit="USD",
+        description="what one provider credit is worth (SEED-MSG-4), for the ledger's credit view",
+        alias="pricing_credit_usd",
+    )
+    ledger_entries: int = integer(
+        10_000,
+        low=1,
+        high=1_000_000,
+        unit="entries",
+        description="charges the cost ledger keeps (its totals are kept whole)",
+        alias="pricing_ledger_entries",
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -405,6 +446,7 @@ class Policy:
     verification: Verification = field(default_factory=Verification)
     waba_review: WabaReview = field(default_factory=WabaReview)
     messaging_limits: MessagingLimits = field(default_factory=MessagingLimits)
+    pricing: Pricing = field(default_factory=Pricing)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

@@ -6,14 +6,22 @@ import re
 
 from sandbox.context import Tenant
 from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
-from sandbox.domain.conversation import new_pricing
 from sandbox.domain.customer import undownloadable_media
 from sandbox.domain.errors import Conflict, NotFound
 from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
-from sandbox.services import faults, limits, message_templates, messaging_limits, progression, trial, waba_review
+from sandbox.services import (
+    faults,
+    limits,
+    message_templates,
+    messaging_limits,
+    pricing,
+    progression,
+    trial,
+    waba_review,
+)
 from sandbox.services.customers import customer_for
 from sandbox.services.media import inbound_media
 
@@ -94,8 +102,8 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     if failure is None and template is not None and not window_open:
         failure = messaging_limits.admit(tenant, phone, wa_id)
     if failure is None:
-        message.pricing = new_pricing(
-            command.type, template.category if template else None, window_open, tenant.ids.conversation_id(), now
+        message.pricing = pricing.price_send(
+            tenant, phone, wa_id, command.type, template.category if template else None, window_open, now
         )
     tenant.store.messages.add(message.wamid, message)
     tenant.store.conversation(phone.id, wa_id).last_outbound = message.wamid
@@ -148,6 +156,7 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
     tenant.store.messages.add(message.wamid, message)
     tenant.store.conversation(phone.id, command.wa_id).unread.append(message)
     tenant.store.windows.customer_wrote(phone.id, command.wa_id, now)
+    pricing.customer_wrote(tenant, phone.id, command.wa_id, command.content, now)
     tenant.publish([MessageReceived(message, customer.profile_name, customer.user_id, now)])
     tenant.clock.run_due()
     return message

@@ -10,7 +10,7 @@ from sandbox.domain.customer import Customer
 from sandbox.domain.lifecycle import InvalidTransition
 from sandbox.domain.message import MESSAGE_LIFECYCLE, SENT_ONLY_TYPES, Message, MessageStatus, advance, fail
 from sandbox.errors import GraphErrorCode
-from sandbox.services import decisions
+from sandbox.services import decisions, pricing
 
 
 def _delay(tenant: Tenant, bounds: list[float]) -> float:
@@ -63,14 +63,21 @@ def _sent(tenant: Tenant, message: Message, customer: Customer) -> None:
     else:
         delay = _delay(tenant, tenant.policy.messages.delivered_delay)
     if customer.reads == "instant":
-        tenant.clock.call_later(delay, lambda: _step(tenant, message, "read"))
+        tenant.clock.call_later(delay, lambda: _read_at_once(tenant, message))
         return
     tenant.clock.call_later(delay, lambda: _delivered(tenant, message, customer))
+
+
+def _read_at_once(tenant: Tenant, message: Message) -> None:
+    """Delivered and read at one instant (META-STATUS: `read` without `delivered`): charged as delivered."""
+    if _step(tenant, message, "read"):
+        pricing.delivered(tenant, message)
 
 
 def _delivered(tenant: Tenant, message: Message, customer: Customer) -> None:
     if not _step(tenant, message, "deliver"):
         return
+    pricing.delivered(tenant, message)
     if customer.reads == "never" or tenant.behaviour.random() >= tenant.policy.messages.read_probability:
         return
     tenant.clock.call_later(_delay(tenant, tenant.policy.messages.read_delay), lambda: _step(tenant, message, "read"))
@@ -92,4 +99,6 @@ def move_by_hand(
         if message.status == MessageStatus.ACCEPTED and action != "send":
             advance(message, "send", now)
         advance(message, action, now)
+        if action in ("deliver", "read"):
+            pricing.delivered(tenant, message)
     _publish(tenant, message)

@@ -83,6 +83,9 @@ def _build(
     # Tenants built from one seed share their world but never a token, so the token also depends on the name.
     credentials.access_token = IdFactory(random.Random(f"{seed}:{name}:token")).access_token()
     policy = Policy()
+    if profile == "trial":
+        # The source documents' era (SEED-MSG-3): conversation-based pricing with the 2022 categories.
+        policy.pricing.model = "conversation"
     tenant = Tenant(
         id=name,
         name=name,
@@ -92,7 +95,9 @@ def _build(
         # Built in its final mode: a clock frozen later would have run for a few microseconds.
         clock=TenantClock(start, mode=mode),
         policy=policy,
-        store=TenantStore(messages=policy.journal.messages, requests=policy.journal.requests),
+        store=TenantStore(
+            messages=policy.journal.messages, requests=policy.journal.requests, ledger=policy.pricing.ledger_entries
+        ),
         credentials=credentials,
         ids=IdFactory(random.Random(f"{seed}:ids")),
         behaviour=random.Random(f"{seed}:behaviour"),

@@ -9,6 +9,7 @@ from sandbox.context import Tenant
 from sandbox.domain.connection_status import LABELS, connection_status
 from sandbox.services import messaging_limits
 from sandbox.services.decisions import pending_decisions
+from sandbox.services.pricing import ledger_document
 
 
 def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         "trial": store.trial.snapshot() if store.trial else None,
         "provider": provider_view(tenant),
         "messaging_limit": messaging_limits.document(tenant) if tenant.business_id in store.businesses else None,
+        "ledger": ledger_document(tenant, limit=100),
         "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
         "message_count": len(store.messages),
         "reviews": [pending.document() for pending in pending_decisions(tenant)],

@@ -14,6 +14,7 @@ from sandbox.domain.decision import PendingDecision
 from sandbox.domain.message import Message
 from sandbox.domain.messaging_limit import PortfolioUsage
 from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.pricing import Conversations, Ledger
 from sandbox.domain.template import MessageTemplate
 from sandbox.domain.trial import Trial
 from sandbox.domain.waba import WhatsAppBusinessAccount
@@ -101,7 +102,7 @@ class Conversation:
 class TenantStore:
     """Every object of one tenant's Meta-side world. Ids are unique within a tenant, so a node id names one kind."""
 
-    def __init__(self, *, messages: int, requests: int) -> None:
+    def __init__(self, *, messages: int, requests: int, ledger: int = 10_000) -> None:
         self.businesses: Table[Business] = Table()
         self.wabas: Table[WhatsAppBusinessAccount] = Table()
         self.phone_numbers: Table[PhoneNumber] = Table()
@@ -114,6 +115,9 @@ class TenantStore:
         # Scheduled work or a webhook render that failed: kept for the user to see, never swallowed silently.
         self.incidents = Journal(INCIDENT_LIMIT)
         self.trial: Trial | None = None
+        # Open CBP conversations and the cost ledger (sandbox/services/pricing.py).
+        self.open_conversations = Conversations()
+        self.ledger = Ledger(ledger)
         self.conversations: dict[tuple[str, str], Conversation] = {}
         # Reviews Meta will decide later, by (kind, target): sandbox/services/decisions.py.
         self.decisions: dict[tuple[str, str], PendingDecision] = {}

@@ -11,7 +11,7 @@ and one message or status per payload, which is what most clients read (client-t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sandbox.domain.customer import Customer
@@ -20,11 +20,6 @@ from sandbox.domain.message import Message, MessageStatus
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import webhook_error
 from sandbox.webhooks.fields import render_account_event
-
-# Statuses of webhooks sent before this moment carry conversation-based pricing (`pricing_model: "CBP"`, no
-# `pricing.type`); from it on, per-message pricing (META-PRICE: "CBP … only … if the webhook was sent before
-# July 1, 2025").
-PMP_START = datetime(2025, 7, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +101,8 @@ def _pricing_objects(message: Message, status: str, at: datetime, api_version: s
     conversation: dict[str, Any] = {"id": pricing.conversation_id}
     if status == MessageStatus.SENT and pricing.conversation_expires_at is not None:
         conversation["expiration_timestamp"] = str(int(pricing.conversation_expires_at.timestamp()))
-    if at < PMP_START:
+    # The era is the message's, fixed when it was priced at send (domain/pricing.py): CBP has no `pricing.type`.
+    if pricing.model == "CBP":
         conversation["origin"] = {"type": pricing.category}
         return {
             "conversation": conversation,

@@ -11,6 +11,18 @@ from sandbox.context import Tenant
 from sandbox.domain.policy import Policy
 from sandbox.testing import check_sandbox_error
 
+GROUPS = {
+    "messages",
+    "limits",
+    "webhooks",
+    "journal",
+    "trial",
+    "verification",
+    "waba_review",
+    "messaging_limits",
+    "pricing",
+}
+
 
 def _policy(client: TestClient, tenant: Tenant, query: str = "") -> dict[str, Any]:
     response = client.get(f"/_sandbox/tenants/{tenant.id}/policy{query}")
@@ -30,6 +42,7 @@ def test_get_shows_every_group_and_default(client: TestClient, tenant: Tenant) -
         "verification",
         "waba_review",
         "messaging_limits",
+        "pricing",
     }
     assert policy["messages"]["progression"] == "immediate"
     assert policy["webhooks"]["retry_seconds"][:3] == [0, 60, 300]
@@ -154,6 +167,7 @@ def test_knobs_describe_every_declaration(client: TestClient) -> None:
         "verification",
         "waba_review",
         "messaging_limits",
+        "pricing",
     }
     assert knobs["messages", "progression"] | {"description": ""} == {
         "group": "messages", "name": "progression", "flat_name": "progression", "type": "choice",

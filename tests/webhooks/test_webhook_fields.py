@@ -250,11 +250,10 @@ def test_status_pricing_follows_the_pricing_model_of_the_time(tenant: Tenant, se
     read = _status_item(deliveries[2].body)
     assert "pricing" not in read and "conversation" not in read
 
-    from sandbox.domain.events import MessageStatusChanged
-
-    cbp = render(tenant, MessageStatusChanged(message, "sent", datetime(2025, 6, 30, tzinfo=UTC)))
-    assert cbp is not None
-    item = cbp.value["statuses"][0]
+    # The era is the message's, fixed when it is priced at send: CBP by category (as before 2025-07-01).
+    tenant.policy.pricing.model = "conversation_category"
+    cbp = send_text(tenant, "16505551234")
+    item = _status_item(next(d for d in tenant.outbox.log(tenant.id) if cbp.wamid in d.wamids).body)
     assert item["pricing"] == {"billable": False, "pricing_model": "CBP", "category": "service"}
     assert item["conversation"]["origin"] == {"type": "service"}
 
