@@ -59,9 +59,22 @@ async def get_verification(request: Request) -> Response:
     return respond(verification.document(tenant_of(request)))
 
 
+def documents_as_object(body: object) -> object:
+    """control-plane.md writes `documents` as a list; `[{"type": "business_email", "value": "..."}, ...]` is read
+    as the object `{"business_email": "...", ...}` (anything else is left for the parser to refuse)."""
+    if not isinstance(body, dict) or not isinstance(body.get("documents"), list):
+        return body
+    items = body["documents"]
+    if len(items) > len(DOCUMENT_KEYS) or not all(
+        isinstance(item, dict) and set(item) == {"type", "value"} and isinstance(item["type"], str) for item in items
+    ):
+        return body
+    return body | {"documents": {item["type"]: item["value"] for item in items}}
+
+
 async def submit_verification(request: Request) -> Response:
     tenant = tenant_of(request)
-    command = parse_submission(Fields(await json_body(request, required=True)))
+    command = parse_submission(Fields(documents_as_object(await json_body(request, required=True))))
     verification.submit(tenant, command)
     return respond(verification.document(tenant), 202)
 

@@ -287,3 +287,18 @@ def test_an_approved_verification_schedules_the_messaging_limit_review(client: T
     assert forced.status_code == 200, forced.text
     kinds = {pending.kind for pending in decisions.pending_decisions(tenant)}
     assert {"messaging_limit", "waba_review"} <= kinds
+
+
+def test_documents_may_be_the_contract_s_list(client: TestClient) -> None:
+    client.post("/_sandbox/tenants", json={"name": "listed", "profile": "trial"})
+    documents = [
+        {"type": "identity_document", "value": "passport.pdf"},
+        {"type": "business_email", "value": "a@b.example"},
+    ]
+    refused = client.post("/_sandbox/tenants/listed/business/verification", json={"documents": documents})
+    assert refused.status_code == 400 and "phone_number" in refused.json()["error"]["message"]
+    documents.append({"type": "phone_number", "value": "+14155550100"})
+    accepted = client.post("/_sandbox/tenants/listed/business/verification", json={"documents": documents})
+    assert accepted.status_code == 202, accepted.text
+    odd = client.post("/_sandbox/tenants/listed/business/verification", json={"documents": [1, 2]})
+    assert odd.status_code in (400, 409)
