@@ -20,6 +20,7 @@ from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
 from sandbox.services import trial
+from sandbox.services.business_profiles import seed_business_profile
 from sandbox.store import TenantStore
 
 # The farthest one clock move may go (`seconds` is bounded the same where it is parsed).
@@ -128,6 +129,7 @@ def _build(
             messaging_limit="TIER_2K" if verified else "TIER_250",
         )
         tenant.store.phone_numbers.add(phone.id, phone)
+        seed_business_profile(tenant, phone, company)
         template = hello_world(ids.node_id(), waba.id)
         template.quality_score_date = int(tenant.clock.now().timestamp())
         tenant.store.templates.add(template.id, template)
