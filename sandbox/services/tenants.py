@@ -127,6 +127,7 @@ def _build(
             country_calling_code="1",
             account_mode=waba.account_mode,
             messaging_limit="TIER_2K" if verified else "TIER_250",
+            last_onboarded_time=tenant.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
         )
         tenant.store.phone_numbers.add(phone.id, phone)
         seed_business_profile(tenant, phone, company)
