@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from faker import Faker
+
+# Verticals a fake business is drawn from (sandbox/domain/business_profile.py `Vertical` has them all).
+VERTICALS = ("RETAIL", "RESTAURANT", "PROF_SERVICES", "TRAVEL", "HEALTH", "EDU", "FINANCE", "GROCERY", "OTHER")
 
 
 class FakeData:
@@ -12,12 +16,31 @@ class FakeData:
         self._faker = Faker("en_US")
         self._faker.seed_instance(seed)
         self._rng = random.Random(seed)
+        self._seed = seed
+        self._profiles: Faker | None = None
 
     def company(self) -> str:
         return str(self._faker.company())
 
     def person_name(self) -> str:
         return str(self._faker.name())
+
+    def business_profile(self, company: str, key: str) -> dict[str, Any]:
+        """A plausible business profile for `company`, drawn from its own stream (`key`, e.g. the number's id), so
+        drawing one leaves every other fake value of the world as it was."""
+        faker = self._profiles
+        if faker is None:
+            faker = self._profiles = Faker("en_US")
+        faker.seed_instance(f"{self._seed}:profile:{key}")
+        domain = "".join(char for char in company.lower() if char.isascii() and char.isalnum())[:40] or "business"
+        return {
+            "about": str(faker.catch_phrase())[:139],
+            "address": str(faker.address()).replace("\n", ", ")[:256],
+            "description": str(faker.paragraph(nb_sentences=3))[:512],
+            "email": f"contact@{domain}.example.com",
+            "websites": (f"https://www.{domain}.example.com/",),
+            "vertical": faker.random_element(VERTICALS),
+        }
 
     def us_test_number(self) -> str:
         """A US number in the fictional 555 exchange (`1` + area code + `555` + 4 digits), as digits."""

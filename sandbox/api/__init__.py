@@ -1,6 +1,15 @@
 """The Graph surface: one route table collected from each module."""
 
-from sandbox.api import accounts, media, message_templates, messages, phone_numbers, subscribed_apps
+from sandbox.api import (
+    accounts,
+    media,
+    message_templates,
+    messages,
+    phone_numbers,
+    settings,
+    subscribed_apps,
+    whatsapp_business_profile,
+)
 from sandbox.api.graph import GraphRoute, GraphRouter
 
 ROUTES: list[GraphRoute] = [
@@ -10,6 +19,8 @@ ROUTES: list[GraphRoute] = [
     *accounts.routes,
     *message_templates.routes,
     *subscribed_apps.routes,
+    *whatsapp_business_profile.routes,
+    *settings.routes,
 ]
 
 

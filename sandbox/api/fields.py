@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,3 +79,54 @@ def page(items: list[dict[str, Any]], query: dict[str, str], default_limit: int 
     if window:
         result["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(window) - 1)}}
     return result
+
+
+FILTER_OPERATORS = ("EQUAL", "NOT_EQUAL", "IN", "NOT_IN")
+FILTER_RULES_MAX = 10
+FILTER_VALUES_MAX = 100
+
+
+def _filter_value(value: Any) -> str:
+    # Graph compares as text: `true` and `"true"` are the same filter value.
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def parse_filtering(text: str | None, allowed: Sequence[str]) -> list[tuple[str, str, frozenset[str]]]:
+    """`filtering=[{"field": ..., "operator": ..., "value": ...}]` as (field, operator, values) rules; anything
+    else is Graph's 100 (`IN`/`NOT_IN` take an array of values, the others one value)."""
+    if text is None:
+        return []
+    try:
+        rules = json.loads(text)
+    except ValueError as error:
+        raise invalid_parameter("Param filtering must be a JSON array of filter objects.") from error
+    if not isinstance(rules, list) or len(rules) > FILTER_RULES_MAX:
+        raise invalid_parameter(f"Param filtering must be a JSON array of at most {FILTER_RULES_MAX} filter objects.")
+    parsed = []
+    for index, rule in enumerate(rules):
+        where = f"filtering[{index}]"
+        if not isinstance(rule, dict) or not {"field", "operator", "value"} <= set(rule):
+            raise invalid_parameter(f"Param {where} must be an object with field, operator and value.")
+        field, operator, value = rule["field"], rule["operator"], rule["value"]
+        if field not in allowed:
+            raise invalid_parameter(f"Param {where}['field'] must be one of {', '.join(allowed)}; got {field!r}.")
+        if not isinstance(operator, str) or operator.upper() not in FILTER_OPERATORS:
+            raise invalid_parameter(f"Param {where}['operator'] must be one of {', '.join(FILTER_OPERATORS)}.")
+        operator = operator.upper()
+        many = operator in ("IN", "NOT_IN")
+        if many != isinstance(value, list) or (many and len(value) > FILTER_VALUES_MAX):
+            shape = f"an array of at most {FILTER_VALUES_MAX} values" if many else "a single value"
+            raise invalid_parameter(f"Param {where}['value'] must be {shape} for {operator}.")
+        values = value if many else [value]
+        if not all(isinstance(item, str | bool | int) for item in values):
+            raise invalid_parameter(f"Param {where}['value'] must hold strings, numbers or booleans.")
+        parsed.append((field, operator, frozenset(_filter_value(item) for item in values)))
+    return parsed
+
+
+def matches(document: dict[str, Any], rules: list[tuple[str, str, frozenset[str]]]) -> bool:
+    for field, operator, values in rules:
+        found = _filter_value(document.get(field)) in values
+        if found != (operator in ("EQUAL", "IN")):
+            return False
+    return True

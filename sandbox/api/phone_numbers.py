@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from sandbox.api.fields import page, project
+from sandbox.api.fields import matches, page, parse_filtering, project
 from sandbox.api.graph import GraphRequest, GraphRoute
-from sandbox.domain.phone_number import PHONE_NUMBER_DEFAULT_FIELDS, PhoneNumber
+from sandbox.domain.phone_number import PHONE_NUMBER_DEFAULT_FIELDS, PHONE_NUMBER_FILTER_FIELDS, PhoneNumber
 from sandbox.errors import invalid_parameter
 from sandbox.services import messaging_limits, subscribed_apps
 from sandbox.services.subscribed_apps import waba_override
@@ -26,7 +26,15 @@ async def get_phone_number(graph: GraphRequest) -> Response:
 
 
 async def list_phone_numbers(graph: GraphRequest) -> Response:
+    rules = parse_filtering(graph.query.get("filtering"), PHONE_NUMBER_FILTER_FIELDS)
     numbers = [phone for phone in graph.tenant.store.phone_numbers if phone.waba_id == graph.node_id]
+    if rules:
+        tenant = graph.tenant
+        numbers = [
+            phone
+            for phone in numbers
+            if matches(phone.graph_fields(messaging_limit=messaging_limits.phone_tier(tenant, phone)), rules)
+        ]
     return graph.respond(page([_document(graph, phone) for phone in numbers], graph.query))
 
 

@@ -53,6 +53,13 @@ class QualityRating(StrEnum):
 
 THROUGHPUT_MPS = {"STANDARD": 80, "HIGH": 1000, "COEXISTENCE": 20}
 
+# `country_code` (ISO 3166) of the calling codes the sandbox's worlds use; `1` is read as the US (the fake numbers
+# are in its 555 exchange). A number of another code answers no `country_code`.
+COUNTRY_OF_CALLING_CODE = {
+    "1": "US", "27": "ZA", "33": "FR", "34": "ES", "39": "IT", "44": "GB", "49": "DE", "52": "MX", "55": "BR",
+    "61": "AU", "62": "ID", "65": "SG", "81": "JP", "91": "IN", "234": "NG", "971": "AE",
+}  # fmt: skip
+
 
 @dataclass(slots=True)
 class PhoneNumber:
@@ -74,6 +81,9 @@ class PhoneNumber:
     is_official_business_account: bool = False
     is_pin_enabled: bool = True
     webhook_override: str | None = None
+    is_preverified_number: bool = False
+    # Graph's `2023-08-22T19:05:53+0000`, set when the number is onboarded (the world's start for seeded numbers).
+    last_onboarded_time: str | None = None
 
     @property
     def registered(self) -> bool:
@@ -110,8 +120,9 @@ class PhoneNumber:
             "display_phone_number": self.formatted_number(),
             "quality_rating": self.quality_rating,
             "quality_score": {"score": self.quality_rating},
-            "platform_type": self.platform_type,
-            "throughput": {"level": self.throughput_level},
+            # §1.4: a number not registered for the Cloud API has neither platform nor throughput.
+            "platform_type": self.platform_type if self.registered else "NOT_APPLICABLE",
+            "throughput": {"level": self.throughput_level if self.registered else "NOT_APPLICABLE"},
             "is_on_biz_app": self.is_on_biz_app,
             "webhook_configuration": webhook_configuration,
             "name_status": self.name_status,
@@ -122,6 +133,10 @@ class PhoneNumber:
             "messaging_limit_tier": messaging_limit,
             "whatsapp_business_manager_messaging_limit": messaging_limit,
             "health_status": {"can_send_message": "AVAILABLE" if self.registered else "BLOCKED", "entities": []},
+            "is_preverified_number": self.is_preverified_number,
+            "last_onboarded_time": self.last_onboarded_time,
+            "country_code": COUNTRY_OF_CALLING_CODE.get(self.country_calling_code),
+            "country_dial_code": self.country_calling_code,
             "id": self.id,
         }
 
@@ -137,3 +152,6 @@ PHONE_NUMBER_DEFAULT_FIELDS = (
     "webhook_configuration",
     "id",
 )
+
+# What `filtering=` on `GET /{waba-id}/phone_numbers` may name (meta-lifecycle.md §1.3).
+PHONE_NUMBER_FILTER_FIELDS = ("account_mode", "messaging_limit_tier", "is_official_business_account")

@@ -21,6 +21,7 @@ from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
 from sandbox.services import trial
+from sandbox.services.business_profiles import seed_business_profile
 from sandbox.store import TenantStore
 
 # The portfolio's messaging limit each profile starts at (docs/messaging-limits.md): `live` is a verified business
@@ -136,8 +137,10 @@ def _build(
             verified_name=company,
             country_calling_code="1",
             account_mode=waba.account_mode,
+            last_onboarded_time=tenant.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
         )
         tenant.store.phone_numbers.add(phone.id, phone)
+        seed_business_profile(tenant, phone, company)
         template = hello_world(ids.node_id(), waba.id)
         template.quality_score_date = int(tenant.clock.now().timestamp())
         tenant.store.templates.add(template.id, template)

@@ -8,12 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sandbox.domain.business import Business
+from sandbox.domain.business_profile import BusinessProfile
 from sandbox.domain.conversation import CustomerServiceWindows
 from sandbox.domain.customer import Customer
 from sandbox.domain.decision import PendingDecision
 from sandbox.domain.message import Message
 from sandbox.domain.messaging_limit import PortfolioUsage
 from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.phone_number_settings import PhoneNumberSettings
 from sandbox.domain.pricing import Conversations, Ledger
 from sandbox.domain.template import MessageTemplate
 from sandbox.domain.trial import Trial
@@ -108,6 +110,9 @@ class TenantStore:
         self.phone_numbers: Table[PhoneNumber] = Table()
         self.templates: Table[MessageTemplate] = Table()
         self.customers: Table[Customer] = Table()
+        # Per phone-number id; a number without an entry has Meta's empty profile and default settings.
+        self.business_profiles: dict[str, BusinessProfile] = {}
+        self.phone_number_settings: dict[str, PhoneNumberSettings] = {}
         self.media: Table[Any] = Table()
         self.messages: Table[Message] = Table(max_size=messages)
         self.windows = CustomerServiceWindows()

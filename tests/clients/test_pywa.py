@@ -281,3 +281,22 @@ def test_pywa_raises_typed_errors(setup: Setup) -> None:
     assert caught.value.code == 132001
     assert caught.value.fbtrace_id
     assert caught.value.details == "template name (no_such_template) does not exist in en_US"
+
+
+def test_pywa_reads_and_updates_the_business_profile_and_settings(setup: Setup) -> None:
+    from pywa.types import Industry
+    from pywa.types.calls import CallingSettings, CallingSettingsStatus
+
+    wa = setup.wa
+    profile = wa.get_business_profile()
+    assert profile.about and profile.email and profile.industry is not Industry.UNKNOWN
+    assert wa.update_business_profile(about="Open 9-5", industry=Industry.RETAIL, websites=["https://a.example"])
+    profile = wa.get_business_profile()
+    assert profile.about == "Open 9-5" and profile.industry is Industry.RETAIL
+    assert profile.websites == ("https://a.example",)
+    with pytest.raises(errors.WhatsAppError):
+        wa.update_business_profile(about="x" * 140)
+    settings = wa.get_business_phone_number_settings()
+    assert settings.calling is not None and settings.calling.status is CallingSettingsStatus.DISABLED
+    assert wa.update_business_phone_number_settings(calling=CallingSettings(status=CallingSettingsStatus.ENABLED))
+    assert wa.get_business_phone_number_settings().calling.status is CallingSettingsStatus.ENABLED
