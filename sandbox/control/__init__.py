@@ -2,7 +2,19 @@
 
 from starlette.routing import BaseRoute
 
-from sandbox.control import clock, customers, faults, journal, lifecycles, limits, policy, reviews, tenants, webhook
+from sandbox.control import (
+    clock,
+    customers,
+    faults,
+    journal,
+    lifecycles,
+    limits,
+    phone_numbers,
+    policy,
+    reviews,
+    tenants,
+    webhook,
+)
 
 
 def control_routes() -> list[BaseRoute]:
@@ -17,4 +29,5 @@ def control_routes() -> list[BaseRoute]:
         *lifecycles.routes,
         *faults.routes,
         *limits.routes,
+        *phone_numbers.routes,
     ]

@@ -12,7 +12,7 @@ from sandbox.context import Credentials, Sandbox, Tenant, WebhookSettings
 from sandbox.domain.business import Business, BusinessVerificationStatus
 from sandbox.domain.commands import AdvanceClock, ConfigureClock, CreateTenant, IssueToken
 from sandbox.domain.errors import Conflict, Invalid
-from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.phone_number import PhoneNumber, certificate_for
 from sandbox.domain.policy import Policy
 from sandbox.domain.template import hello_world
 from sandbox.domain.waba import AccountMode, AccountReviewStatus, SubscribedApp, WhatsAppBusinessAccount
@@ -20,6 +20,7 @@ from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
 from sandbox.services import trial
+from sandbox.services.phone_numbers import international
 from sandbox.store import TenantStore
 
 # The farthest one clock move may go (`seconds` is bounded the same where it is parsed).
@@ -92,6 +93,7 @@ def _build(
         behaviour=random.Random(f"{seed}:behaviour"),
         fake=fake,
         outbox=sandbox.outbox,
+        numbers=sandbox.numbers,
         webhook=WebhookSettings(verify_token=credentials.verify_token),
         app_id=credentials.app_id,
     )
@@ -126,7 +128,10 @@ def _build(
             country_calling_code="1",
             account_mode=waba.account_mode,
             messaging_limit="TIER_2K" if verified else "TIER_250",
+            last_onboarded_time=tenant.clock.now(),
         )
+        phone.formatted = international(phone.display_phone_number)
+        phone.certificate = certificate_for(phone.id, phone.verified_name)
         tenant.store.phone_numbers.add(phone.id, phone)
         template = hello_world(ids.node_id(), waba.id)
         template.quality_score_date = int(tenant.clock.now().timestamp())

@@ -8,6 +8,7 @@ from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
 from sandbox.domain.connection_status import LABELS, connection_status
 from sandbox.services.decisions import pending_decisions
+from sandbox.services.phone_numbers import channel_eligibility
 
 
 def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
@@ -19,6 +20,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
         "businesses": [b.graph_fields() for b in store.businesses],
         "wabas": [w.graph_fields() | {"account_mode": w.account_mode} for w in store.wabas],
         "phone_numbers": [p.graph_fields(tenant.webhook.url) for p in store.phone_numbers],
+        "channel_eligibility": channel_eligibility(tenant),
         "templates": [t.graph_fields() for t in store.templates],
         "customers": [c.snapshot() for c in store.customers],
         "windows": [
@@ -53,8 +55,6 @@ def provider_view(tenant: Tenant) -> dict[str, Any]:
         business.verification_status if business is not None else "not_verified",
         [waba.account_review_status for waba in wabas],
         any_number_registered=any(phone.registered for phone in numbers),
-        # Registration (and its failures: 133005, 133006, 133016) is not modelled yet; the number's own
-        # lifecycle will feed this.
-        registration_failed=False,
+        registration_failed=any(phone.registration_failed for phone in numbers),
     )
     return {"connection_status": status.value, "label": LABELS[status]}

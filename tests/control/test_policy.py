@@ -21,7 +21,7 @@ def _policy(client: TestClient, tenant: Tenant, query: str = "") -> dict[str, An
 
 def test_get_shows_every_group_and_default(client: TestClient, tenant: Tenant) -> None:
     policy = _policy(client, tenant)
-    assert set(policy) == {"messages", "limits", "webhooks", "journal", "trial"}
+    assert set(policy) == {"messages", "limits", "webhooks", "journal", "trial", "numbers", "display_names"}
     assert policy["messages"]["progression"] == "immediate"
     assert policy["webhooks"]["retry_seconds"][:3] == [0, 60, 300]
     assert policy["limits"]["throughput_mps"] == {"STANDARD": 80, "HIGH": 1000, "COEXISTENCE": 20}
@@ -136,7 +136,15 @@ def test_knobs_describe_every_declaration(client: TestClient) -> None:
     response = client.get("/_sandbox/policy/knobs")
     assert response.status_code == 200
     knobs = {(knob["group"], knob["name"]): knob for knob in response.json()["data"]}
-    assert {group for group, _ in knobs} == {"messages", "limits", "webhooks", "journal", "trial"}
+    assert {group for group, _ in knobs} == {
+        "messages",
+        "limits",
+        "webhooks",
+        "journal",
+        "trial",
+        "numbers",
+        "display_names",
+    }
     assert knobs["messages", "progression"] | {"description": ""} == {
         "group": "messages", "name": "progression", "flat_name": "progression", "type": "choice",
         "choices": ["immediate", "scheduled", "manual"], "unit": "", "description": "", "default": "scheduled",

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sandbox.cli import main
+from sandbox.services import decisions
 from sandbox.testing import running_server
 from scenarios import RunOptions, ScenarioBuilder, load_text, run_scenario
 
@@ -97,7 +98,9 @@ def test_undefined_variable_is_an_error_naming_it() -> None:
     assert "$never_saved is not defined" in result.message
 
 
-def test_missing_feature_skips_with_reason() -> None:
+def test_missing_feature_skips_with_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sandbox that decides no review kind (as before the lifecycles that submit reviews landed).
+    monkeypatch.setattr(decisions, "_REVIEWERS", {})
     text = "rules: [SEED-VERIFY-2]\nrequires: [reviews]\nsteps:\n  - advance: 1d\n"
     result = run_scenario(load_text(text))
     assert result.outcome == "skipped"

@@ -155,7 +155,7 @@ def test_reviews_over_the_control_plane(client: TestClient, tenant: Tenant) -> N
     decisions.schedule(tenant, KIND, widget.id, 86400, "APPROVED")
     path = f"/_sandbox/tenants/{tenant.id}/reviews"
     listed = client.get(path).json()
-    assert listed["kinds"] == [KIND]
+    assert KIND in listed["kinds"]
     assert listed["data"][0] | {} == {
         "kind": KIND,
         "target": "w1",
