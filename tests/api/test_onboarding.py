@@ -125,3 +125,12 @@ def test_same_number_twice_and_on_another_tenant(client: TestClient, blank: Tena
     other = create_tenant(sandbox, CreateTenant(name="other", profile="blank", clock=ConfigureClock(mode="frozen")))
     error = check_graph_error(add(client, other), 100, 400)
     assert blank.waba_id not in str(error) and blank.id not in str(error)
+
+
+def test_no_number_on_a_rejected_waba(client: TestClient, blank: Tenant) -> None:
+    """SEED-NUMBER-7: a WABA that is not set up (its review rejected) takes no number."""
+    waba = blank.store.wabas.get(blank.waba_id)
+    assert waba is not None
+    waba.account_review_status = "REJECTED"
+    check_graph_error(add(client, blank), 131031, 403)
+    assert len(blank.store.phone_numbers) == 0
