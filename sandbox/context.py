@@ -11,6 +11,7 @@ from sandbox.clock import TenantClock
 from sandbox.domain.events import Event
 from sandbox.domain.fault import FaultBook
 from sandbox.domain.limits import RateLimits
+from sandbox.domain.onboarding import NumberRegistry
 from sandbox.domain.policy import Policy
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
@@ -63,6 +64,8 @@ class Tenant:
     app_id: str = ""
     faults: FaultBook = field(default_factory=FaultBook)
     limits: RateLimits = field(default_factory=RateLimits)
+    # Server-wide, shared by every tenant of the sandbox (numbers on the WhatsApp apps, numbers on a WABA).
+    numbers: NumberRegistry = field(default_factory=NumberRegistry)
 
     def __post_init__(self) -> None:
         self.clock.on_error = lambda error: self.incident("scheduled_work_failed", error)
@@ -108,6 +111,7 @@ class Sandbox:
         self.tenants: dict[str, Tenant] = {}
         self.tokens: dict[str, str] = {}
         self.outbox = Outbox()
+        self.numbers = NumberRegistry()
         self.ids = IdFactory(random.Random(self.settings.seed ^ 0x5EED))
         self.tenant_counter = 0
 
@@ -128,6 +132,7 @@ class Sandbox:
             for token in [token for token, owner in self.tokens.items() if owner == tenant_id]:
                 del self.tokens[token]
             self.outbox.forget_tenant(tenant_id)
+            self.numbers.forget_tenant(tenant_id)
         return tenant
 
     def run_due(self) -> int:

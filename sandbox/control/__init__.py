@@ -9,6 +9,7 @@ from sandbox.control import (
     journal,
     lifecycles,
     limits,
+    phone_numbers,
     policy,
     pricing,
     reviews,
@@ -32,4 +33,5 @@ def control_routes() -> list[BaseRoute]:
         *limits.routes,
         *verification.routes,
         *pricing.routes,
+        *phone_numbers.routes,
     ]

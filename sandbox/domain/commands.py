@@ -55,6 +55,50 @@ class ReceiveMessage:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class AddPhoneNumber:
+    """`POST /{waba-id}/phone_numbers`: `cc` (or pywa's `country_code`), `phone_number` with or without it."""
+
+    waba_id: str
+    cc: str
+    phone_number: str
+    verified_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestCode:
+    """`POST /{phone-number-id}/request_code` (body or query string, as pywa sends it)."""
+
+    phone_number_id: str
+    code_method: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyCode:
+    phone_number_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterPhoneNumber:
+    """`POST /{phone-number-id}/register` with the two-step verification `pin`."""
+
+    phone_number_id: str
+    pin: str
+    data_localization_region: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePhoneNumber:
+    """`POST /{phone-number-id}`: any of a new two-step `pin`, a `new_display_name`, a `webhook_configuration`."""
+
+    phone_number_id: str
+    pin: str | None = None
+    new_display_name: str | None = None
+    webhook_configuration: Any = None
+
+
 # --- control plane ----------------------------------------------------------------------------------------------
 # What `/_sandbox/` handlers parse a body into; every value is of its kind and within its bounds already, so a
 # service refuses only what the world decides (a name taken, a time already past).

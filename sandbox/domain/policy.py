@@ -22,6 +22,15 @@ Overflow = Literal["drop_oldest", "drop_newest"]
 # Meta does not say how a send over the messaging limit fails; community posts attribute all three to it.
 LimitFailureCode = Literal["131048", "131049", "131056"]
 ReviewOutcome = Literal["approve", "defer", "fail", "need_more_info"]
+NameDecision = Literal["APPROVED", "REJECTED"]
+NameRejectionReason = Literal[
+    "NAME_EMPLOYEE_ISSUE",
+    "NAME_ENDCLIENT_NOTRELATED",
+    "NAME_FORMAT_UNACCEPTABLE",
+    "NAME_INDIVIDUAL_ISSUE",
+    "NAME_NOT_CONSISTENT",
+    "UNKNOWN",
+]
 
 MAX_SECONDS = 30 * DAY
 
@@ -266,6 +275,49 @@ class Verification:
 
 
 @dataclass(slots=True)
+class Numbers:
+    """Onboarding a number (SEED-NUMBER-1..3, meta-lifecycle.md §2.1-§2.7): the app-account delay, the cap after
+    verification, the OTP's life and throttling, and the register/deregister limit. Meta documents the delay, the
+    cap, the 14 days and the 10 calls in 72 hours; the OTP's numbers are the sandbox's choice
+    (docs/phone-numbers.md)."""
+
+    app_deletion_delay_seconds: float = number(
+        180.0,
+        low=0,
+        high=DAY,
+        unit="seconds",
+        description="a number deleted from the WhatsApp app can be added this long after (SEED-NUMBER-2)",
+    )
+    max_numbers_verified: int = integer(
+        20, low=1, high=10_000, unit="numbers", description="numbers a verified business may hold (§3.1)"
+    )
+    code_ttl_seconds: float = number(
+        600.0, low=1, high=DAY, unit="seconds", description="how long a code sent by request_code can be entered"
+    )
+    code_resend_seconds: float = number(
+        60.0, low=0, high=DAY, unit="seconds", description="request_code again no sooner than this after the last"
+    )
+    code_requests: int = integer(
+        5, low=1, high=1_000, unit="requests", description="request_code calls per number in the request window"
+    )
+    code_request_window_seconds: float = number(
+        12 * 3600.0, low=1, high=MAX_SECONDS, unit="seconds", description="the rolling window of code_requests"
+    )
+    code_attempts: int = integer(
+        5, low=1, high=1_000, unit="attempts", description="wrong verify_code guesses before a code is void"
+    )
+    verification_days: int = integer(
+        14, low=1, high=3650, unit="days", description="a VERIFIED number not registered by then is EXPIRED"
+    )
+    register_calls: int = integer(
+        10, low=1, high=10_000, unit="calls", description="register and deregister calls per number per window"
+    )
+    register_window_seconds: float = number(
+        72 * 3600.0, low=1, high=MAX_SECONDS, unit="seconds", description="the rolling window of register_calls"
+    )
+
+
+@dataclass(slots=True)
 class WabaReview:
     """The WABA's policy review (SEED-VERIFY-2) and the appeal of a rejection."""
 
@@ -387,6 +439,27 @@ class Pricing:
     )
 
 
+@dataclass(slots=True)
+class DisplayNames:
+    """Meta's review of a display name (§2.9): when it is decided and how; forced with POST .../reviews."""
+
+    latency: list[float] = span(
+        [600.0, 7200.0],
+        high=MAX_SECONDS,
+        description="submitted → decided, drawn uniformly",
+        alias="display_name_latency",
+    )
+    outcome: NameDecision = choice(
+        NameDecision, "APPROVED", description="what the review decides", alias="display_name_outcome"
+    )
+    rejection_reason: NameRejectionReason = choice(
+        NameRejectionReason,
+        "NAME_FORMAT_UNACCEPTABLE",
+        description="the rejection_reason of a REJECTED name",
+        alias="display_name_rejection_reason",
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -447,6 +520,8 @@ class Policy:
     waba_review: WabaReview = field(default_factory=WabaReview)
     messaging_limits: MessagingLimits = field(default_factory=MessagingLimits)
     pricing: Pricing = field(default_factory=Pricing)
+    numbers: Numbers = field(default_factory=Numbers)
+    display_names: DisplayNames = field(default_factory=DisplayNames)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

@@ -13,7 +13,7 @@ from sandbox.domain.business import Business, BusinessVerificationStatus
 from sandbox.domain.commands import AdvanceClock, ConfigureClock, CreateTenant, IssueToken
 from sandbox.domain.errors import Conflict, Invalid
 from sandbox.domain.messaging_limit import MessagingLimitTier
-from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.phone_number import PhoneNumber, certificate_for
 from sandbox.domain.policy import Policy
 from sandbox.domain.template import hello_world
 from sandbox.domain.waba import AccountMode, AccountReviewStatus, SubscribedApp, WhatsAppBusinessAccount
@@ -22,6 +22,7 @@ from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
 from sandbox.services import trial
 from sandbox.services.business_profiles import seed_business_profile
+from sandbox.services.phone_numbers import international
 from sandbox.store import TenantStore
 
 # The portfolio's messaging limit each profile starts at (docs/messaging-limits.md): `live` is a verified business
@@ -104,6 +105,7 @@ def _build(
         behaviour=random.Random(f"{seed}:behaviour"),
         fake=fake,
         outbox=sandbox.outbox,
+        numbers=sandbox.numbers,
         webhook=WebhookSettings(verify_token=credentials.verify_token),
         app_id=credentials.app_id,
     )
@@ -137,8 +139,10 @@ def _build(
             verified_name=company,
             country_calling_code="1",
             account_mode=waba.account_mode,
-            last_onboarded_time=tenant.clock.now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            last_onboarded_time=tenant.clock.now(),
         )
+        phone.formatted = international(phone.display_phone_number)
+        phone.certificate = certificate_for(phone.id, phone.verified_name)
         tenant.store.phone_numbers.add(phone.id, phone)
         seed_business_profile(tenant, phone, company)
         template = hello_world(ids.node_id(), waba.id)

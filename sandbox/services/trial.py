@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 from sandbox.context import Tenant
 from sandbox.domain.business import BusinessVerificationStatus
-from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.phone_number import CodeVerificationStatus, PhoneNumber
 from sandbox.domain.trial import Refusal, Trial
 from sandbox.domain.waba import AccountMode, AccountReviewStatus
 from sandbox.errors import GraphError, GraphErrorCode
 
 VERIFIED = BusinessVerificationStatus.VERIFIED.value
 APPROVED = AccountReviewStatus.APPROVED.value
+VERIFIED_CODE = CodeVerificationStatus.VERIFIED.value
 
 
 def start(tenant: Tenant, phone: PhoneNumber, now: datetime) -> Trial:
@@ -30,8 +31,9 @@ def start(tenant: Tenant, phone: PhoneNumber, now: datetime) -> Trial:
 def _trial(tenant: Tenant, phone: PhoneNumber) -> Trial:
     trial = tenant.store.trial
     if trial is None:
-        # Switched on for a tenant built without one: it starts now, on the WABA's first number.
-        first = next((p for p in tenant.store.phone_numbers if p.waba_id == phone.waba_id), phone)
+        # Switched on for a tenant built without one: it starts now, on the WABA's first verified number.
+        numbers = [p for p in tenant.store.phone_numbers if p.waba_id == phone.waba_id]
+        first = next((p for p in numbers if p.code_verification_status == VERIFIED_CODE), phone)
         trial = tenant.store.trial = Trial(first.id, tenant.clock.now(), tenant.clock.now())
     trial.expires_at = trial.started_at + timedelta(days=tenant.policy.trial.days)
     return trial

@@ -9,6 +9,7 @@ from sandbox.context import Tenant
 from sandbox.domain.connection_status import LABELS, connection_status
 from sandbox.services import messaging_limits
 from sandbox.services.decisions import pending_decisions
+from sandbox.services.phone_numbers import channel_eligibility
 from sandbox.services.pricing import ledger_document
 
 
@@ -26,6 +27,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
             p.graph_fields(tenant.webhook.url, messaging_limit=messaging_limits.phone_tier(tenant, p))
             for p in store.phone_numbers
         ],
+        "channel_eligibility": channel_eligibility(tenant),
         "templates": [t.graph_fields() for t in store.templates],
         "customers": [c.snapshot() for c in store.customers],
         "windows": [
@@ -62,8 +64,6 @@ def provider_view(tenant: Tenant) -> dict[str, Any]:
         business.verification_status if business is not None else "not_verified",
         [waba.account_review_status for waba in wabas],
         any_number_registered=any(phone.registered for phone in numbers),
-        # Registration (and its failures: 133005, 133006, 133016) is not modelled yet; the number's own
-        # lifecycle will feed this.
-        registration_failed=False,
+        registration_failed=any(phone.registration_failed for phone in numbers),
     )
     return {"connection_status": status.value, "label": LABELS[status]}

@@ -14,6 +14,7 @@ from sandbox.domain.customer import Customer
 from sandbox.domain.decision import PendingDecision
 from sandbox.domain.message import Message
 from sandbox.domain.messaging_limit import PortfolioUsage
+from sandbox.domain.onboarding import Onboarding
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.phone_number_settings import PhoneNumberSettings
 from sandbox.domain.pricing import Conversations, Ledger
@@ -90,6 +91,7 @@ class Journal:
 
 UNREAD_LIMIT = 1000
 INCIDENT_LIMIT = 1000
+OTP_LIMIT = 1000
 
 
 @dataclass(slots=True)
@@ -128,6 +130,16 @@ class TenantStore:
         self.decisions: dict[tuple[str, str], PendingDecision] = {}
         # Unique users reached outside windows, by business (domain/messaging_limit.py).
         self.messaging_limits: dict[str, PortfolioUsage] = {}
+        # Per number: the codes sent and the calls counted while it is onboarded (sandbox/services/registration.py).
+        self.onboarding: dict[str, Onboarding] = {}
+        # Every code sent by SMS or voice call, as the business's phone would receive it (`GET .../otp`).
+        self.otp = Journal(OTP_LIMIT)
+
+    def onboarding_of(self, phone_number_id: str) -> Onboarding:
+        found = self.onboarding.get(phone_number_id)
+        if found is None:
+            found = self.onboarding[phone_number_id] = Onboarding()
+        return found
 
     def conversation(self, phone_number_id: str, wa_id: str) -> Conversation:
         key = (phone_number_id, wa_id)

@@ -21,6 +21,8 @@ GROUPS = {
     "waba_review",
     "messaging_limits",
     "pricing",
+    "numbers",
+    "display_names",
 }
 
 
@@ -33,17 +35,7 @@ def _policy(client: TestClient, tenant: Tenant, query: str = "") -> dict[str, An
 
 def test_get_shows_every_group_and_default(client: TestClient, tenant: Tenant) -> None:
     policy = _policy(client, tenant)
-    assert set(policy) == {
-        "messages",
-        "limits",
-        "webhooks",
-        "journal",
-        "trial",
-        "verification",
-        "waba_review",
-        "messaging_limits",
-        "pricing",
-    }
+    assert set(policy) == GROUPS
     assert policy["messages"]["progression"] == "immediate"
     assert policy["webhooks"]["retry_seconds"][:3] == [0, 60, 300]
     assert policy["limits"]["throughput_mps"] == {"STANDARD": 80, "HIGH": 1000, "COEXISTENCE": 20}
@@ -168,6 +160,8 @@ def test_knobs_describe_every_declaration(client: TestClient) -> None:
         "waba_review",
         "messaging_limits",
         "pricing",
+        "numbers",
+        "display_names",
     }
     assert knobs["messages", "progression"] | {"description": ""} == {
         "group": "messages", "name": "progression", "flat_name": "progression", "type": "choice",
