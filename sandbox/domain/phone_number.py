@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from sandbox.domain.events import DisplayNameDecided, Event, PhoneNumberQualityChanged
 from sandbox.domain.lifecycle import declare
@@ -70,19 +70,18 @@ COUNTRY_OF_CALLING_CODE = {
 }  # fmt: skip
 # The statuses of a number registered on the Cloud API: a FLAGGED or RESTRICTED number is still registered and
 # sends (§2.10: FLAGGED is a quality warning, RESTRICTED limits business-initiated messages).
-REGISTERED_STATUSES = frozenset({"CONNECTED", "FLAGGED", "RESTRICTED"})
+REGISTERED_STATUSES = frozenset({PhoneNumberStatus.CONNECTED, PhoneNumberStatus.FLAGGED, PhoneNumberStatus.RESTRICTED})
 
-# `rejection_reason` of a declined display name (§2.9).
-NAME_REJECTION_REASONS = frozenset(
-    {
-        "NAME_EMPLOYEE_ISSUE",
-        "NAME_ENDCLIENT_NOTRELATED",
-        "NAME_FORMAT_UNACCEPTABLE",
-        "NAME_INDIVIDUAL_ISSUE",
-        "NAME_NOT_CONSISTENT",
-        "UNKNOWN",
-    }
-)
+# `rejection_reason` of a declined display name (§2.9); the policy's knob offers the same list.
+NameRejectionReason = Literal[
+    "NAME_EMPLOYEE_ISSUE",
+    "NAME_ENDCLIENT_NOTRELATED",
+    "NAME_FORMAT_UNACCEPTABLE",
+    "NAME_INDIVIDUAL_ISSUE",
+    "NAME_NOT_CONSISTENT",
+    "UNKNOWN",
+]
+NAME_REJECTION_REASONS = frozenset(get_args(NameRejectionReason))
 
 
 def certificate_for(phone_id: str, verified_name: str) -> str:

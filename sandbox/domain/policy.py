@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sandbox.domain.errors import Invalid
 from sandbox.domain.knobs import DAY, KNOB, Knob, choice, flag, integer, levels, number, seconds_list, span
 from sandbox.domain.messaging_limit import TIER_SIZES
-from sandbox.domain.phone_number import THROUGHPUT_MPS
+from sandbox.domain.phone_number import THROUGHPUT_MPS, NameRejectionReason
 from sandbox.domain.pricing import PricingModel
 
 Progression = Literal["immediate", "scheduled", "manual"]
@@ -23,14 +23,6 @@ Overflow = Literal["drop_oldest", "drop_newest"]
 LimitFailureCode = Literal["131048", "131049", "131056"]
 ReviewOutcome = Literal["approve", "defer", "fail", "need_more_info"]
 NameDecision = Literal["APPROVED", "REJECTED"]
-NameRejectionReason = Literal[
-    "NAME_EMPLOYEE_ISSUE",
-    "NAME_ENDCLIENT_NOTRELATED",
-    "NAME_FORMAT_UNACCEPTABLE",
-    "NAME_INDIVIDUAL_ISSUE",
-    "NAME_NOT_CONSISTENT",
-    "UNKNOWN",
-]
 
 MAX_SECONDS = 30 * DAY
 

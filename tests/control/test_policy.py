@@ -150,19 +150,7 @@ def test_knobs_describe_every_declaration(client: TestClient) -> None:
     response = client.get("/_sandbox/policy/knobs")
     assert response.status_code == 200
     knobs = {(knob["group"], knob["name"]): knob for knob in response.json()["data"]}
-    assert {group for group, _ in knobs} == {
-        "messages",
-        "limits",
-        "webhooks",
-        "journal",
-        "trial",
-        "verification",
-        "waba_review",
-        "messaging_limits",
-        "pricing",
-        "numbers",
-        "display_names",
-    }
+    assert {group for group, _ in knobs} == GROUPS
     assert knobs["messages", "progression"] | {"description": ""} == {
         "group": "messages", "name": "progression", "flat_name": "progression", "type": "choice",
         "choices": ["immediate", "scheduled", "manual"], "unit": "", "description": "", "default": "scheduled",
