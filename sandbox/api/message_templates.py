@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.responses import Response
@@ -49,14 +50,27 @@ def _summary(graph: GraphRequest, total: int, wanted: str) -> dict[str, Any]:
     return {name: summary[name] for name in names} if names else summary
 
 
+async def _object(graph: GraphRequest) -> Any:
+    body = await graph.body()
+    # pywa sends some template bodies as a JSON document encoded once more, as a JSON string.
+    if isinstance(body, str) and body.strip()[:1] == "{":
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
+
+
 async def create_message_template(graph: GraphRequest) -> Response:
-    template = create_template(graph.tenant, graph.node_id, await graph.body())
+    template = create_template(graph.tenant, graph.node_id, await _object(graph))
     return graph.respond({"id": template.id, "status": template.status, "category": template.category})
 
 
 async def upsert_message_templates(graph: GraphRequest) -> Response:
-    templates = upsert_authentication_templates(graph.tenant, graph.node_id, await graph.body())
-    return graph.respond({"data": [{"id": t.id, "language": t.language, "status": t.status} for t in templates]})
+    templates = upsert_authentication_templates(graph.tenant, graph.node_id, await _object(graph))
+    return graph.respond(
+        {"data": [{"id": t.id, "status": t.status, "language": t.language, "category": t.category} for t in templates]}
+    )
 
 
 routes = [

@@ -96,6 +96,7 @@ def create_template(tenant: Tenant, waba_id: str, body: Any) -> MessageTemplate:
         status=TemplateStatus.PENDING.value,
         parameter_format=draft.parameter_format,
         quality_score=QualityScore.UNKNOWN.value,
+        quality_score_date=tenant.clock.timestamp(),
         allow_category_change=draft.allow_category_change,
         created_at=tenant.clock.now(),
     )
