@@ -11,7 +11,8 @@ from sandbox.domain import template_components as rules
 from sandbox.domain.business import BusinessVerificationStatus
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.template import MessageTemplate, QualityScore, TemplateStatus
-from sandbox.domain.template_components import Draft, TemplateProblem, TemplateRefused
+from sandbox.domain.template_components import Draft
+from sandbox.domain.template_problems import TemplateProblem, TemplateRefused
 from sandbox.errors import GraphError, GraphErrorCode, TemplateSubcode
 from sandbox.services import message_template_review
 

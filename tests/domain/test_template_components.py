@@ -11,8 +11,8 @@ import pytest
 from sandbox.domain import template_components as rules
 from sandbox.domain.policy import Templates
 from sandbox.domain.template import TEMPLATE_LIFECYCLE, MessageTemplate
-from sandbox.domain.template_components import TemplateProblem as P
-from sandbox.domain.template_components import TemplateRefused
+from sandbox.domain.template_problems import TemplateProblem as P
+from sandbox.domain.template_problems import TemplateRefused
 
 LIMITS = Templates()
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
