@@ -232,6 +232,12 @@ class MessageTemplate:
         } | self.extra
 
 
+def state_fields(template: MessageTemplate) -> dict[str, Any]:
+    """The template in the tenant's state: Graph's fields and the review rule that decided it."""
+    extra = {"review_rule": template.review_rule} if template.review_rule is not None else {}
+    return template.graph_fields() | extra
+
+
 def hello_world(template_id: str, waba_id: str) -> MessageTemplate:
     """The sample template every new WABA has, approved (`hello_world`, `en_US`)."""
     return MessageTemplate(
