@@ -66,6 +66,12 @@ class GraphErrorCode(enum.IntEnum):
         ("The callback URL did not answer the verification request with HTTP 200 and the hub.challenge value."),
     )
     WABA_RATE_LIMIT = 80007, "Rate limit issues", 400, "The WhatsApp Business Account has reached its rate limit."
+    WABA_MANAGEMENT_RATE_LIMIT = (
+        80008,
+        "Rate limit issues",
+        400,
+        ("There have been too many calls to this WhatsApp Business Account (template creations per hour)."),
+    )
     BUSINESS_BLOCKED_USER = (
         130403,
         "Unable to deliver the message",
@@ -296,6 +302,31 @@ OBSERVED_SUBCODES: dict[GraphErrorCode, int] = {
     GraphErrorCode.RATE_LIMIT_HIT: 2494055,
     GraphErrorCode.RECIPIENT_NOT_IN_ALLOWED_LIST: 2655007,
 }
+
+
+class TemplateSubcode(enum.IntEnum):
+    """The `error_subcode`s of code 100 that refuse a message template (meta-lifecycle.md §4.11), each with the
+    `error_user_title` WhatsApp Manager shows for it."""
+
+    user_title: str
+
+    def __new__(cls, subcode: int, user_title: str) -> TemplateSubcode:
+        member = int.__new__(cls, subcode)
+        member._value_ = subcode
+        member.user_title = user_title
+        return member
+
+    TEMPLATE_LIMIT = 2388019, "Message Template Limit Exceeded"
+    LANGUAGE_BEING_DELETED = 2388023, "Message Template Language Is Being Deleted"
+    DUPLICATE = 2388024, "Content in This Language Already Exists"
+    CHARACTER_LIMIT = 2388040, "Character Limit Exceeded"
+    EXAMPLES_REQUIRED = 2388043, "Missing Sample Values"
+    HEADER_FORMAT = 2388047, "Header Format Incorrect"
+    BODY_FORMAT = 2388072, "Body Format Incorrect"
+    FOOTER_FORMAT = 2388073, "Footer Format Incorrect"
+    PARAMETER_RATIO = 2388293, "Too Many Variables For The Message Length"
+    LEADING_TRAILING_PARAMETER = 2388299, "Variables Can't Be at the Start or End of the Template"
+
 
 ERROR_CODES_HREF = "/documentation/business-messaging/whatsapp/support/error-codes"
 

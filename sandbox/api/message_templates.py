@@ -1,17 +1,24 @@
-"""`GET /{waba-id}/message_templates` and `GET /{template-id}`."""
+"""`POST|GET /{waba-id}/message_templates`, `POST /{waba-id}/upsert_message_templates` and `GET /{template-id}`."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.responses import Response
 
-from sandbox.api.fields import page, project
+from sandbox.api.fields import page, project, requested_fields
 from sandbox.api.graph import GraphRequest, GraphRoute
-from sandbox.services.message_templates import list_templates
+from sandbox.services.message_templates import (
+    create_template,
+    list_templates,
+    template_limit,
+    templates_of,
+    upsert_authentication_templates,
+)
 
 TEMPLATE_DEFAULT_FIELDS = ("name", "parameter_format", "components", "language", "status", "category", "id")
-TEMPLATE_LIMIT = 250
+SUMMARY_FIELDS = ("total_count", "message_template_count", "message_template_limit", "are_translations_complete")
 
 
 async def get_message_template(graph: GraphRequest) -> Response:
@@ -25,17 +32,50 @@ async def list_message_templates(graph: GraphRequest) -> Response:
         [project(t.graph_fields(), query.get("fields"), TEMPLATE_DEFAULT_FIELDS) for t in templates], query
     )
     if "summary" in query:
-        # pywa fails with KeyError('summary') when these are missing (client-traffic.md §2.6).
-        result["summary"] = {
-            "total_count": len(templates),
-            "message_template_count": len(templates),
-            "message_template_limit": TEMPLATE_LIMIT,
-            "are_translations_complete": True,
-        }
+        result["summary"] = _summary(graph, len(templates), query["summary"])
     return graph.respond(result)
+
+
+def _summary(graph: GraphRequest, total: int, wanted: str) -> dict[str, Any]:
+    # `summary=true` (or names Graph does not know) answers every count; pywa fails with KeyError('summary')
+    # when these are missing (client-traffic.md §2.6).
+    held = sum(t.counts_toward_limit for t in templates_of(graph.tenant, graph.node_id))
+    summary = {
+        "total_count": total,
+        "message_template_count": held,
+        "message_template_limit": template_limit(graph.tenant, graph.node_id),
+        "are_translations_complete": True,
+    }
+    names = [name for name in requested_fields(wanted, SUMMARY_FIELDS) if name in summary]
+    return {name: summary[name] for name in names} if names else summary
+
+
+async def _object(graph: GraphRequest) -> Any:
+    body = await graph.body()
+    # pywa sends some template bodies as a JSON document encoded once more, as a JSON string.
+    if isinstance(body, str) and body.strip()[:1] == "{":
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
+
+
+async def create_message_template(graph: GraphRequest) -> Response:
+    template = create_template(graph.tenant, graph.node_id, await _object(graph))
+    return graph.respond({"id": template.id, "status": template.status, "category": template.category})
+
+
+async def upsert_message_templates(graph: GraphRequest) -> Response:
+    templates = upsert_authentication_templates(graph.tenant, graph.node_id, await _object(graph))
+    return graph.respond(
+        {"data": [{"id": t.id, "status": t.status, "language": t.language, "category": t.category} for t in templates]}
+    )
 
 
 routes = [
     GraphRoute("template", None, "GET", get_message_template),
     GraphRoute("waba", "message_templates", "GET", list_message_templates),
+    GraphRoute("waba", "message_templates", "POST", create_message_template),
+    GraphRoute("waba", "upsert_message_templates", "POST", upsert_message_templates),
 ]

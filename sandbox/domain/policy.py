@@ -452,6 +452,77 @@ class DisplayNames:
     )
 
 
+@dataclass(slots=True)
+class Templates:
+    """Meta's limits on creating message templates (§4.1): counts, rates and field lengths."""
+
+    per_waba: int = integer(
+        250,
+        low=1,
+        high=100_000,
+        unit="templates",
+        description="templates a WABA of an unverified business may hold",
+        alias="templates_per_waba",
+    )
+    per_waba_verified: int = integer(
+        6_000,
+        low=1,
+        high=100_000,
+        unit="templates",
+        description="templates a WABA of a verified business may hold",
+        alias="templates_per_waba_verified",
+    )
+    creations_per_hour: int = integer(
+        100,
+        low=1,
+        high=100_000,
+        unit="templates/hour",
+        description="creations per rolling hour per WABA",
+        alias="template_creations_per_hour",
+    )
+    name_blocked_days: int = integer(
+        30,
+        low=0,
+        high=365,
+        unit="days",
+        description="a deleted template's name and language cannot be reused for",
+        alias="template_name_blocked_days",
+    )
+    name_max: int = integer(
+        512, low=1, high=512, unit="characters", description="template name", alias="template_name_max"
+    )
+    body_max: int = integer(
+        1024, low=1, high=32_768, unit="characters", description="BODY text", alias="template_body_max"
+    )
+    header_text_max: int = integer(
+        60, low=1, high=1024, unit="characters", description="TEXT HEADER", alias="template_header_text_max"
+    )
+    footer_max: int = integer(
+        60, low=1, high=1024, unit="characters", description="FOOTER text", alias="template_footer_max"
+    )
+    button_text_max: int = integer(
+        25, low=1, high=1024, unit="characters", description="a button's text", alias="template_button_text_max"
+    )
+    buttons_max: int = integer(
+        10, low=1, high=100, unit="buttons", description="buttons of one template", alias="template_buttons_max"
+    )
+    url_buttons_max: int = integer(
+        2, low=0, high=100, unit="buttons", description="URL buttons", alias="template_url_buttons_max"
+    )
+    phone_buttons_max: int = integer(
+        1, low=0, high=100, unit="buttons", description="PHONE_NUMBER buttons", alias="template_phone_buttons_max"
+    )
+    copy_code_buttons_max: int = integer(
+        1, low=0, high=100, unit="buttons", description="COPY_CODE buttons", alias="template_copy_code_buttons_max"
+    )
+    url_max: int = integer(
+        2000, low=1, high=32_768, unit="characters", description="a URL button's url", alias="template_url_max"
+    )
+    cards_max: int = integer(
+        10, low=1, high=100, unit="cards", description="cards of a CAROUSEL", alias="template_cards_max"
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -514,6 +585,7 @@ class Policy:
     pricing: Pricing = field(default_factory=Pricing)
     numbers: Numbers = field(default_factory=Numbers)
     display_names: DisplayNames = field(default_factory=DisplayNames)
+    templates: Templates = field(default_factory=Templates)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

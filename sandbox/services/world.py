@@ -7,6 +7,7 @@ from typing import Any
 from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
 from sandbox.domain.connection_status import LABELS, connection_status
+from sandbox.domain.template import state_fields
 from sandbox.services import messaging_limits
 from sandbox.services.decisions import pending_decisions
 from sandbox.services.phone_numbers import channel_eligibility
@@ -28,7 +29,7 @@ def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
             for p in store.phone_numbers
         ],
         "channel_eligibility": channel_eligibility(tenant),
-        "templates": [t.graph_fields() for t in store.templates],
+        "templates": [state_fields(t) for t in store.templates],
         "customers": [c.snapshot() for c in store.customers],
         "windows": [
             {

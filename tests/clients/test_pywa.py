@@ -300,3 +300,61 @@ def test_pywa_reads_and_updates_the_business_profile_and_settings(setup: Setup) 
     assert settings.calling is not None and settings.calling.status is CallingSettingsStatus.DISABLED
     assert wa.update_business_phone_number_settings(calling=CallingSettings(status=CallingSettingsStatus.ENABLED))
     assert wa.get_business_phone_number_settings().calling.status is CallingSettingsStatus.ENABLED
+
+
+def test_pywa_creates_lists_and_hears_the_review_of_templates(setup: Setup) -> None:
+    from pywa.types import templates as t
+
+    updates: list[t.TemplateStatusUpdate] = []
+    condition = threading.Condition()
+
+    def on_update(_: WhatsApp, update: t.TemplateStatusUpdate) -> None:
+        with condition:
+            updates.append(update)
+            condition.notify_all()
+
+    wa = setup.wa
+    wa.add_handlers(handlers.TemplateStatusUpdateHandler(on_update))
+    created = wa.create_template(
+        template=t.Template(
+            name="seasonal_promotion",
+            category=t.TemplateCategory.MARKETING,
+            language=t.TemplateLanguage.ENGLISH_US,
+            parameter_format=t.ParamFormat.NAMED,
+            components=[
+                t.HeaderText(text="Our {{sale_name}} is on!", sale_name="Summer Sale"),
+                t.BodyText(
+                    text="Shop now through {{end_date}} and use code {{discount_code}} to get 25% off.",
+                    end_date="the end of August",
+                    discount_code="25OFF",
+                ),
+                t.FooterText(text="Use the buttons below to manage your subscriptions"),
+                t.Buttons(buttons=[t.QuickReplyButton(text="Unsubscribe"), t.QuickReplyButton(text="Stop all")]),
+            ],
+        )
+    )
+    assert created.status == t.TemplateStatus.PENDING and created.category == t.TemplateCategory.MARKETING
+    listed = wa.get_templates(statuses=[t.TemplateStatus.PENDING])
+    assert [template.name for template in listed] == ["seasonal_promotion"]
+    with pytest.raises(errors.WhatsAppError):
+        wa.create_template(
+            template=t.Template(
+                name="seasonal_promotion",
+                category=t.TemplateCategory.MARKETING,
+                language=t.TemplateLanguage.ENGLISH_US,
+                components=[t.BodyText(text="Another body")],
+            )
+        )
+    advanced = httpx.post(f"{setup.sandbox_url}/_sandbox/tenants/pywa/clock/advance", json={"seconds": 86_400})
+    assert advanced.status_code == 200, advanced.text
+    with condition:
+        assert condition.wait_for(lambda: updates, timeout=WAIT), "pywa heard no template status update"
+    assert updates[0].template_id == created.id and updates[0].new_status == t.TemplateStatus.APPROVED
+    authentication = wa.upsert_authentication_template(
+        name="login_code",
+        languages=[t.TemplateLanguage.ENGLISH_US, t.TemplateLanguage.SPANISH],
+        otp_button=t.CopyCodeOTPButton(),
+        add_security_recommendation=True,
+        code_expiration_minutes=5,
+    )
+    assert {template.status for template in authentication} == {t.TemplateStatus.PENDING}

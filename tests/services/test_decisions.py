@@ -157,7 +157,7 @@ def test_a_forced_decision_may_be_meta_s_word_or_the_trigger(tenant: Tenant) -> 
 
 def test_scheduling_checks_the_kind_and_its_decisions(tenant: Tenant) -> None:
     with pytest.raises(Invalid, match="has no reviews"):
-        decisions.schedule(tenant, "template", "t1", 60, "APPROVED")
+        decisions.schedule(tenant, "no_such_kind", "t1", 60, "APPROVED")
     with pytest.raises(Invalid, match="decides APPROVED, REJECTED"):
         decisions.schedule(tenant, KIND, "w1", 60, "MAYBE")
     assert decisions.pending_decisions(tenant) == []
@@ -190,7 +190,7 @@ def test_reviews_over_the_control_plane(client: TestClient, tenant: Tenant) -> N
     ("body", "status", "words"),
     [
         ({"kind": "no_such_kind", "target": "w1", "decision": "APPROVED"}, 400, "kind must be one of"),
-        ({"kind": "template", "target": "w1", "decision": "APPROVED"}, 400, "has no reviews"),
+        ({"kind": "template", "target": "w1", "decision": "APPROVED"}, 404, "no pending template review"),
         ({"kind": KIND, "decision": "APPROVED"}, 400, "target is required"),
         ({"kind": KIND, "target": "w1"}, 400, "decision is required"),
         ({"kind": KIND, "target": "w1", "decision": "MAYBE"}, 400, "decides APPROVED, REJECTED"),
