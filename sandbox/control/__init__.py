@@ -12,6 +12,7 @@ from sandbox.control import (
     phone_numbers,
     policy,
     pricing,
+    quality,
     reviews,
     tenants,
     verification,
@@ -34,4 +35,5 @@ def control_routes() -> list[BaseRoute]:
         *verification.routes,
         *pricing.routes,
         *phone_numbers.routes,
+        *quality.routes,
     ]

@@ -16,6 +16,7 @@ from sandbox.domain.knobs import DAY, KNOB, Knob, choice, flag, integer, levels,
 from sandbox.domain.messaging_limit import TIER_SIZES
 from sandbox.domain.phone_number import THROUGHPUT_MPS, NameRejectionReason
 from sandbox.domain.pricing import PricingModel
+from sandbox.domain.quality import QualityRule
 
 Progression = Literal["immediate", "scheduled", "manual"]
 Overflow = Literal["drop_oldest", "drop_newest"]
@@ -523,6 +524,83 @@ class Templates:
     )
 
 
+@dataclass(slots=True)
+class Quality:
+    """A number's quality rating from customers' blocks and reports (docs/phone-numbers.md), its legacy FLAGGED
+    state, and the automatic throughput upgrade it gates (META-TP)."""
+
+    rule: QualityRule = choice(
+        QualityRule,
+        "auto",
+        description="auto: by the tenant clock (FLAGGED and DOWNGRADE before 2025-10-07); legacy; current",
+        alias="quality_rule",
+    )
+    window_days: int = integer(
+        7,
+        low=1,
+        high=90,
+        unit="days",
+        description="moving window of business-initiated messages rated",
+        alias="quality_window_days",
+    )
+    yellow_rate: float = number(
+        0.02,
+        low=0,
+        high=1,
+        description="blocks and reports per business-initiated message that rate YELLOW",
+        alias="quality_yellow_rate",
+    )
+    red_rate: float = number(
+        0.05, low=0, high=1, description="the same, for RED (checked first)", alias="quality_red_rate"
+    )
+    min_sample: int = integer(
+        20,
+        low=1,
+        high=10_000_000,
+        unit="messages",
+        description="fewer business-initiated messages in the window: a rating with feedback stays as it is",
+        alias="quality_min_sample",
+    )
+    reactions_kept: int = integer(
+        1_000,
+        low=1,
+        high=100_000,
+        unit="reactions",
+        description="newest reactions kept per number",
+        alias="quality_reactions_kept",
+    )
+    flag_days: int = integer(
+        7,
+        low=1,
+        high=90,
+        unit="days",
+        description="legacy: FLAGGED this long, then UNFLAGGED or DOWNGRADE",
+        alias="quality_flag_days",
+    )
+    throughput_upgrade_users: int = integer(
+        100_000,
+        low=1,
+        high=10_000_000,
+        unit="users",
+        description="unique users outside a window in 24 h that make an unlimited portfolio's number eligible",
+        alias="throughput_upgrade_users",
+    )
+    throughput_upgrade_delay: list[float] = span(
+        [0.0, 12 * 3600.0],
+        high=MAX_SECONDS,
+        description="eligible → maintenance starts, drawn uniformly",
+        alias="throughput_upgrade_delay",
+    )
+    maintenance_seconds: float = number(
+        60.0,
+        low=0,
+        high=86_400,
+        unit="seconds",
+        description="the upgrade's maintenance (131057 on sends)",
+        alias="throughput_upgrade_maintenance_seconds",
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -586,6 +664,7 @@ class Policy:
     numbers: Numbers = field(default_factory=Numbers)
     display_names: DisplayNames = field(default_factory=DisplayNames)
     templates: Templates = field(default_factory=Templates)
+    quality: Quality = field(default_factory=Quality)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

@@ -19,6 +19,7 @@ from sandbox.services import (
     messaging_limits,
     pricing,
     progression,
+    quality,
     trial,
     waba_review,
 )
@@ -67,6 +68,7 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     now = tenant.clock.now()
     window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
     waba_review.check_send(tenant, phone)
+    quality.check_send(phone, window_open)
     counted = trial.check(tenant, phone, wa_id, True if template is not None else (False if window_open else None))
     limits.check_send(tenant, phone, wa_id)
     if counted is not None:
@@ -101,6 +103,8 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
         failure = undownloadable_media(command.content)
     if failure is None and template is not None and not window_open:
         failure = messaging_limits.admit(tenant, phone, wa_id)
+        if failure is None:
+            quality.business_initiated(tenant, phone, wa_id, now)
     if failure is None:
         message.pricing = pricing.price_send(
             tenant, phone, wa_id, command.type, template.category if template else None, window_open, now

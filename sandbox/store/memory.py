@@ -18,6 +18,7 @@ from sandbox.domain.onboarding import Onboarding
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.phone_number_settings import PhoneNumberSettings
 from sandbox.domain.pricing import Conversations, Ledger
+from sandbox.domain.quality import NumberQuality
 from sandbox.domain.template import MessageTemplate
 from sandbox.domain.trial import Trial
 from sandbox.domain.waba import WhatsAppBusinessAccount
@@ -134,6 +135,8 @@ class TenantStore:
         self.onboarding: dict[str, Onboarding] = {}
         # Every code sent by SMS or voice call, as the business's phone would receive it (`GET .../otp`).
         self.otp = Journal(OTP_LIMIT)
+        # Per number: business-initiated messages, reactions and the rating's timers (sandbox/services/quality.py).
+        self.quality: dict[str, NumberQuality] = {}
 
     def onboarding_of(self, phone_number_id: str) -> Onboarding:
         found = self.onboarding.get(phone_number_id)
