@@ -23,6 +23,7 @@ GROUPS = {
     "pricing",
     "numbers",
     "display_names",
+    "template_review",
 }
 
 
