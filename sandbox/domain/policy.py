@@ -17,6 +17,7 @@ from sandbox.domain.messaging_limit import TIER_SIZES
 from sandbox.domain.phone_number import THROUGHPUT_MPS, NameRejectionReason
 from sandbox.domain.pricing import PricingModel
 from sandbox.domain.quality import QualityRule
+from sandbox.domain.template_review import Recategorisation, RejectionReason
 
 Progression = Literal["immediate", "scheduled", "manual"]
 Overflow = Literal["drop_oldest", "drop_newest"]
@@ -601,6 +602,80 @@ class Quality:
     )
 
 
+@dataclass(slots=True)
+class TemplateReview:
+    """The review of a message template (SEED-TEMPLATE-2, -6, meta-lifecycle.md §4.6-§4.7): how fast it decides,
+    what it re-categorises, how often it rejects for no visible reason (domain/template_review.py)."""
+
+    latency_median_seconds: float = number(
+        120.0,
+        low=1,
+        high=DAY,
+        unit="seconds",
+        description="median of the review's latency (lognormal; BSPs: utility 1-10 minutes)",
+        alias="template_review_latency_median_seconds",
+    )
+    latency_sigma: float = number(
+        1.6, low=0, high=5, description="sigma of the lognormal latency", alias="template_review_latency_sigma"
+    )
+    latency_bounds: list[float] = span(
+        [15.0, DAY],
+        high=MAX_SECONDS,
+        description="the drawn latency is clipped to [min, max] (Meta: up to 24 hours)",
+        alias="template_review_latency_bounds",
+    )
+    marketing_latency_factor: float = number(
+        4.0,
+        low=0.01,
+        high=1000,
+        description="the median is multiplied by this for a template approved as MARKETING",
+        alias="template_review_marketing_latency_factor",
+    )
+    flagged_latency_factor: float = number(
+        6.0,
+        low=0.01,
+        high=1000,
+        description="the median is multiplied by this when a content rule (policy, category, language) decided",
+        alias="template_review_flagged_latency_factor",
+    )
+    recategorisation: Recategorisation = choice(
+        Recategorisation,
+        "automatic",
+        description="UTILITY with promotional content: automatic: approved as MARKETING (Meta since 2025-04-09); "
+        "when_allowed: only with allow_category_change, else INCORRECT_CATEGORY; never: INCORRECT_CATEGORY",
+        alias="template_review_recategorisation",
+    )
+    words_per_variable: float = number(
+        1.5,
+        low=0,
+        high=50,
+        unit="words",
+        description="fixed words a BODY needs per variable, else INVALID_FORMAT",
+        alias="template_review_words_per_variable",
+    )
+    emoji_limit: int = integer(
+        4,
+        low=1,
+        high=1_000,
+        unit="emojis",
+        description="a UTILITY or AUTHENTICATION template with this many emojis counts as promotional",
+        alias="template_review_emoji_limit",
+    )
+    chance_rejection_probability: float = number(
+        0.03,
+        low=0,
+        high=1,
+        description="chance that a template the rules approve is rejected anyway (Meta's review is not all rules)",
+        alias="template_review_chance_rejection_probability",
+    )
+    chance_rejection_reason: RejectionReason = choice(
+        RejectionReason,
+        "NONE",
+        description="the rejected_reason of such a rejection (NONE: Meta gave no reason)",
+        alias="template_review_chance_rejection_reason",
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -665,6 +740,7 @@ class Policy:
     display_names: DisplayNames = field(default_factory=DisplayNames)
     templates: Templates = field(default_factory=Templates)
     quality: Quality = field(default_factory=Quality)
+    template_review: TemplateReview = field(default_factory=TemplateReview)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

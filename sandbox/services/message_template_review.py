@@ -31,9 +31,6 @@ from sandbox.services import decisions
 KIND = ReviewKind.TEMPLATE.value
 CATEGORIES = frozenset(TemplateCategory)
 REJECTION_REASONS = frozenset(reason for reason in RejectionReason if reason != RejectionReason.NONE)
-# Since 2025-04-09 Meta approves a UTILITY template it judges MARKETING as MARKETING, whatever
-# `allow_category_change` says (§4.7); any other change of category needs the submitter's consent.
-_ALWAYS_RECATEGORISED = {(TemplateCategory.UTILITY.value, TemplateCategory.MARKETING.value)}
 _UNDER_REVIEW = (TemplateStatus.PENDING, TemplateStatus.IN_APPEAL)
 
 
@@ -54,8 +51,7 @@ def review_rng(tenant: Tenant, template: MessageTemplate) -> random.Random:
 
 def submit(tenant: Tenant, template: MessageTemplate) -> PendingDecision:
     """Ask the review rules for a verdict and schedule it; a verdict due at once is applied before this returns."""
-    knobs = getattr(tenant.policy, "template_review", None)
-    verdict = template_review.decide(submission(template), review_rng(tenant, template), knobs)
+    verdict = template_review.decide(submission(template), review_rng(tenant, template), tenant.policy.template_review)
     template.review_rule = verdict.rule
     decision, reason = outcome(template, verdict)
     pending = decisions.schedule(tenant, KIND, template.id, max(verdict.latency_seconds, 0.0), decision, reason)
@@ -65,14 +61,14 @@ def submit(tenant: Tenant, template: MessageTemplate) -> PendingDecision:
 
 
 def outcome(template: MessageTemplate, verdict: template_review.Verdict) -> tuple[str, str | None]:
-    """The pending decision a verdict stands for, with Meta's category rules applied."""
+    """The pending decision a verdict stands for: a category as the reason means approved in it (re-categorised) or,
+    for a rejection, INCORRECT_CATEGORY with it as `correct_category`. The review rules decide; nothing is re-judged."""
+    changed = verdict.category if verdict.category in CATEGORIES and verdict.category != template.category else None
     if verdict.status != TemplateStatus.APPROVED:
+        if verdict.reason == RejectionReason.INCORRECT_CATEGORY and changed:
+            return TemplateStatus.REJECTED.value, changed
         return TemplateStatus.REJECTED.value, verdict.reason if verdict.reason in REJECTION_REASONS else None
-    if verdict.category == template.category or verdict.category not in CATEGORIES:
-        return TemplateStatus.APPROVED.value, None
-    if template.allow_category_change or (template.category, verdict.category) in _ALWAYS_RECATEGORISED:
-        return TemplateStatus.APPROVED.value, verdict.category
-    return TemplateStatus.REJECTED.value, verdict.category
+    return TemplateStatus.APPROVED.value, changed
 
 
 def cancel(tenant: Tenant, template: MessageTemplate) -> None:

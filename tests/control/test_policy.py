@@ -25,6 +25,7 @@ GROUPS = {
     "display_names",
     "templates",
     "quality",
+    "template_review",
 }
 
 
