@@ -42,7 +42,8 @@ def utility(fake: Faker) -> tuple[str, str, list[dict[str, Any]]]:
             "Your support ticket {{1}} was updated by our team. Open the app to read the answer.",
         ]
     )
-    components = [{"type": "HEADER", "format": "TEXT", "text": fake.company()[:60]}, _body(text, "a", "b", "c")]
+    samples = [fake.first_name(), fake.bothify("#####"), fake.date()][: text.count("{{")]
+    components = [{"type": "HEADER", "format": "TEXT", "text": fake.company()[:60]}, _body(text, *samples)]
     if fake.boolean():
         components.append({"type": "FOOTER", "text": fake.company()[:60]})
     return "UTILITY", "en_US", components
@@ -53,7 +54,7 @@ def marketing(fake: Faker) -> tuple[str, str, list[dict[str, Any]]]:
         [
             "Hi {{1}}, our summer sale is on! Use code {{2}} for 20% off everything in store.",
             "New arrivals are here, {{1}}. Shop now and enjoy free shipping on orders over {{2}}.",
-            "{{1}}, don't miss our Black Friday deals, up to 50% off until {{2}}.",
+            "Hey {{1}}, don't miss our Black Friday deals, up to 50% off until {{2}}!",
             "Hello {{1}}, as a valued customer you get an exclusive voucher worth {{2}} this week 🎉",
         ]
     )
@@ -65,7 +66,9 @@ def authentication(fake: Faker) -> tuple[str, str, list[dict[str, Any]]]:
     body: dict[str, Any] = {"type": "BODY", "add_security_recommendation": fake.boolean()}
     if fake.boolean():
         body["text"] = "{{1}} is your verification code."
-    otp = {"type": "OTP", "otp_type": fake.random_element(["COPY_CODE", "ONE_TAP", "ZERO_TAP"])}
+    otp: dict[str, Any] = {"type": "OTP", "otp_type": fake.random_element(["COPY_CODE", "ONE_TAP", "ZERO_TAP"])}
+    if otp["otp_type"] != "COPY_CODE":
+        otp["supported_apps"] = [{"package_name": "com.example.app", "signature_hash": fake.lexify("?" * 11)}]
     components = [body, {"type": "FOOTER", "code_expiration_minutes": fake.random_int(1, 90)}, _buttons(otp)]
     if fake.random_int(1, 10) == 1:  # a stray link: not allowed in AUTHENTICATION
         components[2]["buttons"].append({"type": "URL", "text": "Help", "url": f"https://{fake.domain_name()}"})

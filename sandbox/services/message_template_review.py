@@ -14,6 +14,7 @@ being the correct one).
 
 from __future__ import annotations
 
+import json
 import random
 
 from sandbox.context import Tenant
@@ -30,7 +31,8 @@ from sandbox.services import decisions
 
 KIND = ReviewKind.TEMPLATE.value
 CATEGORIES = frozenset(TemplateCategory)
-REJECTION_REASONS = frozenset(reason for reason in RejectionReason if reason != RejectionReason.NONE)
+_REASONS = frozenset(RejectionReason)
+REJECTION_REASONS = _REASONS - {RejectionReason.NONE}
 _UNDER_REVIEW = (TemplateStatus.PENDING, TemplateStatus.IN_APPEAL)
 
 
@@ -46,7 +48,10 @@ def submission(template: MessageTemplate) -> template_review.Submission:
 
 
 def review_rng(tenant: Tenant, template: MessageTemplate) -> random.Random:
-    return random.Random(f"{tenant.seed}:template-review:{template.id}:{template.created_at}")
+    # Seeded by what is reviewed, never by the clock (a tenant's clock starts at the wall time it was created): the
+    # same seed and the same submissions replay the same spread; an edit (new content) draws anew.
+    content = json.dumps([template.category, template.components], sort_keys=True, default=str)
+    return random.Random(f"{tenant.seed}:template-review:{template.id}:{content}")
 
 
 def submit(tenant: Tenant, template: MessageTemplate) -> PendingDecision:
@@ -67,7 +72,7 @@ def outcome(template: MessageTemplate, verdict: template_review.Verdict) -> tupl
     if verdict.status != TemplateStatus.APPROVED:
         if verdict.reason == RejectionReason.INCORRECT_CATEGORY and changed:
             return TemplateStatus.REJECTED.value, changed
-        return TemplateStatus.REJECTED.value, verdict.reason if verdict.reason in REJECTION_REASONS else None
+        return TemplateStatus.REJECTED.value, verdict.reason if verdict.reason in _REASONS else None
     return TemplateStatus.APPROVED.value, changed
 
 
@@ -95,7 +100,7 @@ REVIEWER = decisions.reviewer(
     decisions.Reviewer(
         KIND,
         frozenset({TemplateStatus.APPROVED.value, TemplateStatus.REJECTED.value}),
-        frozenset(REJECTION_REASONS | CATEGORIES),
+        frozenset(_REASONS | CATEGORIES),
         _apply,
     )
 )
