@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -11,7 +10,7 @@ from starlette.routing import Route
 
 from sandbox.control.common import SandboxError, json_body, respond, tenant_of
 from sandbox.control.faults import DETAILS_LENGTH, KNOWN_CODE
-from sandbox.control.parse import Fields
+from sandbox.control.parse import ID_LENGTH, Fields, wa_id_of
 from sandbox.domain.commands import UNCHANGED, ReceiveMessage, UpdateCustomer
 from sandbox.domain.customer import Delivery, Reads
 from sandbox.domain.errors import Invalid
@@ -20,7 +19,6 @@ from sandbox.domain.message import INBOUND_TYPES, MESSAGE_LIFECYCLE
 from sandbox.errors import GraphErrorCode
 from sandbox.services import customers, messaging, progression
 
-WA_ID = re.compile(r"^[0-9]{7,15}$")
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "text": ("body",),
     "location": ("latitude", "longitude"),
@@ -33,20 +31,12 @@ CUSTOMER_FIELDS = ("on_whatsapp", "delivery", "reads", "blocked_business", "prof
 # A WhatsApp user can write up to 65,536 characters in one message; a profile name is far shorter in practice.
 TEXT_LENGTH = 65_536
 NAME_LENGTH = 256
-ID_LENGTH = 256
 MAX_CONTACTS = 100
 CONTEXT_SHAPE = '{"message_id": "wamid..."}'
 
 
-def _wa_id(value: Any, name: str) -> str:
-    digits = re.sub(r"[\s+()-]", "", value) if isinstance(value, str) and len(value) <= ID_LENGTH else ""
-    if not WA_ID.match(digits):
-        raise Invalid(f"{name} must be a phone number of 7 to 15 digits")
-    return digits
-
-
 def parse_inbound(body: Fields) -> ReceiveMessage:
-    wa_id = _wa_id(body.raw("from"), "from")
+    wa_id = wa_id_of(body.raw("from"), "from")
     message_type = body.choice("type", INBOUND_TYPES, default="text")
     if message_type == "contacts":
         contacts = body.items("contacts", _contact, min_items=1, max_items=MAX_CONTACTS, required=True)
@@ -111,7 +101,7 @@ def parse_update_customer(wa_id: str, body: Fields) -> UpdateCustomer:
 
 async def put_customer(request: Request) -> Response:
     tenant = tenant_of(request)
-    command = parse_update_customer(_wa_id(request.path_params["wa_id"], "wa_id"), Fields(await json_body(request)))
+    command = parse_update_customer(wa_id_of(request.path_params["wa_id"], "wa_id"), Fields(await json_body(request)))
     return respond(customers.update_customer(tenant, command).snapshot())
 
 
@@ -121,7 +111,7 @@ async def list_customers(request: Request) -> Response:
 
 async def get_customer(request: Request) -> Response:
     tenant = tenant_of(request)
-    customer = tenant.store.customers.get(_wa_id(request.path_params["wa_id"], "wa_id"))
+    customer = tenant.store.customers.get(wa_id_of(request.path_params["wa_id"], "wa_id"))
     if customer is None:
         raise SandboxError(404, "no such customer")
     return respond(customer.snapshot())

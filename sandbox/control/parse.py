@@ -18,6 +18,9 @@ from sandbox.domain.errors import Invalid, is_integer, is_number
 T = TypeVar("T")
 # Longer than any RFC 3339 time with a fraction and an offset; guards `fromisoformat` against megabytes.
 _TIME_LENGTH = 64
+# Ids a caller names (wamids, phone number ids, template ids) are far shorter; longer is refused unread.
+ID_LENGTH = 256
+_WA_ID = re.compile(r"^[0-9]{7,15}$")
 
 
 def _shown(bound: float) -> str:
@@ -226,6 +229,14 @@ class Fields:
                 f"{self.name(key)} must be an object of at most {max_items} strings of at most {max_length} characters"
             )
         return dict(value)
+
+
+def wa_id_of(value: Any, name: str) -> str:
+    """A customer's WhatsApp id from a phone number as people write it (`+1 (555) 010-0100`): its digits, 7 to 15."""
+    digits = re.sub(r"[\s+()-]", "", value) if isinstance(value, str) and len(value) <= ID_LENGTH else ""
+    if not _WA_ID.match(digits):
+        raise Invalid(f"{name} must be a phone number of 7 to 15 digits")
+    return digits
 
 
 def query_integer(params: Mapping[str, str], key: str, *, low: int, high: int, default: int, what: str) -> int:

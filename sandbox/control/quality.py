@@ -7,8 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox.control.common import json_body, respond, tenant_of
-from sandbox.control.customers import ID_LENGTH, _wa_id
-from sandbox.control.parse import Fields
+from sandbox.control.parse import ID_LENGTH, Fields, wa_id_of
 from sandbox.domain.phone_number import QualityRating
 from sandbox.domain.quality import ReactionKind
 from sandbox.services import quality
@@ -16,7 +15,7 @@ from sandbox.services import quality
 
 async def post_reaction(request: Request) -> Response:
     tenant = tenant_of(request)
-    wa_id = _wa_id(request.path_params["wa_id"], "wa_id")
+    wa_id = wa_id_of(request.path_params["wa_id"], "wa_id")
     body = Fields(await json_body(request, required=True))
     body.only(("kind", "phone_number_id", "message_id"))
     kind = body.choice("kind", ReactionKind, required=True)

@@ -16,7 +16,7 @@ from typing import Any
 from sandbox.context import Tenant
 from sandbox.domain.business import Business
 from sandbox.domain.commands import SetThroughput
-from sandbox.domain.errors import Conflict, Invalid, NotFound
+from sandbox.domain.errors import Invalid, NotFound
 from sandbox.domain.events import PhoneNumberQualityChanged
 from sandbox.domain.message import TEMPLATE_TYPE
 from sandbox.domain.messaging_limit import TIERS, MessagingLimitTier
@@ -146,10 +146,9 @@ def recompute(tenant: Tenant, phone: PhoneNumber) -> str:
 
 def force(tenant: Tenant, phone_number_id: str, rating: str) -> dict[str, Any]:
     """Put the number on `rating` by hand (control plane): what follows from it runs as for a computed change; the
-    next reaction or recheck computes it again."""
+    next reaction or recheck computes it again. Any number on the WABA has a rating (Meta shows `quality_rating`
+    whatever the status), so any may be forced, as any may be reacted to; only a CONNECTED one is FLAGGED."""
     phone = _phone(tenant, phone_number_id)
-    if not phone.registered and phone.status != PhoneNumberStatus.PENDING:
-        raise Conflict(f"number {phone.id} is {phone.status}: it has no quality rating to change")
     _rate(tenant, phone, rating)
     tenant.clock.run_due()
     return document(tenant, phone.id)

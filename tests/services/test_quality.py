@@ -194,3 +194,14 @@ def test_a_red_number_is_not_upgraded() -> None:
     tenant.clock.advance(3600)
     phone = tenant.store.phone_numbers.get(phone_id(tenant))
     assert phone is not None and phone.throughput_level == "STANDARD"
+
+
+@pytest.mark.parametrize(("tier", "after"), [("TIER_2K", "TIER_250"), ("TIER_250", "TIER_250")])
+def test_legacy_downgrade_is_one_step_and_never_below_tier_250(tier: str, after: str) -> None:
+    tenant = tenant_with(rule="legacy")
+    messaging_limits.set_tier(tenant, SetMessagingLimitTier(tier))
+    quality.force(tenant, phone_id(tenant), "RED")
+    tenant.clock.advance(timedelta(days=7).total_seconds())
+    assert values(tenant)[-1]["event"] == "DOWNGRADE"
+    assert (values(tenant)[-1]["old_limit"], values(tenant)[-1]["current_limit"]) == (tier, after)
+    assert tenant.store.businesses.get(tenant.business_id).messaging_limit_tier == after  # type: ignore[union-attr]
