@@ -2,7 +2,8 @@
 
 Only APPROVED, REJECTED and PAUSED templates can be edited; an APPROVED one at most once per 24 hours and ten times
 per 30 days, and not its category. The edited template is checked as creation checks it, goes back to PENDING and is
-reviewed again by the review creation schedules (`message_template_review.submit`). A refused edit changes nothing.
+reviewed again by the review creation schedules (`message_template_review.submit`), with a
+`message_template_status_update` (PENDING) and a `message_template_components_update`. A refused edit changes nothing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from sandbox.context import Tenant
 from sandbox.domain import template_components as rules
+from sandbox.domain.events import TemplateComponentsChanged
 from sandbox.domain.template import TEMPLATE_LIFECYCLE, MessageTemplate, TemplateStatus
 from sandbox.domain.template_problems import TemplateRefused
 from sandbox.errors import GraphError, GraphErrorCode
@@ -66,6 +68,7 @@ def edit_template(tenant: Tenant, template: MessageTemplate, body: Any) -> Messa
         template.extra["message_send_ttl_seconds"] = ttl
     message_template_review.cancel(tenant, template)
     decisions.step(tenant, TEMPLATE_LIFECYCLE, template, "edit")
+    tenant.publish([TemplateComponentsChanged(now, template=template)])
     message_template_review.submit(tenant, template)
     return template
 

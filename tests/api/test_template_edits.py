@@ -65,6 +65,21 @@ def test_an_approved_template_is_edited_back_to_review_and_reviewed_again(
     decide(client, tenant, template_id)
     assert template.status == "APPROVED"
     assert events(transport) == ["APPROVED", "PENDING", "APPROVED"]
+    edited = [
+        change["value"]
+        for payload in transport.payloads()
+        for entry in payload["entry"]
+        for change in entry["changes"]
+        if change["field"] == "message_template_components_update"
+    ]
+    assert edited == [
+        {
+            "message_template_id": int(template_id),
+            "message_template_name": "order_update",
+            "message_template_language": "en_US",
+            "message_template_element": NEW_BODY["text"],
+        }
+    ]
 
 
 def test_a_pending_template_cannot_be_edited_and_nothing_changes(
