@@ -72,6 +72,12 @@ class GraphErrorCode(enum.IntEnum):
         400,
         ("There have been too many calls to this WhatsApp Business Account (template creations per hour)."),
     )
+    TEMPLATE_RATE_LIMIT = (
+        80012,
+        "Rate limit issues",
+        400,
+        ("There have been too many calls to this message template. Wait a bit and try again."),
+    )
     BUSINESS_BLOCKED_USER = (
         130403,
         "Unable to deliver the message",

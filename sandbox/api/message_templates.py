@@ -1,4 +1,6 @@
-"""`POST|GET /{waba-id}/message_templates`, `POST /{waba-id}/upsert_message_templates` and `GET /{template-id}`."""
+"""`POST|GET|DELETE /{waba-id}/message_templates`, `POST /{waba-id}/upsert_message_templates`,
+`GET|POST /{template-id}`, `POST /{waba-id}/message_templates/archive|unarchive` and
+`POST /{waba-id}/migrate_message_templates`."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from sandbox.services.message_templates import (
     templates_of,
     upsert_authentication_templates,
 )
+from sandbox.services.template_deletion import archive_templates, delete_templates, migrate_templates
+from sandbox.services.template_edits import edit_template
 
 TEMPLATE_DEFAULT_FIELDS = ("name", "parameter_format", "components", "language", "status", "category", "id")
 SUMMARY_FIELDS = ("total_count", "message_template_count", "message_template_limit", "are_translations_complete")
@@ -73,9 +77,44 @@ async def upsert_message_templates(graph: GraphRequest) -> Response:
     )
 
 
+async def edit_message_template(graph: GraphRequest) -> Response:
+    template = edit_template(graph.tenant, graph.node, await _object(graph))
+    # pywa's UpdatedTemplate reads id, name and category besides Meta's documented `success`.
+    return graph.respond({"success": True, "id": template.id, "name": template.name, "category": template.category})
+
+
+async def delete_message_templates(graph: GraphRequest) -> Response:
+    body = await _object(graph)
+    delete_templates(graph.tenant, graph.node_id, dict(graph.query) | (body if isinstance(body, dict) else {}))
+    return graph.respond({"success": True})
+
+
+async def archive(graph: GraphRequest) -> Response:
+    return graph.respond(archive_templates(graph.tenant, graph.node_id, await _parameters(graph)))
+
+
+async def unarchive(graph: GraphRequest) -> Response:
+    return graph.respond(archive_templates(graph.tenant, graph.node_id, await _parameters(graph), unarchive=True))
+
+
+async def migrate_message_templates(graph: GraphRequest) -> Response:
+    return graph.respond(migrate_templates(graph.tenant, graph.node_id, await _parameters(graph)))
+
+
+async def _parameters(graph: GraphRequest) -> dict[str, Any]:
+    """The query string and the body together (Meta's examples use either)."""
+    body = await _object(graph)
+    return dict(graph.query) | (body if isinstance(body, dict) else {})
+
+
 routes = [
     GraphRoute("template", None, "GET", get_message_template),
     GraphRoute("waba", "message_templates", "GET", list_message_templates),
     GraphRoute("waba", "message_templates", "POST", create_message_template),
     GraphRoute("waba", "upsert_message_templates", "POST", upsert_message_templates),
+    GraphRoute("template", None, "POST", edit_message_template),
+    GraphRoute("waba", "message_templates", "DELETE", delete_message_templates),
+    GraphRoute("waba", "message_templates/archive", "POST", archive),
+    GraphRoute("waba", "message_templates/unarchive", "POST", unarchive),
+    GraphRoute("waba", "migrate_message_templates", "POST", migrate_message_templates),
 ]

@@ -63,6 +63,14 @@ class TemplateQualityChanged(AccountEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class TemplateComponentsChanged(AccountEvent):
+    """`message_template_components_update`: a template was edited (§4.9)."""
+
+    field: ClassVar[str] = "message_template_components_update"
+    template: MessageTemplate
+
+
+@dataclass(frozen=True, slots=True)
 class TemplateCategoryChanged(AccountEvent):
     """`template_category_update`: a completed change has `previous_category` and `new_category`; an impending one
     `new_category` (the current one), `correct_category` and `category_update_timestamp` (§4.7)."""
@@ -187,6 +195,7 @@ ACCOUNT_EVENTS: tuple[type[AccountEvent], ...] = (
     TemplateStatusChanged,
     TemplateQualityChanged,
     TemplateCategoryChanged,
+    TemplateComponentsChanged,
     DisplayNameDecided,
     PhoneNumberQualityChanged,
     AccountUpdated,

@@ -490,6 +490,36 @@ class Templates:
         description="a deleted template's name and language cannot be reused for",
         alias="template_name_blocked_days",
     )
+    approved_edits_per_day: int = integer(
+        1,
+        low=0,
+        high=1_000,
+        unit="edits",
+        description="edits of an APPROVED template per rolling 24 hours (SEED-TEMPLATE-4)",
+        alias="template_approved_edits_per_day",
+    )
+    approved_edits_per_month: int = integer(
+        10,
+        low=0,
+        high=1_000,
+        unit="edits",
+        description="edits of an APPROVED template per rolling 30 days",
+        alias="template_approved_edits_per_month",
+    )
+    one_submission_per_day: bool = flag(
+        False,
+        description="the provider rule SEED-TEMPLATE-3, not Meta's: a template is resubmitted (edited) at most once "
+        "per rolling 24 hours, whatever its status",
+        alias="template_one_submission_per_day",
+    )
+    deletion_seconds: float = number(
+        60,
+        low=0,
+        high=30 * 86_400,
+        unit="seconds",
+        description="PENDING_DELETION to DELETED; 0 deletes at once",
+        alias="template_deletion_seconds",
+    )
     name_max: int = integer(
         512, low=1, high=512, unit="characters", description="template name", alias="template_name_max"
     )

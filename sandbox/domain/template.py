@@ -129,6 +129,10 @@ class MessageTemplate:
     created_at: datetime | None = None
     # When the template left the WABA: its name and language stay blocked for a while (§4.4, 2388023).
     deleted_at: datetime | None = None
+    # When an APPROVED template was edited (Meta counts them per 24 hours and 30 days, §4.3), and when it was last
+    # sent to review (the provider's once-a-day rule, SEED-TEMPLATE-3).
+    approved_edits: list[datetime] = field(default_factory=list)
+    submitted_at: datetime | None = None
     # The id of the review rule that decided it (domain/template_review.py), for the tenant's state.
     review_rule: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)

@@ -22,6 +22,7 @@ from sandbox.domain.events import (
     PhoneNumberQualityChanged,
     PhoneNumberSecurityEvent,
     TemplateCategoryChanged,
+    TemplateComponentsChanged,
     TemplateQualityChanged,
     TemplateStatusChanged,
 )
@@ -108,6 +109,21 @@ def _template_quality(value: Mapping[str, Any]) -> dict[str, Any]:
             "message_template_language": str,
         },
         {},
+    )
+
+
+@renderer("message_template_components_update")
+def _template_components(value: Mapping[str, Any]) -> dict[str, Any]:
+    return _shape(
+        "message_template_components_update",
+        value,
+        {"message_template_id": int, "message_template_name": str, "message_template_language": str},
+        {
+            "message_template_title": str,
+            "message_template_element": str,
+            "message_template_footer": str,
+            "message_template_buttons": list,
+        },
     )
 
 
@@ -384,3 +400,29 @@ def _account_alert_raised(event: AccountAlertRaised) -> AccountChange:
 def _phone_number_security(event: PhoneNumberSecurityEvent) -> AccountChange:
     value = {"display_phone_number": event.phone.display_phone_number, "event": event.event}
     return _phone_change(event, event.phone, value | _present(requester=event.requester))
+
+
+# Meta's example names each button's type and text, and its phone number or URL where it has one (§4.9).
+_BUTTON_KEYS = {"phone_number": "message_template_button_phone_number", "url": "message_template_button_url"}
+
+
+@renders(TemplateComponentsChanged)
+def _template_components_changed(event: TemplateComponentsChanged) -> AccountChange:
+    template = event.template
+    texts = {str(c.get("type", "")).upper(): c.get("text") for c in template.components if isinstance(c, dict)}
+    buttons = [
+        {
+            "message_template_button_type": str(button.get("type", "")),
+            "message_template_button_text": button.get("text"),
+        }
+        | {key: button[name] for name, key in _BUTTON_KEYS.items() if isinstance(button.get(name), str)}
+        for button in template.buttons()
+        if isinstance(button, dict)
+    ]
+    value = _template_keys(template) | _present(
+        message_template_title=texts.get("HEADER"),
+        message_template_element=texts.get("BODY"),
+        message_template_footer=texts.get("FOOTER"),
+        message_template_buttons=buttons or None,
+    )
+    return _template_change(event, template, value)

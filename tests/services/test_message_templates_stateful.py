@@ -1,10 +1,13 @@
-"""Templates under random creates (valid and not), forced decisions and clock jumps, over HTTP: a status is always
-one of Meta's, the WABA's template cap and the hourly rate are never exceeded, a refusal stores nothing, each status
-change sends exactly one `message_template_status_update`, and nothing answers 5xx."""
+"""Templates under random creates (valid and not), edits, deletions, archiving, forced decisions and clock jumps,
+over HTTP: a status is always one of Meta's, the WABA's template cap and the hourly rate are never exceeded, a refusal
+stores nothing, a template under review is never edited, an approved one at most once per 24 hours and 10 times per
+30 days, a deleted name and language stay blocked for 30 days, each status change sends exactly one
+`message_template_status_update`, and nothing answers 5xx."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import settings
@@ -47,6 +50,9 @@ class TemplateMachine(RuleBasedStateMachine):
         self.auth = {"Authorization": f"Bearer {self.tenant.credentials.access_token}"}
         self.known: dict[str, str] = {}
         self.changes: Counter[str] = Counter()
+        self.approved_edits: dict[str, list[datetime]] = {}
+        self.deleted: dict[tuple[str, str], datetime] = {}
+        self._observe()
 
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
@@ -72,6 +78,11 @@ class TemplateMachine(RuleBasedStateMachine):
         before = len(self.tenant.store.templates)
         body = {"name": name, "language": language, "category": category, "components": [GOOD_BODY]}
         response = self._post(body)
+        deleted_at = self.deleted.get((name, language))
+        if deleted_at is not None and self.tenant.clock.now() - deleted_at < timedelta(days=30):
+            error = response.json()["error"]
+            # The hourly creation rate is checked first (80008); otherwise the block answers.
+            assert response.status_code == 400 and (error["code"] == 80008 or error["error_subcode"] == 2388023)
         if response.status_code == 200:
             assert response.json()["status"] in ("PENDING", "APPROVED")
             assert len(self.tenant.store.templates) == before + 1
@@ -100,6 +111,62 @@ class TemplateMachine(RuleBasedStateMachine):
         assert response.status_code == (200 if pending else 404), response.text
         self._observe()
 
+    def _pick(self, pick: int) -> Any:
+        held = sorted(
+            (t for t in self.tenant.store.templates if t.status != TemplateStatus.DELETED), key=lambda t: t.id
+        )
+        return held[pick % len(held)] if held else None
+
+    @rule(pick=st.integers(min_value=0, max_value=20), text=st.sampled_from(["Hello {{1}}, it is ready.", "{{1}}"]))
+    def edit(self, pick: int, text: str) -> None:
+        template = self._pick(pick)
+        if template is None:
+            return
+        before, components = template.status, list(template.components)
+        body = {"components": [GOOD_BODY | {"text": text}]}
+        response = self.client.post(f"/v23.0/{template.id}", json=body, headers=self.auth)
+        assert response.status_code < 500, response.text
+        if before in (TemplateStatus.PENDING, TemplateStatus.IN_APPEAL) or text == "{{1}}":
+            assert response.status_code == 400
+        if response.status_code != 200:
+            assert template.status == before and template.components == components
+            return
+        if before == TemplateStatus.APPROVED:
+            self.approved_edits.setdefault(template.id, []).append(self.tenant.clock.now())
+        self.changes[template.id] += 1
+        self.known[template.id] = TemplateStatus.PENDING.value
+        self._observe()
+
+    @rule(pick=st.integers(min_value=0, max_value=20), by=st.sampled_from(["name", "hsm_id", "hsm_ids"]))
+    def delete(self, pick: int, by: str) -> None:
+        template = self._pick(pick)
+        if template is None:
+            return
+        params = {
+            "name": {"name": template.name},
+            "hsm_id": {"name": template.name, "hsm_id": template.id},
+            "hsm_ids": {"hsm_ids": f"[{template.id}]"},
+        }[by]
+        url = f"/v23.0/{self.tenant.waba_id}/message_templates"
+        response = self.client.delete(url, params=params, headers=self.auth)
+        assert response.status_code == (400 if template.status == TemplateStatus.DISABLED else 200), response.text
+        deleted = [t for t in self.tenant.store.templates if t.status == TemplateStatus.PENDING_DELETION]
+        for gone in deleted:
+            self.deleted.setdefault((gone.name, gone.language), self.tenant.clock.now())
+        self._observe()
+
+    @rule(pick=st.integers(min_value=0, max_value=20), action=st.sampled_from(["archive", "unarchive"]))
+    def archive(self, pick: int, action: str) -> None:
+        template = self._pick(pick)
+        if template is None:
+            return
+        before = template.status
+        url = f"/v23.0/{self.tenant.waba_id}/message_templates/{action}"
+        answer = self.client.post(url, json={"hsm_ids": template.id}, headers=self.auth).json()
+        wanted = TemplateStatus.APPROVED if action == "archive" else TemplateStatus.ARCHIVED
+        assert (answer[f"{action}d_templates"] == [template.id]) == (before == wanted)
+        self._observe()
+
     @rule(seconds=st.sampled_from([1, 59, 61, 1800, 3601, 86_400]))
     def advance(self, seconds: int) -> None:
         self.client.post(f"/_sandbox/tenants/{self.tenant.id}/clock/advance", json={"seconds": seconds})
@@ -119,6 +186,14 @@ class TemplateMachine(RuleBasedStateMachine):
             assert len(within) <= PER_HOUR
 
     @invariant()
+    def approved_edits_are_rationed(self) -> None:
+        for times in self.approved_edits.values():
+            for index, at in enumerate(times):
+                later = [other - at for other in times[index:]]
+                assert sum(gap < timedelta(days=1) for gap in later) <= 1
+                assert sum(gap < timedelta(days=30) for gap in later) <= 10
+
+    @invariant()
     def one_webhook_per_status_change(self) -> None:
         settle(self.client)
         sent: Counter[str] = Counter()
@@ -132,5 +207,5 @@ class TemplateMachine(RuleBasedStateMachine):
 
 def test_templates_under_random_operations() -> None:
     run_state_machine_as_test(
-        TemplateMachine, settings=settings(max_examples=25, stateful_step_count=25, deadline=None)
+        TemplateMachine, settings=settings(max_examples=40, stateful_step_count=25, deadline=None)
     )

@@ -21,6 +21,7 @@ from sandbox.domain.events import (
     PhoneNumberQualityChanged,
     PhoneNumberSecurityEvent,
     TemplateCategoryChanged,
+    TemplateComponentsChanged,
     TemplateQualityChanged,
     TemplateStatusChanged,
 )
@@ -121,6 +122,27 @@ def _template(tenant: Tenant) -> MessageTemplate:
     return next(iter(tenant.store.templates))
 
 
+def _edited(tenant: Tenant) -> MessageTemplate:
+    """Meta's edited `order_confirmation` (§4.9), with its header, body, footer and two buttons."""
+    buttons = [
+        {"type": "PHONE_NUMBER", "text": "Phone support", "phone_number": "+15550783881"},
+        {"type": "URL", "text": "Email support", "url": "https://www.luckyshrub.com/support"},
+    ]
+    return MessageTemplate(
+        id="1315502779341834",
+        waba_id=tenant.waba_id,
+        name="order_confirmation",
+        language="en_US",
+        category="UTILITY",
+        components=[
+            {"type": "HEADER", "format": "TEXT", "text": "Your order is confirmed!"},
+            {"type": "BODY", "text": "Thank you for your order, {{1}}! Your order number is {{2}}."},
+            {"type": "FOOTER", "text": "Lucky Shrub: the Succulent Specialists!"},
+            {"type": "BUTTONS", "buttons": buttons},
+        ],
+    )
+
+
 def constructed(tenant: Tenant) -> dict[str, list[AccountEvent]]:
     """The same situations as SPEC_VALUES, built with the typed constructors the lifecycles use."""
     phone, template = _phone(tenant), _template(tenant)
@@ -144,6 +166,7 @@ def constructed(tenant: Tenant) -> dict[str, list[AccountEvent]]:
         "message_template_quality_update": [
             TemplateQualityChanged(AT, template=template, previous="GREEN", new="YELLOW")
         ],
+        "message_template_components_update": [TemplateComponentsChanged(AT, template=_edited(tenant))],
         "template_category_update": [
             TemplateCategoryChanged(
                 AT,

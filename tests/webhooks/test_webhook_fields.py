@@ -66,6 +66,28 @@ SPEC_VALUES: dict[str, list[dict[str, Any]]] = {
             "message_template_language": "en-US",
         },
     ],
+    "message_template_components_update": [
+        {
+            "message_template_id": 1315502779341834,
+            "message_template_name": "order_confirmation",
+            "message_template_language": "en_US",
+            "message_template_title": "Your order is confirmed!",
+            "message_template_element": "Thank you for your order, {{1}}! Your order number is {{2}}.",
+            "message_template_footer": "Lucky Shrub: the Succulent Specialists!",
+            "message_template_buttons": [
+                {
+                    "message_template_button_type": "PHONE_NUMBER",
+                    "message_template_button_text": "Phone support",
+                    "message_template_button_phone_number": "+15550783881",
+                },
+                {
+                    "message_template_button_type": "URL",
+                    "message_template_button_text": "Email support",
+                    "message_template_button_url": "https://www.luckyshrub.com/support",
+                },
+            ],
+        },
+    ],
     "template_category_update": [
         {
             "message_template_id": 278077987957091,

@@ -124,6 +124,7 @@ TYPED_ACCOUNT_FIELDS: dict[str, type[handlers.Handler]] = {
     "message_template_status_update": handlers.TemplateStatusUpdateHandler,
     "message_template_quality_update": handlers.TemplateQualityUpdateHandler,
     "template_category_update": handlers.TemplateCategoryUpdateHandler,
+    "message_template_components_update": handlers.TemplateComponentsUpdateHandler,
     "account_update": handlers.AccountUpdateHandler,
 }
 
@@ -223,6 +224,7 @@ def test_pywa_parses_every_status_with_pricing_and_errors(
             "message_template_status_update",
             "message_template_quality_update",
             "template_category_update",
+            "message_template_components_update",
             "phone_number_name_update",
             "phone_number_quality_update",
             "account_update",
