@@ -1,4 +1,5 @@
-"""`POST|GET /{waba-id}/message_templates`, `POST /{waba-id}/upsert_message_templates` and `GET /{template-id}`."""
+"""`POST|GET /{waba-id}/message_templates`, `POST /{waba-id}/upsert_message_templates`, `GET /{template-id}` and
+`POST /{template-id}/unpause`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sandbox.services.message_templates import (
     templates_of,
     upsert_authentication_templates,
 )
+from sandbox.services.template_quality import unpause
 
 TEMPLATE_DEFAULT_FIELDS = ("name", "parameter_format", "components", "language", "status", "category", "id")
 SUMMARY_FIELDS = ("total_count", "message_template_count", "message_template_limit", "are_translations_complete")
@@ -73,8 +75,13 @@ async def upsert_message_templates(graph: GraphRequest) -> Response:
     )
 
 
+async def unpause_message_template(graph: GraphRequest) -> Response:
+    return graph.respond(unpause(graph.tenant, graph.node))
+
+
 routes = [
     GraphRoute("template", None, "GET", get_message_template),
+    GraphRoute("template", "unpause", "POST", unpause_message_template),
     GraphRoute("waba", "message_templates", "GET", list_message_templates),
     GraphRoute("waba", "message_templates", "POST", create_message_template),
     GraphRoute("waba", "upsert_message_templates", "POST", upsert_message_templates),

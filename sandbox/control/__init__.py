@@ -13,6 +13,7 @@ from sandbox.control import (
     policy,
     pricing,
     reviews,
+    templates,
     tenants,
     verification,
     webhook,
@@ -34,4 +35,5 @@ def control_routes() -> list[BaseRoute]:
         *verification.routes,
         *pricing.routes,
         *phone_numbers.routes,
+        *templates.routes,
     ]

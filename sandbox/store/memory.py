@@ -19,6 +19,7 @@ from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.phone_number_settings import PhoneNumberSettings
 from sandbox.domain.pricing import Conversations, Ledger
 from sandbox.domain.template import MessageTemplate
+from sandbox.domain.template_quality import TemplateHealth
 from sandbox.domain.trial import Trial
 from sandbox.domain.waba import WhatsAppBusinessAccount
 
@@ -134,6 +135,8 @@ class TenantStore:
         self.onboarding: dict[str, Onboarding] = {}
         # Every code sent by SMS or voice call, as the business's phone would receive it (`GET .../otp`).
         self.otp = Journal(OTP_LIMIT)
+        # Per template id: its reactions, pauses and pending unpause (sandbox/services/template_quality.py).
+        self.template_health: dict[str, TemplateHealth] = {}
 
     def onboarding_of(self, phone_number_id: str) -> Onboarding:
         found = self.onboarding.get(phone_number_id)

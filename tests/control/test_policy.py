@@ -24,6 +24,7 @@ GROUPS = {
     "numbers",
     "display_names",
     "templates",
+    "template_quality",
 }
 
 
