@@ -76,14 +76,84 @@ def check_status(template: MessageTemplate | None, name: str, code: str) -> Mess
     return template
 
 
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A text with variables: their distinct names, and how the hydrated length follows from the values."""
+
+    names: list[str]
+    # The text's length without its placeholders, and how often each variable appears.
+    bare_length: int
+    uses: dict[str, int]
+
+    @classmethod
+    def of(cls, text: str) -> Text:
+        found = list(_PLACEHOLDER.finditer(text))
+        uses: dict[str, int] = {}
+        for match in found:
+            uses[match.group(1)] = uses.get(match.group(1), 0) + 1
+        return cls(list(uses), len(text) - sum(len(match.group(0)) for match in found), uses)
+
+    def hydrated_length(self, values: list[str]) -> int:
+        return self.bare_length + sum(
+            self.uses[name] * len(value) for name, value in zip(self.names, values, strict=True)
+        )
+
+
+# The one-time code is the only variable of Meta's authentication text.
+_CODE = Text(["1"], 0, {"1": 1})
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a send of one template must carry, computed once per version of its components."""
+
+    named: bool
+    header_format: str | None
+    header: Text
+    body: Text
+    buttons: tuple[tuple[str, int], ...]
+
+
+_SHAPES: dict[str, tuple[Any, str, str, Shape]] = {}
+SHAPES_KEPT = 100_000
+
+
+def shape_of(template: MessageTemplate) -> Shape:
+    """The template's `Shape`, cached until its components, parameter format or category change (an edit assigns
+    new components; the cache holds the old list, so identity cannot be reused)."""
+    cached = _SHAPES.get(template.id)
+    if (
+        cached is not None
+        and cached[0] is template.components
+        and cached[1] == template.parameter_format
+        and cached[2] == template.category
+    ):
+        return cached[3]
+    header = _component(template, "HEADER")
+    body = _component(template, "BODY")
+    buttons = template.buttons()
+    kinds = tuple(str(button.get("type", "")).upper() for button in buttons)
+    authentication = template.category == TemplateCategory.AUTHENTICATION and "OTP" in kinds
+    shape = Shape(
+        named=template.parameter_format == ParameterFormat.NAMED,
+        header_format=str(header.get("format", "TEXT")).upper() if header is not None else None,
+        header=Text.of(str(header.get("text", "")) if header is not None else ""),
+        body=_CODE if authentication else Text.of(str(body.get("text", "")) if body is not None else ""),
+        buttons=tuple((kind, _button_parameters(kind, button)) for kind, button in zip(kinds, buttons, strict=True)),
+    )
+    if len(_SHAPES) >= SHAPES_KEPT:
+        _SHAPES.clear()
+    _SHAPES[template.id] = (template.components, template.parameter_format, template.category, shape)
+    return shape
+
+
 def check_send(template: MessageTemplate, components: Any) -> None:
     """The send's `components` against the template's; nothing is returned, the first problem is raised."""
     given = parse(components)
-    named = template.parameter_format == ParameterFormat.NAMED
-    header = _component(template, "HEADER")
-    _check_header(header, given.header, named)
-    _check_body(template, given.body, named)
-    _check_buttons(template, given.buttons)
+    shape = shape_of(template)
+    _check_header(shape, given.header)
+    _check_body(shape, given.body)
+    _check_buttons(shape, given.buttons)
 
 
 S = TemplateStatus
@@ -143,8 +213,8 @@ def _mismatch(where: str, supplied: int, expected: int) -> SendRefused:
     )
 
 
-def _check_header(header: dict[str, Any] | None, given: list[Any] | None, named: bool) -> None:
-    fmt = str(header.get("format", "TEXT")).upper() if header is not None else None
+def _check_header(shape: Shape, given: list[Any] | None) -> None:
+    fmt = shape.header_format
     if fmt in MEDIA_FORMATS or fmt == "LOCATION":
         wanted = str(fmt).lower()
         if not given:
@@ -153,10 +223,10 @@ def _check_header(header: dict[str, Any] | None, given: list[Any] | None, named:
             raise _mismatch("header", len(given), 1)
         _check_media(given[0], wanted)
         return
-    text = str(header.get("text", "")) if header is not None else ""
-    names = variables(text)
-    values = _texts("header", names, given or [], named)
-    if len(_hydrate(text, names, values)) > HEADER_MAX:
+    if not shape.header.names and not given:
+        return
+    values = _texts("header", shape.header.names, given or [], shape.named)
+    if shape.header.hydrated_length(values) > HEADER_MAX:
         raise SendRefused(SendCode.TOO_LONG, f"header: the hydrated text is longer than {HEADER_MAX} characters")
 
 
@@ -174,21 +244,12 @@ def _check_media(parameter: Any, wanted: str) -> None:
         raise SendRefused(SendCode.FORMAT_MISMATCH, f"header: the {wanted} parameter needs {what}")
 
 
-def _check_body(template: MessageTemplate, given: list[Any] | None, named: bool) -> None:
-    body = _component(template, "BODY")
-    if template.category == TemplateCategory.AUTHENTICATION and _has_otp(template):
-        # The one-time code is the only variable of Meta's authentication text.
-        _texts("body", ["1"], given or [], named=False)
+def _check_body(shape: Shape, given: list[Any] | None) -> None:
+    if not shape.body.names and not given:
         return
-    text = str(body.get("text", "")) if body is not None else ""
-    names = variables(text)
-    values = _texts("body", names, given or [], named)
-    if len(_hydrate(text, names, values)) > BODY_MAX:
+    values = _texts("body", shape.body.names, given or [], shape.named and shape.body is not _CODE)
+    if shape.body.hydrated_length(values) > BODY_MAX:
         raise SendRefused(SendCode.TOO_LONG, f"body: the hydrated text is longer than {BODY_MAX} characters")
-
-
-def _has_otp(template: MessageTemplate) -> bool:
-    return any(str(button.get("type", "")).upper() == "OTP" for button in template.buttons())
 
 
 def _texts(where: str, names: list[str], given: list[Any], named: bool) -> list[str]:
@@ -232,18 +293,13 @@ def _text(where: str, parameter: dict[str, Any], position: int) -> str:
     return text
 
 
-def _hydrate(text: str, names: list[str], values: list[str]) -> str:
-    filled = dict(zip(names, values, strict=True))
-    return _PLACEHOLDER.sub(lambda match: filled.get(match.group(1), ""), text)
-
-
-def _check_buttons(template: MessageTemplate, given: dict[int, dict[str, Any]]) -> None:
-    buttons = template.buttons()
+def _check_buttons(shape: Shape, given: dict[int, dict[str, Any]]) -> None:
     for index in given:
-        if index >= len(buttons):
+        if index >= len(shape.buttons):
             raise SendRefused(SendCode.FORMAT_MISMATCH, f"button at index {index}: the template has no such button")
-    for index, button in enumerate(buttons):
-        kind = str(button.get("type", "")).upper()
+    for index, (kind, wanted) in enumerate(shape.buttons):
+        if wanted == 0 and index not in given:
+            continue
         sub_type = _SUB_TYPES.get(kind)
         sent = given.get(index)
         if sent is not None and str(sent.get("sub_type", "")).lower() != sub_type:
@@ -251,7 +307,7 @@ def _check_buttons(template: MessageTemplate, given: dict[int, dict[str, Any]]) 
                 SendCode.FORMAT_MISMATCH, f"button at index {index}: sub_type must be {sub_type!r} for a {kind} button"
             )
         parameters = list(sent.get("parameters") or []) if sent is not None else []
-        expected = _button_parameters(kind, button)
+        expected = wanted
         if kind in _OPTIONAL and len(parameters) <= 1:
             expected = len(parameters)
         if len(parameters) != expected:

@@ -144,3 +144,14 @@ def test_malformed_components_are_132012() -> None:
     assert _code(template, "body") == 132012
     assert _code(template, [{"type": "footer"}]) == 132012
     assert _code(template, [{"type": "body", "parameters": "x"}]) == 132012
+
+
+def test_an_edit_that_assigns_new_components_changes_what_a_send_needs() -> None:
+    template = _template([BODY])
+    two = [{"type": "body", "parameters": [_text("Ana"), _text("42")]}]
+    assert _code(template, two) is None
+    template.components = [{"type": "BODY", "text": "Just {{1}}"}]
+    assert _code(template, two) == 132000
+    template.parameter_format = "NAMED"
+    template.components = [{"type": "BODY", "text": "Just {{who}}"}]
+    assert _code(template, [{"type": "body", "parameters": [_text("Ana", "who")]}]) is None
