@@ -1,5 +1,5 @@
 """`POST|GET|DELETE /{waba-id}/message_templates`, `POST /{waba-id}/upsert_message_templates`,
-`GET|POST /{template-id}`, `POST /{waba-id}/message_templates/archive|unarchive` and
+`GET|POST /{template-id}`, `POST /{template-id}/unpause`, `POST /{waba-id}/message_templates/archive|unarchive` and
 `POST /{waba-id}/migrate_message_templates`."""
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sandbox.services.message_templates import (
 )
 from sandbox.services.template_deletion import archive_templates, delete_templates, migrate_templates
 from sandbox.services.template_edits import edit_template
+from sandbox.services.template_quality import unpause
 
 TEMPLATE_DEFAULT_FIELDS = ("name", "parameter_format", "components", "language", "status", "category", "id")
 SUMMARY_FIELDS = ("total_count", "message_template_count", "message_template_limit", "are_translations_complete")
@@ -107,8 +108,13 @@ async def _parameters(graph: GraphRequest) -> dict[str, Any]:
     return dict(graph.query) | (body if isinstance(body, dict) else {})
 
 
+async def unpause_message_template(graph: GraphRequest) -> Response:
+    return graph.respond(unpause(graph.tenant, graph.node))
+
+
 routes = [
     GraphRoute("template", None, "GET", get_message_template),
+    GraphRoute("template", "unpause", "POST", unpause_message_template),
     GraphRoute("waba", "message_templates", "GET", list_message_templates),
     GraphRoute("waba", "message_templates", "POST", create_message_template),
     GraphRoute("waba", "upsert_message_templates", "POST", upsert_message_templates),

@@ -14,6 +14,7 @@ from sandbox.control import (
     pricing,
     quality,
     reviews,
+    templates,
     tenants,
     verification,
     webhook,
@@ -36,4 +37,5 @@ def control_routes() -> list[BaseRoute]:
         *pricing.routes,
         *phone_numbers.routes,
         *quality.routes,
+        *templates.routes,
     ]

@@ -706,6 +706,59 @@ class TemplateReview:
     )
 
 
+@dataclass(slots=True)
+class TemplateQuality:
+    """How customers' reactions to a template's messages make its quality score, and how long RED pauses it (§4.8).
+    Meta publishes no formula: the share of blocks and reports among the reactions of a moving window."""
+
+    window_hours: float = number(
+        168,
+        low=1,
+        high=24 * 90,
+        unit="hours",
+        description="reactions older than this no longer count toward a template's score",
+        alias="template_quality_window_hours",
+    )
+    min_reactions: int = integer(
+        10,
+        low=1,
+        high=1_000_000,
+        unit="reactions",
+        description="reactions in the window before a score is given (UNKNOWN until then)",
+        alias="template_quality_min_reactions",
+    )
+    yellow_share: float = number(
+        0.1,
+        low=0,
+        high=1,
+        description="share of blocks and reports among the window's reactions from which the score is YELLOW",
+        alias="template_quality_yellow_share",
+    )
+    red_share: float = number(
+        0.3,
+        low=0,
+        high=1,
+        description="share of blocks and reports from which the score is RED (and an APPROVED template pauses)",
+        alias="template_quality_red_share",
+    )
+    first_pause_hours: float = number(
+        3,
+        low=0,
+        high=24 * 30,
+        unit="hours",
+        description="the first pause (Meta: 3 hours)",
+        alias="template_first_pause_hours",
+    )
+    second_pause_hours: float = number(
+        6,
+        low=0,
+        high=24 * 30,
+        unit="hours",
+        description="the second pause (Meta: 6 hours); the next RED disables the template",
+        alias="template_second_pause_hours",
+    )
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Entry:
     """One declared knob as the catalogue lists it."""
@@ -771,6 +824,7 @@ class Policy:
     templates: Templates = field(default_factory=Templates)
     quality: Quality = field(default_factory=Quality)
     template_review: TemplateReview = field(default_factory=TemplateReview)
+    template_quality: TemplateQuality = field(default_factory=TemplateQuality)
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
         """`{group: {knob: value}}`, every default visible."""

@@ -15,11 +15,11 @@ from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
 from sandbox.services import (
     faults,
     limits,
-    message_templates,
     messaging_limits,
     pricing,
     progression,
     quality,
+    template_sending,
     trial,
     waba_review,
 )
@@ -63,7 +63,7 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     if wa_id == phone.display_phone_number:
         raise GraphError(GraphErrorCode.RECIPIENT_CANNOT_BE_SENDER)
     template = (
-        message_templates.sendable_template(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
+        template_sending.sendable_template(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
     )
     now = tenant.clock.now()
     window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
@@ -99,6 +99,8 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
         failure = (code, code.description)
     elif template is None and not window_open:
         failure = (GraphErrorCode.RE_ENGAGEMENT_MESSAGE, GraphErrorCode.RE_ENGAGEMENT_MESSAGE.description)
+    elif template is not None:
+        failure = template_sending.webhook_failure(template, wa_id, now) or undownloadable_media(command.content)
     else:
         failure = undownloadable_media(command.content)
     if failure is None and template is not None and not window_open:

@@ -31,7 +31,7 @@ from sandbox.domain.quality import (
     trigger_for,
 )
 from sandbox.errors import GraphError, GraphErrorCode
-from sandbox.services import customers, limits, messaging_limits
+from sandbox.services import customers, limits, messaging_limits, template_quality
 
 UNLIMITED = MessagingLimitTier.TIER_UNLIMITED.value
 RED = QualityRating.RED.value
@@ -106,6 +106,9 @@ def react(tenant: Tenant, wa_id: str, kind: str, phone_number_id: str, message_i
         customer.blocked_business = True
     quality = number_quality(tenant, phone.id)
     quality.react(reaction)
+    if template is not None and template[2]:
+        # The same reaction scores the template the message was sent with (meta-lifecycle.md §4.8).
+        template_quality.template_reaction(tenant, template[2], kind, now)
     if kind in NEGATIVE:
         recompute(tenant, phone)
     tenant.clock.run_due()

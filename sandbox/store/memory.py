@@ -20,6 +20,7 @@ from sandbox.domain.phone_number_settings import PhoneNumberSettings
 from sandbox.domain.pricing import Conversations, Ledger
 from sandbox.domain.quality import NumberQuality
 from sandbox.domain.template import MessageTemplate
+from sandbox.domain.template_quality import TemplateHealth
 from sandbox.domain.trial import Trial
 from sandbox.domain.waba import WhatsAppBusinessAccount
 
@@ -137,6 +138,8 @@ class TenantStore:
         self.otp = Journal(OTP_LIMIT)
         # Per number: business-initiated messages, reactions and the rating's timers (sandbox/services/quality.py).
         self.quality: dict[str, NumberQuality] = {}
+        # Per template id: its reactions, pauses and pending unpause (sandbox/services/template_quality.py).
+        self.template_health: dict[str, TemplateHealth] = {}
 
     def onboarding_of(self, phone_number_id: str) -> Onboarding:
         found = self.onboarding.get(phone_number_id)

@@ -12,6 +12,8 @@ from sandbox.domain.pricing import rate
 from sandbox.testing import RecordingTransport, settle
 
 CUSTOMER = "16505551234"
+# Marketing templates no longer reach US numbers (§4.12); a Canadian +1 number still receives them.
+CANADIAN = "14165551234"
 TEMPLATE = {"type": "template", "template": {"name": "hello_world", "language": {"code": "en_US"}}}
 TEXT = {"type": "text", "text": {"body": "Thanks!"}}
 
@@ -89,7 +91,7 @@ def test_cbp_by_category_from_june_2023(
 ) -> None:
     tenant.policy.pricing.model = "conversation_category"
     _marketing(tenant)
-    wamid = _send(client, auth, phone_number_id, TEMPLATE)
+    wamid = _send(client, auth, phone_number_id, TEMPLATE, to=CANADIAN)
     settle(client)
     sent = _statuses(transport, wamid)["sent"]
     assert sent["pricing"] == {"billable": True, "pricing_model": "CBP", "category": "marketing"}
@@ -102,7 +104,7 @@ def test_pmp_statuses_carry_a_type_and_templates_are_charged_at_delivery(
 ) -> None:
     _marketing(tenant)
     tenant.policy.messages.progression = "manual"
-    wamid = _send(client, auth, phone_number_id, TEMPLATE)
+    wamid = _send(client, auth, phone_number_id, TEMPLATE, to=CANADIAN)
     moves = f"/_sandbox/tenants/{tenant.id}/messages/{wamid}"
     assert client.post(f"{moves}/send").status_code == 200
     settle(client)
@@ -115,7 +117,7 @@ def test_pmp_statuses_carry_a_type_and_templates_are_charged_at_delivery(
     assert moved.status_code == 200, moved.text
     ledger = client.get(path).json()
     assert ledger["entries"][0] | {"at": None} == {
-        "at": None, "wamid": wamid, "phone_number_id": phone_number_id, "wa_id": CUSTOMER,
+        "at": None, "wamid": wamid, "phone_number_id": phone_number_id, "wa_id": CANADIAN,
         "country_calling_code": "1", "market": "north_america", "pricing_model": "PMP", "category": "marketing",
         "billable": True, "conversation_id": None, "amount_usd": rate("marketing", "north_america") / 1_000_000,
     }  # fmt: skip
@@ -163,11 +165,11 @@ def test_a_reply_to_an_ad_referral_opens_a_free_entry_point(
     _marketing(tenant)
     response = client.post(
         f"/_sandbox/tenants/{tenant.id}/inbound",
-        json={"from": CUSTOMER, "type": "text", "text": {"body": "Hi from an ad", "referral": REFERRAL}},
+        json={"from": CANADIAN, "type": "text", "text": {"body": "Hi from an ad", "referral": REFERRAL}},
     )
     assert response.status_code == 200, response.text
-    reply = _send(client, auth, phone_number_id, TEXT)
-    template = _send(client, auth, phone_number_id, TEMPLATE)
+    reply = _send(client, auth, phone_number_id, TEXT, to=CANADIAN)
+    template = _send(client, auth, phone_number_id, TEMPLATE, to=CANADIAN)
     settle(client)
     free = {"billable": False, "pricing_model": "PMP", "type": "free_entry_point", "category": "referral_conversion"}
     first, second = _statuses(transport, reply)["sent"], _statuses(transport, template)["sent"]

@@ -358,3 +358,43 @@ def test_pywa_creates_lists_and_hears_the_review_of_templates(setup: Setup) -> N
         code_expiration_minutes=5,
     )
     assert {template.status for template in authentication} == {t.TemplateStatus.PENDING}
+
+
+def test_pywa_sends_a_template_with_parameters_and_unpauses_it(setup: Setup) -> None:
+    from pywa.types import templates as t
+
+    wa = setup.wa
+    created = wa.create_template(
+        template=t.Template(
+            name="order_shipped",
+            category=t.TemplateCategory.UTILITY,
+            language=t.TemplateLanguage.ENGLISH_US,
+            parameter_format=t.ParamFormat.NAMED,
+            components=[
+                t.HeaderText(text="Order {{order_id}}", order_id="#42"),
+                t.BodyText(text="Hi {{first_name}}, your order shipped today.", first_name="Ana"),
+                t.Buttons(buttons=[t.QuickReplyButton(text="Thanks")]),
+            ],
+        )
+    )
+    decided = httpx.post(
+        f"{setup.sandbox_url}/_sandbox/tenants/pywa/reviews",
+        json={"kind": "template", "target": created.id, "decision": "APPROVED"},
+    )
+    assert decided.status_code == 200, decided.text
+    params = [t.HeaderText.params(order_id="#42"), t.BodyText.params(first_name="Ana")]
+    sent = wa.send_template(to=CUSTOMER, name="order_shipped", language=t.TemplateLanguage.ENGLISH_US, params=params)
+    assert sent.id.startswith("wamid.")
+    with pytest.raises(errors.TemplateParamCountMismatch):
+        wa.send_template(to=CUSTOMER, name="order_shipped", language=t.TemplateLanguage.ENGLISH_US, params=params[1:])
+    forced = httpx.put(
+        f"{setup.sandbox_url}/_sandbox/tenants/pywa/templates/{created.id}/quality", json={"score": "RED"}
+    )
+    assert forced.status_code == 200 and forced.json()["status"] == "PAUSED", forced.text
+    with pytest.raises(errors.TemplatePaused):
+        wa.send_template(to=CUSTOMER, name="order_shipped", language=t.TemplateLanguage.ENGLISH_US, params=params)
+    assert wa.unpause_template(template_id=created.id).success is True
+    refused = wa.unpause_template(template_id=created.id)
+    assert refused.success is False and refused.reason
+    assert wa.get_template(template_id=created.id).status == t.TemplateStatus.APPROVED
+    assert wa.send_template(to=CUSTOMER, name="order_shipped", language=t.TemplateLanguage.ENGLISH_US, params=params)

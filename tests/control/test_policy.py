@@ -26,6 +26,7 @@ GROUPS = {
     "templates",
     "quality",
     "template_review",
+    "template_quality",
 }
 
 

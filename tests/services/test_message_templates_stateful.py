@@ -1,8 +1,10 @@
-"""Templates under random creates (valid and not), edits, deletions, archiving, forced decisions and clock jumps,
-over HTTP: a status is always one of Meta's, the WABA's template cap and the hourly rate are never exceeded, a refusal
-stores nothing, a template under review is never edited, an approved one at most once per 24 hours and 10 times per
-30 days, a deleted name and language stay blocked for 30 days, each status change sends exactly one
-`message_template_status_update`, and nothing answers 5xx."""
+"""Templates under random creates (valid and not), edits, deletions, archiving, forced decisions and qualities,
+sends and clock jumps, over HTTP: a status is always one of Meta's, the WABA's template cap and the hourly rate are
+never exceeded, a refusal stores nothing, a template under review is never edited, an approved one at most once per
+24 hours and 10 times per 30 days, a deleted name and language stay blocked for 30 days, each status change sends
+exactly one `message_template_status_update`, and nothing answers 5xx. Quality and pausing: a RED score pauses an
+APPROVED template for 3 hours, then 6, and the third time disables it; a pause ends no earlier (unless unpaused); a
+paused template never sends (132015), a disabled one neither (132016)."""
 
 from __future__ import annotations
 
@@ -48,10 +50,14 @@ class TemplateMachine(RuleBasedStateMachine):
         self.transport = RecordingTransport()
         self.client = TestClient(create_app(self.sandbox, transport=self.transport)).__enter__()
         self.auth = {"Authorization": f"Bearer {self.tenant.credentials.access_token}"}
-        self.known: dict[str, str] = {}
+        self.known: dict[str, str] = {t.id: t.status for t in self.tenant.store.templates}
         self.changes: Counter[str] = Counter()
         self.approved_edits: dict[str, list[datetime]] = {}
         self.deleted: dict[tuple[str, str], datetime] = {}
+        self.phone = self.tenant.document()["phone_number_id"]
+        self.pauses: Counter[str] = Counter()
+        self.paused_at: dict[str, datetime] = {}
+        self.unpaused: set[str] = set()
         self._observe()
 
     def teardown(self) -> None:
@@ -63,11 +69,25 @@ class TemplateMachine(RuleBasedStateMachine):
         return response
 
     def _observe(self) -> None:
+        now = self.tenant.clock.now()
         for template in self.tenant.store.templates:
             before = self.known.get(template.id)
             if before is not None and before != template.status:
                 self.changes[template.id] += 1
+                self._check_pause(template.id, before, template.status, now)
             self.known[template.id] = template.status
+
+    def _check_pause(self, template_id: str, before: str, after: str, now: datetime) -> None:
+        if after == "PAUSED":
+            self.pauses[template_id] += 1
+            self.paused_at[template_id] = now
+            assert self.pauses[template_id] <= 2
+        elif after == "DISABLED":
+            assert self.pauses[template_id] == 2
+        elif before == "PAUSED" and after == "APPROVED" and template_id not in self.unpaused:
+            hours = 3 if self.pauses[template_id] == 1 else 6
+            assert now - self.paused_at[template_id] >= timedelta(hours=hours)
+        self.unpaused.discard(template_id)
 
     @rule(
         name=st.sampled_from(NAMES),
@@ -171,6 +191,53 @@ class TemplateMachine(RuleBasedStateMachine):
     def advance(self, seconds: int) -> None:
         self.client.post(f"/_sandbox/tenants/{self.tenant.id}/clock/advance", json={"seconds": seconds})
         self._observe()
+
+    @rule(pick=st.integers(min_value=0, max_value=20), score=st.sampled_from(["RED", "RED", "YELLOW", "GREEN"]))
+    def force_quality(self, pick: int, score: str) -> None:
+        template = self._pick(pick)
+        if template is None:
+            return
+        path = f"/_sandbox/tenants/{self.tenant.id}/templates/{template.id}/quality"
+        response = self.client.put(path, json={"score": score})
+        assert response.status_code == 200, response.text
+        assert template.quality_score == score
+        self._observe()
+
+    @rule(pick=st.integers(min_value=0, max_value=20))
+    def unpause(self, pick: int) -> None:
+        template = self._pick(pick)
+        if template is None:
+            return
+        was = template.status
+        response = self.client.post(f"/v23.0/{template.id}/unpause", headers=self.auth)
+        assert response.status_code == 200 and response.json()["success"] is (was == "PAUSED")
+        if was == "PAUSED":
+            self.unpaused.add(template.id)
+        self._observe()
+
+    @rule(pick=st.integers(min_value=0, max_value=20))
+    def send(self, pick: int) -> None:
+        template = self._pick(pick)
+        if template is None:
+            return
+        parameters = [{"type": "text", "text": "Ana"}] if template.placeholders("BODY") else []
+        body = {
+            "messaging_product": "whatsapp",
+            "to": "447700900123",
+            "type": "template",
+            "template": {
+                "name": template.name,
+                "language": {"code": template.language},
+                "components": [{"type": "body", "parameters": parameters}],
+            },
+        }
+        response = self.client.post(f"/v23.0/{self.phone}/messages", headers=self.auth, json=body)
+        assert response.status_code < 500, response.text
+        expected = {"APPROVED": None, "PAUSED": 132015, "DISABLED": 132016}.get(template.status, 132001)
+        if expected is None:
+            assert response.status_code == 200, response.text
+        else:
+            assert response.json()["error"]["code"] == expected
 
     @invariant()
     def statuses_are_meta_s(self) -> None:
