@@ -15,6 +15,7 @@ from sandbox.control import (
     reviews,
     tenants,
     verification,
+    wabas,
     webhook,
 )
 
@@ -33,5 +34,6 @@ def control_routes() -> list[BaseRoute]:
         *limits.routes,
         *verification.routes,
         *pricing.routes,
+        *wabas.routes,
         *phone_numbers.routes,
     ]

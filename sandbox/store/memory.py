@@ -134,6 +134,8 @@ class TenantStore:
         self.onboarding: dict[str, Onboarding] = {}
         # Every code sent by SMS or voice call, as the business's phone would receive it (`GET .../otp`).
         self.otp = Journal(OTP_LIMIT)
+        # Number migrations between WABAs, by the destination's phone-number id (sandbox/services/migration.py).
+        self.migrations: dict[str, Any] = {}
 
     def onboarding_of(self, phone_number_id: str) -> Onboarding:
         found = self.onboarding.get(phone_number_id)
