@@ -63,7 +63,7 @@ def add_waba(
 ) -> WhatsAppBusinessAccount:
     """`POST /_sandbox/tenants/{tenant}/wabas`: a new WABA in the business, as embedded sign-up creates one,
     granted to `partner` (an app id of the tenant; None: the tenant's own app). A partner's WABA is announced to
-    it with `account_update` PARTNER_ADDED then PARTNER_APP_INSTALLED. The sandbox subscribes the partner's app at
+    it with `account_update` PARTNER_ADDED then PARTNER_APP_INSTALLED. The sandbox subscribes the granted app at
     sign-up, so those reach it (docs/fidelity-choices.md); `DELETE /{waba-id}/subscribed_apps` undoes it."""
     app = None
     if partner is not None and partner != tenant.credentials.app_id:
@@ -82,6 +82,7 @@ def add_waba(
     )
     tenant.store.wabas.add(waba.id, waba)
     if app is None:
+        waba.subscribed_apps.append(SubscribedApp(tenant.credentials.app_id, name=f"{tenant.name} app"))
         return waba
     app.wabas.add(waba.id)
     waba.subscribed_apps.append(SubscribedApp(app.id, name=app.name))
