@@ -157,6 +157,11 @@ def copy_templates(tenant: Tenant, migration: Migration) -> list[MessageTemplate
 def current(tenant: Tenant, phone: PhoneNumber) -> PhoneNumber:
     """The id that serves `phone`'s number now: a customer writes to the number, so after a migration its messages
     reach the destination's id (and its app), whichever id the caller named."""
+    pending = tenant.store.migrations.get(phone.id)
+    if pending is not None and pending.status != MigrationStatus.MIGRATED:
+        # Not registered yet: the source still serves the number.
+        source = tenant.store.phone_numbers.get(pending.source_phone_id)
+        return source if source is not None else phone
     if phone.status != PhoneNumberStatus.MIGRATED:
         return phone
     for migration in tenant.store.migrations.values():
