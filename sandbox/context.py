@@ -12,6 +12,7 @@ from sandbox.domain.events import Event
 from sandbox.domain.fault import FaultBook
 from sandbox.domain.limits import RateLimits
 from sandbox.domain.onboarding import NumberRegistry
+from sandbox.domain.partner_app import PartnerApp
 from sandbox.domain.policy import Policy
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory
@@ -66,6 +67,8 @@ class Tenant:
     limits: RateLimits = field(default_factory=RateLimits)
     # Server-wide, shared by every tenant of the sandbox (numbers on the WhatsApp apps, numbers on a WABA).
     numbers: NumberRegistry = field(default_factory=NumberRegistry)
+    # Partner apps beside the tenant's own (the default partner), by app id (sandbox/domain/partner_app.py).
+    partners: dict[str, PartnerApp] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.clock.on_error = lambda error: self.incident("scheduled_work_failed", error)
@@ -75,6 +78,27 @@ class Tenant:
         self.store.incidents.append(
             {"at": self.clock.now(), "kind": kind, "error": f"{type(error).__name__}: {error}", **facts}
         )
+
+    def partner_of(self, waba_id: str) -> PartnerApp | None:
+        """The partner app granted `waba_id`; None: the tenant's own app holds it."""
+        for app in self.partners.values():
+            if app.granted(waba_id):
+                return app
+        return None
+
+    def can_see(self, app: PartnerApp | None, waba_id: str | None) -> bool:
+        """Whether the app (None: the tenant's own) was granted the WABA `waba_id` (None: no WABA, e.g. a
+        business: visible)."""
+        if waba_id is None or (app is None and not self.partners):
+            return True
+        return self.partner_of(waba_id) is app
+
+    def endpoint(self, app_id: str) -> tuple[str | None, str] | None:
+        """(callback URL, app secret) of the tenant's app `app_id`; None for an app the tenant does not have."""
+        if app_id == self.credentials.app_id:
+            return self.webhook.url, self.credentials.app_secret
+        app = self.partners.get(app_id)
+        return (app.webhook_url, app.secret) if app is not None else None
 
     def publish(self, events: list[Event]) -> None:
         """Render each event into Meta's payload, route it, sign it, and hand it to the outbox."""
@@ -110,6 +134,8 @@ class Sandbox:
         self.settings = settings or Settings()
         self.tenants: dict[str, Tenant] = {}
         self.tokens: dict[str, str] = {}
+        # A partner app's token → (tenant id, app id); the tenant's own tokens are in `tokens`.
+        self.app_tokens: dict[str, tuple[str, str]] = {}
         self.outbox = Outbox()
         self.numbers = NumberRegistry()
         self.ids = IdFactory(random.Random(self.settings.seed ^ 0x5EED))
@@ -119,11 +145,24 @@ class Sandbox:
         tenant_id = self.tokens.get(token)
         return self.tenants.get(tenant_id) if tenant_id else None
 
+    def app_for_token(self, token: str) -> tuple[Tenant, PartnerApp | None] | None:
+        """The tenant and the app a token authenticates (None: the tenant's own app)."""
+        tenant = self.tenant_for_token(token)
+        if tenant is not None:
+            return tenant, None
+        owner = self.app_tokens.get(token)
+        if owner is None or (tenant := self.tenants.get(owner[0])) is None:
+            return None
+        app = tenant.partners.get(owner[1])
+        return (tenant, app) if app is not None else None
+
     def add(self, tenant: Tenant) -> Tenant:
         self.tenants[tenant.id] = tenant
         self.tokens[tenant.credentials.access_token] = tenant.id
         for token in tenant.extra_tokens:
             self.tokens[token] = tenant.id
+        for app in tenant.partners.values():
+            self.app_tokens[app.access_token] = (tenant.id, app.id)
         return tenant
 
     def remove(self, tenant_id: str) -> Tenant | None:
@@ -131,6 +170,8 @@ class Sandbox:
         if tenant is not None:
             for token in [token for token, owner in self.tokens.items() if owner == tenant_id]:
                 del self.tokens[token]
+            for token in [token for token, (owner, _) in self.app_tokens.items() if owner == tenant_id]:
+                del self.app_tokens[token]
             self.outbox.forget_tenant(tenant_id)
             self.numbers.forget_tenant(tenant_id)
         return tenant

@@ -298,6 +298,37 @@ class GraphErrorCode(enum.IntEnum):
         ("Message failed to send because of an unknown error with your request parameters."),
     )
 
+    MIGRATION_TWO_STEP_ENABLED = (
+        2388001,
+        "Make sure two-step verification is disabled",
+        400,
+        ("The number's two-step verification must be disabled by its current owner before it can be migrated."),
+    )
+    MIGRATION_ALREADY_LISTED = (
+        2388012,
+        "The number already exists in your phone number list",
+        400,
+        ("The number is already in the destination WhatsApp Business Account."),
+    )
+    MIGRATION_CODE_NOT_ELIGIBLE = (
+        2388091,
+        "Number not eligible to receive a registration code because it is not being migrated",
+        400,
+        ("Use the normal onboarding flow for this number."),
+    )
+    MIGRATION_VERIFY_NOT_ELIGIBLE = (
+        2388093,
+        "Number not eligible to verify a registration code because it is not being migrated",
+        400,
+        ("Use the normal onboarding flow for this number."),
+    )
+    MIGRATION_REFUSED = (
+        2388103,
+        "Cannot migrate phone number",
+        400,
+        ("A precondition of the migration is not met (meta-lifecycle.md §5.1)."),
+    )
+
     @property
     def message(self) -> str:
         return f"(#{self.value}) {self.title}"

@@ -33,6 +33,7 @@ WEBHOOK_KEYS = frozenset(
         "state",
         "attempts",
         "payload",
+        "url",
     }
 )
 ORDERS = ("exactly", "in_order", "any_order")
@@ -51,6 +52,7 @@ def webhook_events(deliveries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "delivery": delivery.get("id"),
             "field": delivery.get("field"),
             "state": delivery.get("state"),
+            "url": delivery.get("url"),
             "attempts": len(delivery.get("attempts", [])),
             "payload": payload,
         }
@@ -94,6 +96,9 @@ def _select(events: list[dict[str, Any]], args: dict[str, Any]) -> list[dict[str
         chosen = [e for e in chosen if e.get("kind") == "message" and e.get("from") == str(args["from"]).lstrip("+")]
     if "field" in args:
         chosen = [e for e in chosen if e.get("field") == args["field"]]
+    if "url" in args:
+        # The app a change went to: each app of a tenant has its own callback URL (docs/migration.md).
+        chosen = [e for e in chosen if e.get("url") == args["url"]]
     if "statuses" in args:
         chosen = [e for e in chosen if e.get("kind") == "status"]
     if "status" in args:
@@ -180,7 +185,7 @@ def _event_summary(event: dict[str, Any]) -> str:
 @step_kind(
     "expect_webhooks",
     "webhooks emitted, in order: {wamid | from | field | status, statuses | messages, "
-    "order?, error?, count?, delivered?, state?, attempts?, payload?, where?}",
+    "order?, error?, count?, delivered?, state?, attempts?, payload?, where?, url?}",
 )
 def expect_webhooks(context: Context, step: Step, args: Any) -> Any:
     if not isinstance(args, dict):

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from sandbox.api.error_handlers import GraphResponse, graph_error_response, unexpected_error
 from sandbox.api.faults import DroppedConnection, injected_fault
 from sandbox.context import Sandbox, Tenant
+from sandbox.domain.partner_app import PartnerApp
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter, unknown_object
 from sandbox.services import faults, limits
 from sandbox.services.tenants import check_token
@@ -54,6 +55,12 @@ class GraphRequest:
     fbtrace_id: str
     _form: FormData | None = field(default=None)
     _raw: bytes | None = field(default=None)
+    # The partner app whose token made the call; None: the tenant's own app.
+    app: PartnerApp | None = field(default=None)
+
+    @property
+    def app_id(self) -> str:
+        return self.app.id if self.app is not None else self.tenant.credentials.app_id
 
     @property
     def query(self) -> dict[str, str]:
@@ -189,6 +196,16 @@ def access_token(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
+def _waba_of(tenant: Tenant, kind: str, node: Any) -> str | None:
+    """The WABA whose grant gives access to `node` (None: a business, visible to every app of the tenant)."""
+    if kind == "waba":
+        return str(node.id)
+    if kind == "media":
+        phone = tenant.store.phone_numbers.get(node.phone_number_id)
+        return phone.waba_id if phone is not None else None
+    return getattr(node, "waba_id", None)
+
+
 class GraphRouter:
     """An ASGI endpoint for every path outside `/_sandbox/`."""
 
@@ -207,8 +224,14 @@ class GraphRouter:
         tenant: Tenant | None = None
         headers: dict[str, str] = {}
         try:
-            tenant = self._tenant(sandbox, request)
+            tenant, app = self._tenant(sandbox, request)
             graph = self._resolve(request, sandbox, tenant, version, segments, fbtrace_id)
+            if (app is not None or tenant.partners) and not tenant.can_see(
+                app, _waba_of(tenant, graph.kind, graph.node)
+            ):
+                # Another app's WABA or number: Graph's answer for an object the token was not granted.
+                raise unknown_object(graph.node_id, graph.method)
+            graph.app = app
             handler = self._routes[(graph.kind, graph.edge, graph.method)]
             fault = await injected_fault(graph)
             if fault is not None:
@@ -242,19 +265,19 @@ class GraphRouter:
         return response
 
     @staticmethod
-    def _tenant(sandbox: Sandbox, request: Request) -> Tenant:
+    def _tenant(sandbox: Sandbox, request: Request) -> tuple[Tenant, PartnerApp | None]:
         token = access_token(request)
         if token is None:
             raise GraphError(
                 GraphErrorCode.ACCESS_TOKEN_REQUIRED, None, message=GraphErrorCode.ACCESS_TOKEN_REQUIRED.title
             )
-        tenant = sandbox.tenant_for_token(token)
-        if tenant is None:
+        found = sandbox.app_for_token(token)
+        if found is None:
             raise GraphError(
                 GraphErrorCode.ACCESS_TOKEN_INVALID, None, message=GraphErrorCode.ACCESS_TOKEN_INVALID.title
             )
-        check_token(tenant, token)
-        return tenant
+        check_token(found[0], token)
+        return found
 
     def _resolve(
         self,

@@ -17,7 +17,7 @@ from sandbox.domain.errors import is_integer
 from sandbox.domain.onboarding import CodeMethod
 from sandbox.domain.phone_number import PHONE_NUMBER_DEFAULT_FIELDS, PHONE_NUMBER_FILTER_FIELDS, PhoneNumber
 from sandbox.errors import invalid_parameter
-from sandbox.services import display_names, messaging_limits, phone_numbers, registration, subscribed_apps
+from sandbox.services import display_names, messaging_limits, migration, phone_numbers, registration, subscribed_apps
 from sandbox.services.subscribed_apps import waba_override
 
 SIX_DIGITS = re.compile(r"[0-9]{6}")
@@ -31,8 +31,8 @@ DATA_LOCALIZATION_REGIONS = frozenset(
 
 def _document(graph: GraphRequest, phone: PhoneNumber) -> dict[str, object]:
     fields = phone.graph_fields(
-        graph.tenant.webhook.url,
-        waba_override(graph.tenant, phone.waba_id),
+        (graph.tenant.endpoint(graph.app_id) or (None, ""))[0],
+        waba_override(graph.tenant, phone.waba_id, graph.app_id),
         messaging_limit=messaging_limits.phone_tier(graph.tenant, phone),
     )
     return project(fields, graph.query.get("fields"), PHONE_NUMBER_DEFAULT_FIELDS)
@@ -103,8 +103,26 @@ def parse_add_phone_number(waba_id: str, body: dict[str, Any]) -> AddPhoneNumber
     return AddPhoneNumber(waba_id, cc.lstrip("+"), phone_number, verified_name)
 
 
+def _migrating(body: dict[str, Any]) -> bool:
+    flag = body.get("migrate_phone_number")
+    if flag is None or flag is False or (isinstance(flag, str) and flag.lower() == "false"):
+        return False
+    if flag is True or (isinstance(flag, str) and flag.lower() == "true"):
+        return True
+    raise graph_param_error("Param migrate_phone_number must be a boolean.")
+
+
 async def add_phone_number(graph: GraphRequest) -> Response:
-    command = parse_add_phone_number(graph.node_id, await _params(graph))
+    body = await _params(graph)
+    if _migrating(body):
+        cc = _text(body, "cc", required=False) or _text(body, "country_code", required=False)
+        if cc is None:
+            raise invalid_parameter("The parameter cc is required")
+        number = _text(body, "phone_number")
+        assert number is not None
+        phone = migration.start(graph.tenant, graph.node, cc.lstrip("+"), number)
+        return graph.respond({"id": phone.id})
+    command = parse_add_phone_number(graph.node_id, body)
     phone = phone_numbers.add_phone_number(graph.tenant, graph.node, command)
     return graph.respond({"id": phone.id})
 
@@ -122,6 +140,7 @@ def parse_request_code(phone_number_id: str, body: dict[str, Any]) -> RequestCod
 
 async def request_code(graph: GraphRequest) -> Response:
     command = parse_request_code(graph.node_id, await _params(graph))
+    migration.check_code_call(graph.tenant, graph.node, verify=False)
     registration.request_code(graph.tenant, graph.node, command)
     return graph.respond({"success": True})
 
@@ -131,7 +150,9 @@ async def verify_code(graph: GraphRequest) -> Response:
     assert code is not None
     if not SIX_DIGITS.fullmatch(code):
         raise invalid_parameter("Invalid verification code format: the code has 6 digits, without a hyphen")
+    migration.check_code_call(graph.tenant, graph.node, verify=True)
     registration.verify_code(graph.tenant, graph.node, VerifyCode(graph.node_id, code))
+    migration.verified(graph.tenant, graph.node)
     return graph.respond({"success": True, "id": graph.node_id})
 
 
@@ -147,7 +168,7 @@ def parse_register(phone_number_id: str, body: dict[str, Any]) -> RegisterPhoneN
 
 async def register(graph: GraphRequest) -> Response:
     command = parse_register(graph.node_id, await _params(graph))
-    registration.register(graph.tenant, graph.node, command)
+    migration.register(graph.tenant, graph.node, command)
     return graph.respond({"success": True})
 
 

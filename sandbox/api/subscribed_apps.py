@@ -17,12 +17,12 @@ async def subscribe_app(graph: GraphRequest) -> Response:
     body = await graph.body()
     if not isinstance(body, dict):
         raise invalid_parameter("The request body must be an object")
-    await subscribed_apps.subscribe(graph.tenant, graph.request.app.state.transport, graph.node, body)
+    await subscribed_apps.subscribe(graph.tenant, graph.request.app.state.transport, graph.node, body, graph.app_id)
     return graph.respond({"success": True})
 
 
 async def unsubscribe_app(graph: GraphRequest) -> Response:
-    subscribed_apps.unsubscribe(graph.tenant, graph.node)
+    subscribed_apps.unsubscribe(graph.tenant, graph.node, graph.app_id)
     return graph.respond({"success": True})
 
 

@@ -17,6 +17,7 @@ from sandbox.control import (
     templates,
     tenants,
     verification,
+    wabas,
     webhook,
 )
 
@@ -35,6 +36,7 @@ def control_routes() -> list[BaseRoute]:
         *limits.routes,
         *verification.routes,
         *pricing.routes,
+        *wabas.routes,
         *phone_numbers.routes,
         *quality.routes,
         *templates.routes,

@@ -294,6 +294,13 @@ STATUS_LIFECYCLE = declare(
             "dest": S.DISCONNECTED,
             "after": "deregistered_now",
         },
+        # The number moved to another WABA (§5.1): this id is detached, the destination's id serves it.
+        {
+            "trigger": "migrate",
+            "source": [S.CONNECTED, S.FLAGGED, S.RESTRICTED, S.DISCONNECTED],
+            "dest": S.MIGRATED,
+            "after": "deregistered_now",
+        },
         {"trigger": "flag", "source": S.CONNECTED, "dest": S.FLAGGED},
         {"trigger": "unflag", "source": S.FLAGGED, "dest": S.CONNECTED},
         {"trigger": "restrict", "source": S.CONNECTED, "dest": S.RESTRICTED},

@@ -300,6 +300,13 @@ class Numbers:
     code_attempts: int = integer(
         5, low=1, high=1_000, unit="attempts", description="wrong verify_code guesses before a code is void"
     )
+    migration_template_copy_seconds: float = number(
+        600.0,
+        low=0,
+        high=DAY,
+        unit="seconds",
+        description="after a migrated number registers, its templates reach the destination this much later (§5.1)",
+    )
     verification_days: int = integer(
         14, low=1, high=3650, unit="days", description="a VERIFIED number not registered by then is EXPIRED"
     )

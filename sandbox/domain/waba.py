@@ -83,6 +83,8 @@ class WhatsAppBusinessAccount:
     account_review_status: str = AccountReviewStatus.APPROVED.value
     account_mode: str = AccountMode.LIVE.value
     subscribed_apps: list[SubscribedApp] = field(default_factory=list)
+    # A payment method or shared credit line is attached (control plane; a migration's destination needs one, §5.1).
+    payment_method: bool = True
     pending_events: list[Event] = field(default_factory=list)
 
     def review_decided(self, at: datetime) -> None:

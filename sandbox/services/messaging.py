@@ -16,6 +16,7 @@ from sandbox.services import (
     faults,
     limits,
     messaging_limits,
+    migration,
     pricing,
     progression,
     quality,
@@ -187,11 +188,11 @@ def _inbound_phone(tenant: Tenant, phone_number_id: str | None) -> PhoneNumber:
         phone = next(iter(tenant.store.phone_numbers), None)
         if phone is None:
             raise Conflict("the tenant has no phone number to write to")
-        return phone
+        return migration.current(tenant, phone)
     phone = tenant.store.phone_numbers.get(phone_number_id)
     if phone is None:
         raise NotFound(f"no phone number {phone_number_id} in this tenant")
-    return phone
+    return migration.current(tenant, phone)
 
 
 def find_message(tenant: Tenant, wamid: str) -> Message | None:

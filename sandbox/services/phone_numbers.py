@@ -81,7 +81,7 @@ def e164_digits(text: str) -> str:
     return f"{parsed.country_code}{parsed.national_number}"
 
 
-def _business_number(cc: str, phone_number: str) -> str:
+def business_number(cc: str, phone_number: str) -> str:
     """The E.164 digits of `phone_number` (given with or without `cc`), or Meta's refusal."""
     if not (cc.isascii() and cc.isdigit() and 1 <= len(cc) <= 3) or (
         phonenumbers.region_code_for_country_code(int(cc)) == phonenumbers.UNKNOWN_REGION
@@ -149,7 +149,7 @@ def add_phone_number(tenant: Tenant, waba: WhatsAppBusinessAccount, command: Add
     in this WABA, on another WABA or on a WhatsApp app (100), the portfolio's cap (100). Another tenant's number
     gets the same answer as a number on a WhatsApp app, so nothing of that tenant shows.
     """
-    digits = _business_number(command.cc, command.phone_number)
+    digits = business_number(command.cc, command.phone_number)
     name = command.verified_name.strip()
     if not name or len(name) > MAX_VERIFIED_NAME:
         raise refusal(

@@ -61,25 +61,33 @@ def _override_arguments(body: dict[str, Any]) -> tuple[str | None, str | None]:
 
 
 async def subscribe(
-    tenant: Tenant, transport: WebhookTransport, waba: WhatsAppBusinessAccount, body: dict[str, Any]
+    tenant: Tenant,
+    transport: WebhookTransport,
+    waba: WhatsAppBusinessAccount,
+    body: dict[str, Any],
+    app_id: str | None = None,
 ) -> None:
     """`POST /{waba-id}/subscribed_apps`: subscribe the app; with `override_callback_uri` + `verify_token`, set the
-    WABA-level override after verifying it; without a body, remove the override (as pywa does)."""
+    WABA-level override after verifying it; without a body, remove the override (as pywa does). `app_id` is the
+    calling app (None: the tenant's own)."""
     uri, token = _override_arguments(body)
     if uri:
         if token is None:
             raise invalid_parameter("The parameter verify_token is required with override_callback_uri")
         await verify_override(tenant, transport, uri, token)
-    subscription = waba.subscription(tenant.credentials.app_id)
+    app_id = app_id or tenant.credentials.app_id
+    subscription = waba.subscription(app_id)
     if subscription is None:
-        subscription = SubscribedApp(tenant.credentials.app_id, name=f"{tenant.name} app")
+        partner = tenant.partners.get(app_id)
+        subscription = SubscribedApp(app_id, name=partner.name if partner is not None else f"{tenant.name} app")
         waba.subscribed_apps.append(subscription)
     subscription.override_callback_uri = uri or None
 
 
-def unsubscribe(tenant: Tenant, waba: WhatsAppBusinessAccount) -> None:
+def unsubscribe(tenant: Tenant, waba: WhatsAppBusinessAccount, app_id: str | None = None) -> None:
     """`DELETE /{waba-id}/subscribed_apps`: no more webhooks about this WABA reach the app."""
-    waba.subscribed_apps = [app for app in waba.subscribed_apps if app.app_id != tenant.credentials.app_id]
+    app_id = app_id or tenant.credentials.app_id
+    waba.subscribed_apps = [app for app in waba.subscribed_apps if app.app_id != app_id]
 
 
 def subscribed_apps(waba: WhatsAppBusinessAccount) -> list[dict[str, Any]]:
@@ -104,9 +112,9 @@ async def configure_phone_webhook(
     phone.webhook_override = uri
 
 
-def waba_override(tenant: Tenant, waba_id: str) -> str | None:
+def waba_override(tenant: Tenant, waba_id: str, app_id: str | None = None) -> str | None:
     waba = tenant.store.wabas.get(waba_id)
-    subscription = waba.subscription(tenant.credentials.app_id) if waba is not None else None
+    subscription = waba.subscription(app_id or tenant.credentials.app_id) if waba is not None else None
     return subscription.override_callback_uri if subscription is not None else None
 
 

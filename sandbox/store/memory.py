@@ -140,6 +140,8 @@ class TenantStore:
         self.quality: dict[str, NumberQuality] = {}
         # Per template id: its reactions, pauses and pending unpause (sandbox/services/template_quality.py).
         self.template_health: dict[str, TemplateHealth] = {}
+        # Number migrations between WABAs, by the destination's phone-number id (sandbox/services/migration.py).
+        self.migrations: dict[str, Any] = {}
 
     def onboarding_of(self, phone_number_id: str) -> Onboarding:
         found = self.onboarding.get(phone_number_id)

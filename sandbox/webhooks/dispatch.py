@@ -1,8 +1,9 @@
 """From a tenant's events to queued deliveries: render, route as Meta routes, apply the tenant's chaos, sign.
 
-Routing (meta-lifecycle.md §1.4–§1.5): nothing goes to a WABA the tenant's app is not subscribed to; `messages`
-webhooks go to the phone number's override, else the WABA's `override_callback_uri`, else the app's callback;
-every other field goes to the app's callback.
+Routing (meta-lifecycle.md §1.4–§1.5): a change goes to every app of the tenant subscribed to the WABA that owns
+it at that instant (the tenant's own app and its partner apps), signed with that app's secret; nothing goes to a
+WABA no app is subscribed to; `messages` webhooks go to the phone number's override, else the WABA's
+`override_callback_uri`, else the app's callback; every other field goes to the app's callback.
 
 Chaos (policy knobs, all off by default, every draw from `tenant.behaviour` so a seed replays the same run):
 duplicates, reordered statuses, several changes batched in one POST, delayed delivery, a wrong signature.
@@ -45,12 +46,15 @@ class Publisher(Protocol):
     store: TenantStore
     credentials: _Credentials
     webhook: _Callback
+    partners: dict[str, Any]
     behaviour: random.Random
     graph_version: str
     waba_id: str
     outbox: Outbox
 
     def incident(self, kind: str, error: Exception, **facts: Any) -> None: ...
+
+    def endpoint(self, app_id: str) -> tuple[str | None, str] | None: ...
 
 
 def render(tenant: Publisher, event: Event) -> Rendered | None:
@@ -68,18 +72,31 @@ def render(tenant: Publisher, event: Event) -> Rendered | None:
 
 
 def route(tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None) -> tuple[str | None, DeliveryState]:
-    """The callback URL a change goes to, or None and why (`unsubscribed`, `no_callback`)."""
+    """The callback URL a change goes to (the first subscribed app's), or None and why (`unsubscribed`,
+    `no_callback`)."""
+    url, state, _ = routes(tenant, field, waba_id, phone)[0]
+    return url, state
+
+
+def routes(
+    tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None
+) -> list[tuple[str | None, DeliveryState, str]]:
+    """(URL or None, state, signing secret) for each app of the tenant subscribed to `waba_id`; one unrouted entry
+    when none is."""
     waba = tenant.store.wabas.get(waba_id)
-    subscription = waba.subscription(tenant.credentials.app_id) if waba is not None else None
-    if subscription is None:
-        return None, "unsubscribed"
-    if field == "messages":
-        if phone is not None and phone.webhook_override:
-            return phone.webhook_override, "pending"
-        if subscription.override_callback_uri:
-            return subscription.override_callback_uri, "pending"
-    url = tenant.webhook.url
-    return url, "pending" if url else "no_callback"
+    found: list[tuple[str | None, DeliveryState, str]] = []
+    for subscription in waba.subscribed_apps if waba is not None else ():
+        endpoint = tenant.endpoint(subscription.app_id)
+        if endpoint is None:
+            continue
+        url, secret = endpoint
+        if field == "messages":
+            if phone is not None and phone.webhook_override:
+                url = phone.webhook_override
+            elif subscription.override_callback_uri:
+                url = subscription.override_callback_uri
+        found.append((url, "pending" if url else "no_callback", secret))
+    return found or [(None, "unsubscribed", tenant.credentials.app_secret)]
 
 
 def publish(tenant: Publisher, events: list[Event]) -> None:
@@ -95,29 +112,29 @@ def publish(tenant: Publisher, events: list[Event]) -> None:
         if rendered is None:
             continue
         phone = tenant.store.phone_numbers.get(rendered.phone_number_id) if rendered.phone_number_id else None
-        url, unrouted = route(tenant, rendered.field, rendered.waba_id, phone)
-        if url is not None and tenant.policy.webhooks.batch_max > 1:
-            _batch(tenant, url, rendered)
-            continue
-        _send(tenant, url, unrouted, [rendered], rendered.ordering_key)
+        for url, unrouted, secret in routes(tenant, rendered.field, rendered.waba_id, phone):
+            if url is not None and tenant.policy.webhooks.batch_max > 1:
+                _batch(tenant, url, rendered, secret)
+                continue
+            _send(tenant, url, unrouted, [rendered], rendered.ordering_key, secret)
 
 
-def _batch(tenant: Publisher, url: str, rendered: Rendered) -> None:
+def _batch(tenant: Publisher, url: str, rendered: Rendered, secret: str) -> None:
     """Chaos batching: changes to one URL wait up to `webhook_batch_window_seconds` to share one POST."""
     queue = tenant.outbox.tenant(tenant.id)
     waiting = queue.batches.setdefault(url, [])
     waiting.append(rendered)
     if len(waiting) >= tenant.policy.webhooks.batch_max:
-        _flush(tenant, url)
+        _flush(tenant, url, secret)
     elif len(waiting) == 1:
-        tenant.clock.call_later(tenant.policy.webhooks.batch_window_seconds, lambda: _flush(tenant, url))
+        tenant.clock.call_later(tenant.policy.webhooks.batch_window_seconds, lambda: _flush(tenant, url, secret))
 
 
-def _flush(tenant: Publisher, url: str) -> None:
+def _flush(tenant: Publisher, url: str, secret: str | None = None) -> None:
     waiting = tenant.outbox.tenant(tenant.id).batches.pop(url, [])
     if waiting:
         # One lane per URL keeps batches in the order their changes happened.
-        _send(tenant, url, "pending", waiting, f"batch:{url}", batched=len(waiting) > 1)
+        _send(tenant, url, "pending", waiting, f"batch:{url}", secret, batched=len(waiting) > 1)
 
 
 def _send(
@@ -126,6 +143,7 @@ def _send(
     unrouted: DeliveryState,
     changes: list[Rendered],
     ordering_key: str,
+    secret: str | None = None,
     *,
     batched: bool = False,
 ) -> None:
@@ -147,7 +165,7 @@ def _send(
             ordering_key = f"reorder:{ordering_key}:{len(tenant.outbox.tenant(tenant.id).log)}"
             not_before = (not_before or tenant.clock.now()) + timedelta(seconds=policy.webhooks.reorder_hold_seconds)
             chaos.append("reordered")
-    secret = tenant.credentials.app_secret
+    secret = secret or tenant.credentials.app_secret
     bad_signature = policy.webhooks.bad_signature_probability
     if url is not None and bad_signature > 0 and rng.random() < bad_signature:
         secret = "wrong-" + secret[::-1]
@@ -209,7 +227,7 @@ def redeliver(tenant: Publisher, delivery: Delivery) -> Delivery | None:
     """Send a logged delivery again to where its change would be routed now, correctly signed; None if nowhere."""
     phone = tenant.store.phone_numbers.get(delivery.phone_number_id) if delivery.phone_number_id else None
     waba_id = delivery.waba_id or tenant.waba_id
-    url, _ = route(tenant, delivery.field if delivery.field != "batch" else "messages", waba_id, phone)
+    url, _, secret = routes(tenant, delivery.field if delivery.field != "batch" else "messages", waba_id, phone)[0]
     if url is None:
         return None
-    return tenant.outbox.redeliver(delivery, url, signed_headers(tenant.credentials.app_secret, delivery.body))
+    return tenant.outbox.redeliver(delivery, url, signed_headers(secret, delivery.body))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,3 +24,12 @@ def test_library_scenario(path: Path) -> None:
     if result.outcome == "skipped":
         pytest.skip(result.message)
     assert result.passed, result.report
+
+
+def test_every_seed_rule_has_a_scenario_citing_it() -> None:
+    root = Path(__file__).resolve().parents[2]
+    rules = set(re.findall(r"SEED-[A-Z]+-\d+", (root / "docs" / "reference" / "seed-rules.md").read_text()))
+    cited: set[str] = set()
+    for path in (root / "scenarios" / "library").rglob("*.yaml"):
+        cited |= set(re.findall(r"SEED-[A-Z]+-\d+", path.read_text()))
+    assert rules and sorted(rules - cited) == []
