@@ -10,8 +10,6 @@ GREEN/UNKNOWN templates reach the destination `migration_template_copy_seconds` 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from sandbox.context import Tenant
 from sandbox.domain.commands import RegisterPhoneNumber
 from sandbox.domain.migration import MIGRATION_LIFECYCLE, Migration, MigrationStatus, refusal
@@ -24,7 +22,8 @@ from sandbox.domain.phone_number import (
 from sandbox.domain.template import MessageTemplate
 from sandbox.domain.waba import WhatsAppBusinessAccount
 from sandbox.errors import GraphError, GraphErrorCode
-from sandbox.services import decisions, phone_numbers, registration
+from sandbox.services import decisions, phone_numbers, registration, template_deletion
+from sandbox.services.message_templates import templates_of
 
 CODES = {
     "2388001": GraphErrorCode.MIGRATION_TWO_STEP_ENABLED,
@@ -32,7 +31,6 @@ CODES = {
     "2388103": GraphErrorCode.MIGRATION_REFUSED,
 }
 # Template quality scores Meta carries over (§5.2: only high-quality templates are duplicated).
-CARRIED_QUALITY = frozenset({"GREEN", "UNKNOWN"})
 
 
 def _refused(code: GraphErrorCode, message: str) -> GraphError:
@@ -126,30 +124,14 @@ def register(tenant: Tenant, phone: PhoneNumber, command: RegisterPhoneNumber) -
 
 
 def copy_templates(tenant: Tenant, migration: Migration) -> list[MessageTemplate]:
-    """Duplicate the source WABA's approved GREEN/UNKNOWN templates into the destination, quality reset to UNKNOWN
-    (§5.1), skipping names the destination already has. Only `MessageTemplate` records are copied here: to be
-    revisited with the templates rework (category re-checks, the destination's template limit)."""
-    have = {(t.name, t.language) for t in tenant.store.templates if t.waba_id == migration.destination_waba_id}
-    copied = []
-    for template in tenant.store.templates:
-        if (
-            template.waba_id != migration.source_waba_id
-            or template.status != "APPROVED"
-            or template.quality_score not in CARRIED_QUALITY
-            or (template.name, template.language) in have
-        ):
-            continue
-        copy = replace(
-            template,
-            id=tenant.ids.node_id(),
-            waba_id=migration.destination_waba_id,
-            quality_score="UNKNOWN",
-            quality_score_date=int(tenant.clock.now().timestamp()),
-            components=[dict(component) for component in template.components],
-            extra=dict(template.extra),
-        )
-        tenant.store.templates.add(copy.id, copy)
-        copied.append(copy)
+    """Duplicate the source WABA's approved GREEN/UNKNOWN templates into the destination, APPROVED with quality
+    UNKNOWN (§5.1), by the same rule as `migrate_message_templates` (§4.10): names the destination has are kept."""
+    destination = migration.destination_waba_id
+    copied = [
+        template_deletion.copy_template(tenant, destination, template)
+        for template in templates_of(tenant, migration.source_waba_id)
+        if template_deletion.unmigratable(tenant, destination, template) is None
+    ]
     migration.templates_copied_at = tenant.clock.now()
     return copied
 

@@ -148,15 +148,16 @@ def migrate_templates(tenant: Tenant, waba_id: str, params: dict[str, Any]) -> d
     migrated: list[str] = []
     failed: dict[str, str] = {}
     for template in candidates[page * count : (page + 1) * count]:
-        reason = _unmigratable(tenant, waba_id, template)
+        reason = unmigratable(tenant, waba_id, template)
         if reason is not None:
             failed[template.id] = reason
             continue
-        migrated.append(_copy(tenant, waba_id, template).id)
+        migrated.append(copy_template(tenant, waba_id, template).id)
     return {"migrated_templates": migrated, "failed_templates": failed}
 
 
-def _unmigratable(tenant: Tenant, waba_id: str, template: MessageTemplate) -> str | None:
+def unmigratable(tenant: Tenant, waba_id: str, template: MessageTemplate) -> str | None:
+    """Why `template` cannot be recreated in `waba_id` (§4.10, and a number's migration §5.1), or None."""
     if template.status != TemplateStatus.APPROVED:
         return f"Template status is {template.status}; only approved templates are migrated"
     if template.quality_score not in MIGRATABLE_QUALITY:
@@ -166,7 +167,7 @@ def _unmigratable(tenant: Tenant, waba_id: str, template: MessageTemplate) -> st
     return None
 
 
-def _copy(tenant: Tenant, waba_id: str, template: MessageTemplate) -> MessageTemplate:
+def copy_template(tenant: Tenant, waba_id: str, template: MessageTemplate) -> MessageTemplate:
     now = tenant.clock.now()
     copy = MessageTemplate(
         id=tenant.ids.node_id(),
