@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,7 @@ from sandbox.domain.limits import RateLimits
 from sandbox.domain.onboarding import NumberRegistry
 from sandbox.domain.policy import Policy
 from sandbox.fakedata import FakeData
-from sandbox.ids import IdFactory
+from sandbox.ids import IdFactory, process_salt, token_key
 from sandbox.settings import Settings
 from sandbox.store import TenantStore
 from sandbox.webhooks import dispatch
@@ -66,6 +67,10 @@ class Tenant:
     limits: RateLimits = field(default_factory=RateLimits)
     # Server-wide, shared by every tenant of the sandbox (numbers on the WhatsApp apps, numbers on a WABA).
     numbers: NumberRegistry = field(default_factory=NumberRegistry)
+    # Where further access tokens come from: seeded (with the tenant's salt) or `secrets`, as its first token did.
+    credential_ids: IdFactory | None = None
+    # Built from an explicitly given seed: its ids repeat exactly when it is built again (docs/fidelity-choices.md).
+    replay: bool = False
 
     def __post_init__(self) -> None:
         self.clock.on_error = lambda error: self.incident("scheduled_work_failed", error)
@@ -109,21 +114,33 @@ class Sandbox:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.tenants: dict[str, Tenant] = {}
-        self.tokens: dict[str, str] = {}
+        # Keyed by `token_key(token)`: a dict lookup is O(1) but compares keys, so it must not compare the token.
+        self.tokens: dict[bytes, str] = {}
         self.outbox = Outbox()
         self.numbers = NumberRegistry()
-        self.ids = IdFactory(random.Random(self.settings.seed ^ 0x5EED))
+        # None when the server replays its seed; else mixed, with a count of worlds built, into every id generator.
+        self.salt: str | None = None if self.settings.replays else process_salt()
+        self.builds = 0
+        seed = self.settings.world_seed
+        self.ids = IdFactory(random.Random(seed ^ 0x5EED if self.salt is None else f"{seed}:fbtrace:{self.salt}"))
         self.tenant_counter = 0
 
+    def next_salt(self) -> str | None:
+        """A salt no earlier world of this server had: a tenant built again never repeats its ids or tokens."""
+        self.builds += 1
+        return None if self.salt is None else f"{self.salt}:{self.builds}"
+
     def tenant_for_token(self, token: str) -> Tenant | None:
-        tenant_id = self.tokens.get(token)
+        tenant_id = self.tokens.get(token_key(token))
         return self.tenants.get(tenant_id) if tenant_id else None
+
+    def grant(self, tenant_id: str, tokens: Iterable[str]) -> None:
+        for token in tokens:
+            self.tokens[token_key(token)] = tenant_id
 
     def add(self, tenant: Tenant) -> Tenant:
         self.tenants[tenant.id] = tenant
-        self.tokens[tenant.credentials.access_token] = tenant.id
-        for token in tenant.extra_tokens:
-            self.tokens[token] = tenant.id
+        self.grant(tenant.id, [tenant.credentials.access_token, *tenant.extra_tokens])
         return tenant
 
     def remove(self, tenant_id: str) -> Tenant | None:
