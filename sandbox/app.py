@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -94,7 +95,8 @@ class AdminTokenGuard:
         token = self.sandbox.settings.admin_token
         if token and scope["type"] == "http" and scope["path"].startswith("/_sandbox/"):
             headers = dict(scope["headers"])
-            if headers.get(b"authorization", b"").decode(errors="replace") != f"Bearer {token}":
+            # Compared in constant time: how long a refusal takes must not tell how much of the token was right.
+            if not hmac.compare_digest(headers.get(b"authorization", b""), b"Bearer " + token.encode()):
                 response = error_response(self.sandbox, 401, "the control plane needs the admin token")
                 await response(scope, receive, send)
                 return

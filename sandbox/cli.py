@@ -12,19 +12,27 @@ from typing import Any
 from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import CreateTenant
 from sandbox.services.tenants import create_tenant
-from sandbox.settings import PROFILES, Settings
+from sandbox.settings import PROFILES, Settings, is_loopback
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
-    parser.add_argument("--seed", type=int, help="seed of the default tenant's world (default 0)")
+    parser.add_argument(
+        "--seed", type=int, help="replay this seed's world exactly, ids included (default: seed 0's, fresh ids)"
+    )
     parser.add_argument("--profile", choices=PROFILES, help="profile of the default tenant (default live)")
     parser.add_argument("--webhook-url", help="callback URL of the default tenant (as set in the app dashboard)")
     parser.add_argument("--verify-token", help="verify token of the default tenant's callback")
     parser.add_argument("--graph-version", help="Graph version for unversioned paths and webhooks (default v23.0)")
     parser.add_argument("--admin-token", help="require this bearer token on /_sandbox/ (needed off loopback)")
     parser.add_argument("--log-level", help="uvicorn log level (default warning)")
+    parser.add_argument(
+        "--secure-credentials",
+        action="store_true",
+        default=None,
+        help="draw tokens and app secrets from `secrets`, never from the seed (always so off loopback)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +71,7 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "graph_version": arguments.graph_version,
             "admin_token": arguments.admin_token,
             "log_level": arguments.log_level,
+            "secure_credentials": arguments.secure_credentials,
         }
     )
 
@@ -93,6 +102,7 @@ def banner(settings: Settings, tenant: Tenant) -> str:
         f"  app id            {doc['app_id']}",
         f"  app secret        {doc['app_secret']}",
         f"  verify token      {tenant.webhook.verify_token}",
+        f"  credentials       {_credentials_origin(settings)}",
         f"  webhook URL       {tenant.webhook.url or '(none: PUT /_sandbox/tenants/default/webhook)'}",
     ]
     if "phone_number_id" in doc:
@@ -110,6 +120,25 @@ def banner(settings: Settings, tenant: Tenant) -> str:
     return "\n".join(lines)
 
 
+def _credentials_origin(settings: Settings) -> str:
+    if settings.secret_credentials:
+        return "drawn from `secrets` (new on every start)"
+    if settings.replays:
+        return f"seeded (seed {settings.seed}): the same on every start"
+    return "fresh on every start (pass --seed to keep them)"
+
+
+def startup_warnings(settings: Settings) -> list[str]:
+    """What an operator must know before a server off loopback takes traffic."""
+    if is_loopback(settings.host):
+        return []
+    return [
+        f"listening on {settings.host}, off loopback: anyone holding a tenant's access token can make this server "
+        "send HTTP requests to URLs of their choosing (a tenant's webhook URL, and `override_callback_uri` of "
+        "POST /{waba-id}/subscribed_apps), including hosts on its own network; expose it only to people you trust"
+    ]
+
+
 def serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
@@ -120,6 +149,8 @@ def serve(arguments: argparse.Namespace) -> int:
     except ValueError as error:
         sys.stderr.write(f"wa-sandbox: {error}\n")
         return 2
+    for warning in startup_warnings(settings):
+        sys.stderr.write(f"wa-sandbox: warning: {warning}\n")
     sandbox, tenant = build_sandbox(settings)
     sys.stdout.write(banner(settings, tenant) + "\n\n")
     sys.stdout.flush()

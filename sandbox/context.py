@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from sandbox.domain.onboarding import NumberRegistry
 from sandbox.domain.partner_app import PartnerApp
 from sandbox.domain.policy import Policy
 from sandbox.fakedata import FakeData
-from sandbox.ids import IdFactory
+from sandbox.ids import IdFactory, process_salt, token_key
 from sandbox.settings import Settings
 from sandbox.store import TenantStore
 from sandbox.webhooks import dispatch
@@ -69,6 +70,10 @@ class Tenant:
     numbers: NumberRegistry = field(default_factory=NumberRegistry)
     # Partner apps beside the tenant's own (the default partner), by app id (sandbox/domain/partner_app.py).
     partners: dict[str, PartnerApp] = field(default_factory=dict)
+    # Where further access tokens come from: seeded (with the tenant's salt) or `secrets`, as its first token did.
+    credential_ids: IdFactory | None = None
+    # Built from an explicitly given seed: its ids repeat exactly when it is built again (docs/fidelity-choices.md).
+    replay: bool = False
 
     def __post_init__(self) -> None:
         self.clock.on_error = lambda error: self.incident("scheduled_work_failed", error)
@@ -133,16 +138,26 @@ class Sandbox:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
         self.tenants: dict[str, Tenant] = {}
-        self.tokens: dict[str, str] = {}
-        # A partner app's token → (tenant id, app id); the tenant's own tokens are in `tokens`.
-        self.app_tokens: dict[str, tuple[str, str]] = {}
+        # Keyed by `token_key(token)`: a dict lookup is O(1) but compares keys, so it must not compare the token.
+        self.tokens: dict[bytes, str] = {}
+        # A partner app's token (by `token_key`) → (tenant id, app id); the tenant's own tokens are in `tokens`.
+        self.app_tokens: dict[bytes, tuple[str, str]] = {}
         self.outbox = Outbox()
         self.numbers = NumberRegistry()
-        self.ids = IdFactory(random.Random(self.settings.seed ^ 0x5EED))
+        # None when the server replays its seed; else mixed, with a count of worlds built, into every id generator.
+        self.salt: str | None = None if self.settings.replays else process_salt()
+        self.builds = 0
+        seed = self.settings.world_seed
+        self.ids = IdFactory(random.Random(seed ^ 0x5EED if self.salt is None else f"{seed}:fbtrace:{self.salt}"))
         self.tenant_counter = 0
 
+    def next_salt(self) -> str | None:
+        """A salt no earlier world of this server had: a tenant built again never repeats its ids or tokens."""
+        self.builds += 1
+        return None if self.salt is None else f"{self.salt}:{self.builds}"
+
     def tenant_for_token(self, token: str) -> Tenant | None:
-        tenant_id = self.tokens.get(token)
+        tenant_id = self.tokens.get(token_key(token))
         return self.tenants.get(tenant_id) if tenant_id else None
 
     def app_for_token(self, token: str) -> tuple[Tenant, PartnerApp | None] | None:
@@ -150,19 +165,24 @@ class Sandbox:
         tenant = self.tenant_for_token(token)
         if tenant is not None:
             return tenant, None
-        owner = self.app_tokens.get(token)
+        owner = self.app_tokens.get(token_key(token))
         if owner is None or (tenant := self.tenants.get(owner[0])) is None:
             return None
         app = tenant.partners.get(owner[1])
         return (tenant, app) if app is not None else None
 
+    def grant(self, tenant_id: str, tokens: Iterable[str]) -> None:
+        for token in tokens:
+            self.tokens[token_key(token)] = tenant_id
+
+    def grant_app(self, tenant_id: str, app: PartnerApp) -> None:
+        self.app_tokens[token_key(app.access_token)] = (tenant_id, app.id)
+
     def add(self, tenant: Tenant) -> Tenant:
         self.tenants[tenant.id] = tenant
-        self.tokens[tenant.credentials.access_token] = tenant.id
-        for token in tenant.extra_tokens:
-            self.tokens[token] = tenant.id
+        self.grant(tenant.id, [tenant.credentials.access_token, *tenant.extra_tokens])
         for app in tenant.partners.values():
-            self.app_tokens[app.access_token] = (tenant.id, app.id)
+            self.grant_app(tenant.id, app)
         return tenant
 
     def remove(self, tenant_id: str) -> Tenant | None:

@@ -1,9 +1,15 @@
-"""Identifiers in Meta's formats, drawn from a seeded generator so that one seed replays one world."""
+"""Identifiers in Meta's formats, drawn from a seeded generator so that one seed replays one world.
+
+A server that replays nothing mixes a salt into its generators (`salted`), so ids never repeat across starts; a
+server that must not hand out computable credentials draws them from `secrets` (`secret_credentials`).
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import random
+import secrets
 import string
 
 
@@ -69,3 +75,24 @@ class IdFactory:
 
     def token(self, length: int = 12) -> str:
         return "".join(self._rng.choices(string.ascii_letters + string.digits, k=length))
+
+
+def process_salt() -> str:
+    """Fresh on every start: what makes an unseeded server's ids differ from the previous run's."""
+    return secrets.token_hex(16)
+
+
+def salted(*parts: object, salt: str | None) -> random.Random:
+    """The generator for `parts` (e.g. seed, "ids"): exactly the replayed one without a salt."""
+    key = ":".join(str(part) for part in parts)
+    return random.Random(key if salt is None else f"{key}:{salt}")
+
+
+def secret_credentials() -> IdFactory:
+    """Tokens and app secrets from the operating system's CSPRNG (`secrets` is built on `SystemRandom`)."""
+    return IdFactory(secrets.SystemRandom())
+
+
+def token_key(token: str) -> bytes:
+    """What the token index is keyed by: a lookup's timing depends on a hash of the token, never on the token."""
+    return hashlib.sha256(token.encode(errors="surrogatepass")).digest()

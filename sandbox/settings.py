@@ -10,13 +10,20 @@ from typing import Any, Literal, get_args
 Profile = Literal["live", "trial", "blank"]
 PROFILES: tuple[Profile, ...] = get_args(Profile)
 ENV_PREFIX = "WA_SANDBOX_"
+# The world of an unseeded server is seed 0's; an admin token shorter than this is a password, not a secret.
+DEFAULT_SEED = 0
+MIN_ADMIN_TOKEN = 16
+SEED_RANGE = (-(2**63), 2**63 - 1)
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
-    seed: int = 0
+    # Given, the seed replays one world exactly, ids and (on loopback) credentials included; absent, the world is
+    # seed 0's but ids and credentials are fresh on every start (docs/fidelity-choices.md, "Ids and credentials").
+    seed: int | None = None
     profile: Profile = "live"
     webhook_url: str | None = None
     verify_token: str | None = None
@@ -24,6 +31,8 @@ class Settings:
     admin_token: str | None = None
     delivery_concurrency: int = 64
     log_level: str = "warning"
+    # Credentials from `secrets` even on loopback (they always are off loopback).
+    secure_credentials: bool = False
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -48,16 +57,41 @@ class Settings:
             value = overrides.get(f.name)
             if value is None:
                 continue
-            if f.type == "int" and isinstance(value, str):
+            if isinstance(value, str) and f.type in ("int", "int | None"):
                 value = int(value)
+            elif isinstance(value, str) and f.type == "bool":
+                if value.strip().lower() not in _BOOLEANS:
+                    raise ValueError(f"{f.name} must be one of {', '.join(_BOOLEANS)}")
+                value = _BOOLEANS[value.strip().lower()]
             changes[f.name] = value
         merged = replace(self, **changes)
         merged.check()
         return merged
 
+    @property
+    def world_seed(self) -> int:
+        return DEFAULT_SEED if self.seed is None else self.seed
+
+    @property
+    def replays(self) -> bool:
+        """Ids (and seeded credentials) repeat exactly across starts only when the user gave the seed."""
+        return self.seed is not None
+
+    @property
+    def secret_credentials(self) -> bool:
+        """Tokens and app secrets anyone could compute from the seed must not be handed out off loopback."""
+        return self.secure_credentials or not is_loopback(self.host)
+
     def check(self) -> None:
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
+        if self.seed is not None and not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
+            raise ValueError("seed must be a 64-bit integer")
+        if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN:
+            raise ValueError(
+                f"the admin token must be at least {MIN_ADMIN_TOKEN} characters to be a secret "
+                "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(24))')"
+            )
         if not self.admin_token and not is_loopback(self.host):
             raise ValueError(
                 f"refusing to listen on {self.host} without an admin token: the control plane would be open "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -155,7 +156,8 @@ class WebhookSink:
             self.handshakes.append(query)
             self._changed.notify_all()
         if query.get("hub.mode") == "subscribe" and (
-            self.verify_token is None or query.get("hub.verify_token") == self.verify_token
+            self.verify_token is None
+            or hmac.compare_digest(query.get("hub.verify_token", "").encode(), self.verify_token.encode())
         ):
             await _answer(send, 200, query.get("hub.challenge", "").encode(), b"text/plain")
         else:

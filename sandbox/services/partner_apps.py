@@ -23,16 +23,18 @@ def add_app(sandbox: Sandbox, tenant: Tenant, name: str | None, webhook: str | N
     """`POST /_sandbox/tenants/{tenant}/apps`: a partner app with its own token, secret and callback."""
     if len(tenant.partners) >= MAX_PARTNER_APPS:
         raise Conflict(f"a tenant has at most {MAX_PARTNER_APPS} partner apps")
+    # Secrets from where the tenant's own came from (`secrets` off loopback), ids from the world's stream.
+    credentials = tenant.credential_ids or tenant.ids
     app = PartnerApp(
         id=tenant.ids.node_id(),
         name=name or f"Partner app {len(tenant.partners) + 1}",
-        secret=tenant.ids.app_secret(),
-        access_token=tenant.ids.access_token(),
-        verify_token=tenant.ids.token(16),
+        secret=credentials.app_secret(),
+        access_token=credentials.access_token(),
+        verify_token=credentials.token(16),
         webhook_url=webhook,
     )
     tenant.partners[app.id] = app
-    sandbox.app_tokens[app.access_token] = (tenant.id, app.id)
+    sandbox.grant_app(tenant.id, app)
     return app
 
 

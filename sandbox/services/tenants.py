@@ -19,7 +19,7 @@ from sandbox.domain.template import hello_world
 from sandbox.domain.waba import AccountMode, AccountReviewStatus, SubscribedApp, WhatsAppBusinessAccount
 from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
-from sandbox.ids import IdFactory
+from sandbox.ids import IdFactory, salted, secret_credentials
 from sandbox.services import trial
 from sandbox.services.business_profiles import seed_business_profile
 from sandbox.services.phone_numbers import international
@@ -38,8 +38,8 @@ def _seed_for(sandbox: Sandbox, name: str, seed: int | None) -> int:
     if seed is not None:
         return seed
     if name == "default":
-        return sandbox.settings.seed
-    return random.Random(f"{sandbox.settings.seed}:{name}").randrange(2**31)
+        return sandbox.settings.world_seed
+    return random.Random(f"{sandbox.settings.world_seed}:{name}").randrange(2**31)
 
 
 def create_tenant(sandbox: Sandbox, command: CreateTenant | None = None, *, start: datetime | None = None) -> Tenant:
@@ -60,7 +60,8 @@ def create_tenant(sandbox: Sandbox, command: CreateTenant | None = None, *, star
     clock = command.clock
     mode = clock.mode if clock is not None and clock.mode is not None else "realtime"
     profile = command.profile or sandbox.settings.profile
-    tenant = _build(sandbox, name, profile, _seed_for(sandbox, name, command.seed), start, mode)
+    replay = sandbox.settings.replays or command.seed is not None
+    tenant = _build(sandbox, name, profile, _seed_for(sandbox, name, command.seed), start, mode, replay=replay)
     if clock is not None:
         configure_clock(tenant, clock)
     if command.webhook_url is not None or command.verify_token is not None:
@@ -70,20 +71,47 @@ def create_tenant(sandbox: Sandbox, command: CreateTenant | None = None, *, star
     return sandbox.add(tenant)
 
 
+def _credentials(
+    sandbox: Sandbox, ids: IdFactory, name: str, seed: int, salt: str | None
+) -> tuple[Credentials, IdFactory]:
+    """The app's credentials and the generator of its further tokens.
+
+    Drawn from `ids` in this order whatever happens to them, so that the world's node ids after them stay seeded.
+    """
+    drawn = Credentials(
+        access_token=ids.access_token(), app_id=ids.node_id(), app_secret=ids.app_secret(), verify_token=ids.token(16)
+    )
+    if sandbox.settings.secret_credentials:
+        source = secret_credentials()
+    else:
+        # Tenants built from one seed share their world but never a token, so the token also depends on the name.
+        source = IdFactory(salted(seed, name, "token", salt=salt))
+    token = source.access_token()
+    if sandbox.settings.secret_credentials or salt is not None:
+        drawn.app_secret, drawn.verify_token = source.app_secret(), source.token(16)
+    drawn.access_token = token
+    return drawn, source
+
+
 def _build(
-    sandbox: Sandbox, name: str, profile: str, seed: int, start: datetime | None, mode: ClockMode = "realtime"
+    sandbox: Sandbox,
+    name: str,
+    profile: str,
+    seed: int,
+    start: datetime | None,
+    mode: ClockMode = "realtime",
+    *,
+    replay: bool,
+    keep: Credentials | None = None,
 ) -> Tenant:
+    """The world of `profile` under `seed`; `keep` carries a reset tenant's credentials over."""
+    salt = None if replay else sandbox.next_salt()
     world = random.Random(f"{seed}:world")
     ids = IdFactory(world)
     fake = FakeData(seed)
-    credentials = Credentials(
-        access_token=ids.access_token(),
-        app_id=ids.node_id(),
-        app_secret=ids.app_secret(),
-        verify_token=ids.token(16),
-    )
-    # Tenants built from one seed share their world but never a token, so the token also depends on the name.
-    credentials.access_token = IdFactory(random.Random(f"{seed}:{name}:token")).access_token()
+    credentials, credential_ids = _credentials(sandbox, ids, name, seed, salt)
+    if keep is not None:
+        credentials = Credentials(keep.access_token, credentials.app_id, keep.app_secret, keep.verify_token)
     policy = Policy()
     if profile == "trial":
         # The source documents' era (SEED-MSG-3): conversation-based pricing with the 2022 categories.
@@ -101,13 +129,15 @@ def _build(
             messages=policy.journal.messages, requests=policy.journal.requests, ledger=policy.pricing.ledger_entries
         ),
         credentials=credentials,
-        ids=IdFactory(random.Random(f"{seed}:ids")),
+        ids=IdFactory(salted(seed, "ids", salt=salt)),
         behaviour=random.Random(f"{seed}:behaviour"),
         fake=fake,
         outbox=sandbox.outbox,
         numbers=sandbox.numbers,
         webhook=WebhookSettings(verify_token=credentials.verify_token),
         app_id=credentials.app_id,
+        credential_ids=credential_ids,
+        replay=replay,
     )
     company = fake.company()
     verified = profile != "trial"
@@ -154,12 +184,24 @@ def _build(
 
 
 def reset_tenant(sandbox: Sandbox, tenant: Tenant, seed: int | None = None) -> Tenant:
-    """Rebuild `tenant` from its profile (same name; same credentials when the seed is the same)."""
+    """Rebuild `tenant` from its profile (same name; same credentials when the seed is the same).
+
+    Its ids do not repeat the old world's unless it replays (its seed, or the server's, was given).
+    """
     webhook = tenant.webhook
     sandbox.remove(tenant.id)
     # The rebuilt world keeps the tenant's time and clock mode; what the old world had scheduled is dropped.
     new_seed = tenant.seed if seed is None else seed
-    fresh = _build(sandbox, tenant.name, tenant.profile, new_seed, tenant.clock.now(), tenant.clock.mode)
+    fresh = _build(
+        sandbox,
+        tenant.name,
+        tenant.profile,
+        new_seed,
+        tenant.clock.now(),
+        tenant.clock.mode,
+        replay=tenant.replay or seed is not None,
+        keep=tenant.credentials if new_seed == tenant.seed else None,
+    )
     fresh.clock.rate = tenant.clock.rate
     fresh.webhook = webhook
     return sandbox.add(fresh)
@@ -170,18 +212,16 @@ def reset_sandbox(sandbox: Sandbox, seed: int | None = None) -> Tenant:
     for tenant_id in list(sandbox.tenants):
         sandbox.remove(tenant_id)
     sandbox.tenant_counter = 0
-    return create_tenant(
-        sandbox, CreateTenant(name="default", seed=seed if seed is not None else sandbox.settings.seed)
-    )
+    return create_tenant(sandbox, CreateTenant(name="default", seed=seed))
 
 
 def issue_token(tenant: Tenant, sandbox: Sandbox, command: IssueToken) -> dict[str, Any]:
     """A further access token for the tenant; with `expires_in`, a temporary token that expires on the tenant clock."""
-    token = tenant.ids.access_token()
+    token = (tenant.credential_ids or tenant.ids).access_token()
     expires_in = command.expires_in
     expires_at = tenant.clock.now() + timedelta(seconds=expires_in) if expires_in is not None else None
     tenant.extra_tokens[token] = expires_at
-    sandbox.tokens[token] = tenant.id
+    sandbox.grant(tenant.id, [token])
     return {"access_token": token, "expires_at": expires_at}
 
 

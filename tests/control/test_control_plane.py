@@ -649,21 +649,24 @@ def test_webhook_settings_reject(client: TestClient, tenant: Tenant, body: dict[
 
 @pytest.fixture
 def guarded() -> Iterator[TestClient]:
-    sandbox = Sandbox(Settings(seed=1, admin_token="let-me-in"))
+    sandbox = Sandbox(Settings(seed=1, admin_token="let-me-in-0123456789"))
     create_tenant(sandbox, CreateTenant(name="default"))
     with TestClient(create_app(sandbox, transport=RecordingTransport())) as client:
         yield client
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong", "let-me-in", "Basic let-me-in", "bearer let-me-in "])
-def test_admin_token_guard_refuses(guarded: TestClient, header: str | None) -> None:
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer wrong", "let-me-in", "Basic let-me-in", "bearer let-me-in ", "Bearer let-me-in", b"Bearer \xe9"],
+)
+def test_admin_token_guard_refuses(guarded: TestClient, header: str | bytes | None) -> None:
     headers = {"Authorization": header} if header is not None else {}
     check_sandbox_error(guarded.get("/_sandbox/health", headers=headers), 401)
     check_sandbox_error(guarded.post("/_sandbox/tenants", headers=headers, json={}), 401)
 
 
 def test_admin_token_guard_admits(guarded: TestClient) -> None:
-    admin = {"Authorization": "Bearer let-me-in"}
+    admin = {"Authorization": "Bearer let-me-in-0123456789"}
     assert guarded.get("/_sandbox/health", headers=admin).status_code == 200
     document = guarded.get("/_sandbox/tenants/default", headers=admin).json()
     # The Graph surface is not behind the admin token: it has its own.
