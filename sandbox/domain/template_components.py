@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,7 @@ from sandbox.domain.template_problems import (
     invalid,
     refuse,
 )
+from sandbox.domain.template_review import Submission
 
 if TYPE_CHECKING:
     from sandbox.domain.policy import Templates
@@ -42,16 +42,8 @@ LIST_MAX = 100
 DEPTH_MAX = 8
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A submission as accepted: what is stored and what the review sees."""
-
-    name: str
-    language: str
-    category: str
-    allow_category_change: bool
-    parameter_format: str
-    components: tuple[dict[str, Any], ...]
+# A submission as accepted is exactly what the review sees: one type for both.
+Draft = Submission
 
 
 def draft(body: dict[str, Any], limits: Templates) -> Draft:
