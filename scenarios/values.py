@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sandbox.domain.errors import is_number
+from sandbox.services.faults import compile_regex
 
 __all__ = [
     "MATCHERS",
@@ -265,7 +266,8 @@ def _matcher(name: str, argument: Any, actual: Any) -> bool:
             return not match(argument, actual) if isinstance(argument, dict) else argument in actual
         return False
     if name == "regex":
-        return isinstance(actual, str | int | float) and re.search(str(argument), str(actual)) is not None
+        # RE2, as for fault paths: a scenario's pattern runs on server answers and cannot backtrack.
+        return isinstance(actual, str | int | float) and compile_regex(str(argument)).matches(str(actual))
     if name == "starts_with":
         return isinstance(actual, str) and actual.startswith(str(argument))
     if name == "length":

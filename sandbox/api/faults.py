@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from sandbox import json_bodies
 from sandbox.clock import pause
 from sandbox.domain.fault import Fault, GraphCall
 from sandbox.errors import GraphError
@@ -76,8 +76,8 @@ async def _peek_json(graph: GraphRequest) -> dict[str, Any]:
         body = await graph.body()
         return body if isinstance(body, dict) else {}
     try:
-        parsed = orjson.loads(await graph.raw())
-    except orjson.JSONDecodeError:
+        parsed = json_bodies.loads(await graph.raw())
+    except ValueError:  # the handler answers a malformed or too deep body
         return {}
     return parsed if isinstance(parsed, dict) else {}
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from sandbox import json_bodies
 from sandbox.errors import invalid_parameter
 
 
@@ -97,7 +97,7 @@ def parse_filtering(text: str | None, allowed: Sequence[str]) -> list[tuple[str,
     if text is None:
         return []
     try:
-        rules = json.loads(text)
+        rules = json_bodies.loads(text)
     except ValueError as error:
         raise invalid_parameter("Param filtering must be a JSON array of filter objects.") from error
     if not isinstance(rules, list) or len(rules) > FILTER_RULES_MAX:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-import orjson
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
+from sandbox import json_bodies
 from sandbox.api.error_handlers import GraphResponse, graph_error_response, unexpected_error
 from sandbox.api.faults import DroppedConnection, injected_fault
 from sandbox.context import Sandbox, Tenant
@@ -140,18 +140,27 @@ def _form_value(value: str) -> Any:
     stripped = value.strip()
     if stripped[:1] in ("{", "["):
         try:
-            return orjson.loads(stripped)
-        except orjson.JSONDecodeError:
+            return json_bodies.loads(stripped)
+        except json_bodies.TooDeep as error:
+            raise too_deep(error) from None
+        except ValueError:
             return value
     return value
+
+
+def too_deep(error: json_bodies.TooDeep) -> GraphError:
+    """Graph's 100 for a document nested deeper than any Meta payload (sandbox/json_bodies.py)."""
+    return invalid_parameter(f"Unable to parse the request body: {error}.")
 
 
 def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         return {}
     try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        return json_bodies.loads(raw)
+    except json_bodies.TooDeep as error:
+        raise too_deep(error) from None
+    except ValueError as error:
         raise invalid_parameter(f"Unable to parse the request body as JSON: {error}") from error
 
 

@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.responses import Response
 
+from sandbox import json_bodies
 from sandbox.api.fields import page, project, requested_fields
-from sandbox.api.graph import GraphRequest, GraphRoute
+from sandbox.api.graph import GraphRequest, GraphRoute, too_deep
 from sandbox.services.message_templates import (
     create_template,
     list_templates,
@@ -60,7 +60,9 @@ async def _object(graph: GraphRequest) -> Any:
     # pywa sends some template bodies as a JSON document encoded once more, as a JSON string.
     if isinstance(body, str) and body.strip()[:1] == "{":
         try:
-            return json.loads(body)
+            return json_bodies.loads(body)
+        except json_bodies.TooDeep as error:
+            raise too_deep(error) from None
         except ValueError:
             return body
     return body

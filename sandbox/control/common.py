@@ -10,6 +10,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sandbox import json_bodies
 from sandbox.clock import to_rfc3339
 from sandbox.context import Sandbox, Tenant
 from sandbox.control.parse import query_integer
@@ -46,8 +47,10 @@ async def json_body(request: Request, *, required: bool = False) -> dict[str, An
             raise SandboxError(400, "a JSON object body is required")
         return {}
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        body = json_bodies.loads(raw)
+    except json_bodies.TooDeep as error:
+        raise SandboxError(400, f"the body is {error}") from None
+    except ValueError as error:
         raise SandboxError(400, f"the body is not valid JSON: {error}") from error
     if not isinstance(body, dict):
         raise SandboxError(400, "the body must be a JSON object")

@@ -12,7 +12,7 @@ from sandbox.control.common import SandboxError, json_body, respond, tenant_of
 from sandbox.control.parse import Fields
 from sandbox.domain.commands import AddFault
 from sandbox.domain.errors import Invalid, is_integer, is_number
-from sandbox.domain.fault import MAX_LATENCY_SECONDS, Distribution, FaultMatch, Latency, Mode
+from sandbox.domain.fault import MAX_LATENCY_SECONDS, Distribution, FaultMatch, Latency, Mode, PathPattern
 from sandbox.errors import GraphErrorCode
 from sandbox.services import faults
 
@@ -30,7 +30,7 @@ LATENCY_KEYS: dict[str, tuple[str, ...]] = {
     "exponential": ("mean",),
 }
 MAX_LATENCY_MS = MAX_LATENCY_SECONDS * 1000
-MATCH_LENGTH = 1024
+MATCH_LENGTH = faults.PATTERN_LENGTH
 DETAILS_LENGTH = 2048
 MAX_HEADERS = 50
 MAX_TIMES = 1_000_000
@@ -78,27 +78,35 @@ def _match(match: Fields | None) -> FaultMatch:
         return FaultMatch()
     match.only(MATCH_KEYS)
     given = {key: match.text(key, max_length=MATCH_LENGTH) for key in MATCH_KEYS}
-    regex = given["path_regex"]
-    if regex is not None:
-        try:
-            re.compile(regex)
-        except re.error as error:
-            raise Invalid(f"match.path_regex is not a valid regular expression: {error}") from error
+    path, regex = _pattern(given, "path"), _pattern(given, "path_regex")
     recipient = given["recipient"]
     if recipient is not None:
         recipient = _NOT_DIGITS.sub("", recipient)
         if not 7 <= len(recipient) <= 15:
             raise Invalid("match.recipient must be a phone number of 7 to 15 digits")
-    method, path = given["method"], given["path"]
+    method = given["method"]
     return FaultMatch(
         method=method.upper() if method is not None else None,
-        path=faults.strip_version(path) if path is not None else None,
+        path=path,
         path_regex=regex,
         phone_number_id=given["phone_number_id"],
         recipient=recipient,
         type=given["type"],
         template=given["template"],
     )
+
+
+def _pattern(given: dict[str, str | None], key: str) -> PathPattern | None:
+    """The glob (`path`) or regular expression (`path_regex`) compiled now, by RE2, so a bad one is refused here
+    and a good one matches every later call in linear time."""
+    text = given[key]
+    if text is None:
+        return None
+    try:
+        return faults.compile_regex(text) if key == "path_regex" else faults.compile_glob(faults.strip_version(text))
+    except ValueError as error:
+        what = "regular expression (RE2 syntax)" if key == "path_regex" else "glob"
+        raise Invalid(f"match.{key} is not a valid {what}: {error}") from None
 
 
 def _latency(body: Fields) -> Latency | None:

@@ -4,13 +4,13 @@ A fault matches calls by method, path (glob or regex), phone number, recipient, 
 and answers with a Graph error (synchronously, or accepted and then failed by webhook, the way Meta reports
 that code), a bare HTTP status, added latency or a dropped connection; `times` and `probability` bound it.
 Draws come from a generator the service seeds from the tenant seed and the fault id, so the same seed and the
-same calls give the same failures.
+same calls give the same failures. Path criteria arrive compiled to a linear-time matcher (RE2, where the fault
+is accepted): a tenant's pattern is evaluated on every Graph call, and a backtracking engine would let one pattern
+stall the event loop of every tenant.
 """
 
 from __future__ import annotations
 
-import fnmatch
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol, get_args
@@ -55,6 +55,23 @@ class RandomSource(Protocol):
     def gauss(self, mu: float, sigma: float) -> float: ...
 
     def expovariate(self, lambd: float) -> float: ...
+
+
+class Matcher(Protocol):
+    """The part of a compiled RE2 pattern a path criterion uses (the domain never imports the engine)."""
+
+    def search(self, text: str) -> object | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PathPattern:
+    """A path criterion as the tenant gave it (`source`, a glob or a regex) and the matcher compiled from it."""
+
+    source: str
+    matcher: Matcher = field(compare=False)
+
+    def matches(self, path: str) -> bool:
+        return self.matcher.search(path) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +122,8 @@ class FaultMatch:
     """Every given criterion must hold; no criteria match every Graph call of the tenant."""
 
     method: str | None = None
-    path: str | None = None
-    path_regex: str | None = None
+    path: PathPattern | None = None
+    path_regex: PathPattern | None = None
     phone_number_id: str | None = None
     recipient: str | None = None
     type: str | None = None
@@ -115,9 +132,9 @@ class FaultMatch:
     def matches(self, call: GraphCall) -> bool:
         if self.method is not None and self.method != call.method:
             return False
-        if self.path is not None and not fnmatch.fnmatchcase(call.path, self.path):
+        if self.path is not None and not self.path.matches(call.path):
             return False
-        if self.path_regex is not None and not re.search(self.path_regex, call.path):
+        if self.path_regex is not None and not self.path_regex.matches(call.path):
             return False
         if self.phone_number_id is not None and self.phone_number_id != call.phone_number_id:
             return False
@@ -132,8 +149,8 @@ class FaultMatch:
             name: value
             for name, value in (
                 ("method", self.method),
-                ("path", self.path),
-                ("path_regex", self.path_regex),
+                ("path", self.path.source if self.path else None),
+                ("path_regex", self.path_regex.source if self.path_regex else None),
                 ("phone_number_id", self.phone_number_id),
                 ("recipient", self.recipient),
                 ("type", self.type),

@@ -11,9 +11,11 @@ import random
 import re
 from dataclasses import dataclass
 
+import re2
+
 from sandbox.context import Tenant
 from sandbox.domain.commands import AddFault
-from sandbox.domain.fault import Fault, GraphCall
+from sandbox.domain.fault import Fault, GraphCall, PathPattern
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.services.limits import exhausted_usage, throttled
@@ -30,6 +32,10 @@ STATUS_CODES = {
 _BARE_GRAPH_ERRORS = frozenset({GraphErrorCode.ACCESS_TOKEN_REQUIRED, GraphErrorCode.ACCESS_TOKEN_INVALID})
 _VERSION_PREFIX = re.compile(r"^/?v\d{1,2}\.\d{1,2}(?=/|$)")
 _NOT_DIGITS = re.compile(r"[^0-9]")
+# The longest path criterion a fault takes; RE2 also bounds the compiled program (`max_mem`, repeats ≤ 1000).
+PATTERN_LENGTH = 1024
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +50,49 @@ class AcceptedFailure:
 def strip_version(path: str) -> str:
     stripped = _VERSION_PREFIX.sub("", path)
     return stripped if stripped.startswith(("/", "*")) else "/" + stripped
+
+
+def compile_regex(regex: str) -> PathPattern:
+    """`regex` compiled by RE2, which matches in time linear in the path: no pattern can backtrack. ValueError
+    says why RE2 refuses it (bad syntax, or a feature RE2 leaves out: backreferences, lookaround)."""
+    if len(regex) > PATTERN_LENGTH:
+        raise ValueError(f"longer than {PATTERN_LENGTH} characters")
+    try:
+        return PathPattern(regex, re2.compile(regex, _RE2_OPTIONS))
+    except re2.error as error:
+        reason = error.args[0] if error.args else error
+        raise ValueError(reason.decode() if isinstance(reason, bytes) else str(reason)) from None
+
+
+def compile_glob(glob: str) -> PathPattern:
+    """A glob as `fnmatch.fnmatchcase` reads it (`*` crosses `/`, `?`, `[...]`, `[!...]`), compiled by RE2."""
+    if len(glob) > PATTERN_LENGTH:
+        raise ValueError(f"longer than {PATTERN_LENGTH} characters")
+    parts, i = [], 0
+    while i < len(glob):
+        char = glob[i]
+        i += 1
+        if char == "*":
+            parts.append(".*")
+        elif char == "?":
+            parts.append(".")
+        elif char == "[":
+            end = i + 1 if glob[i : i + 1] == "!" else i
+            end = glob.find("]", end + 1 if glob[end : end + 1] == "]" else end)
+            if end < 0:
+                parts.append(re2.escape(char))
+                continue
+            members = glob[i:end].replace("\\", "\\\\").replace("[", "\\[")
+            i = end + 1
+            if members.startswith("!"):
+                members = "^" + members[1:]
+            elif members.startswith("^"):
+                members = "\\" + members
+            parts.append(f"[{members}]")
+        else:
+            parts.append(re2.escape(char))
+    pattern = compile_regex(r"\A(?s:" + "".join(parts) + r")\z")
+    return PathPattern(glob, pattern.matcher)
 
 
 def send_call(

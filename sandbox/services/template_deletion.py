@@ -13,9 +13,9 @@ quality GREEN or UNKNOWN on another WABA of the same business, with new ids.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from sandbox import json_bodies
 from sandbox.context import Tenant
 from sandbox.domain.template import (
     DELETABLE,
@@ -44,7 +44,7 @@ def _ids(value: Any, name: str, limit: int) -> list[str]:
         text = value.strip()
         if text.startswith("["):
             try:
-                value = json.loads(text)
+                value = json_bodies.loads(text)
             except ValueError:
                 raise _invalid(f"Param {name} must be an array of template ids.") from None
         else:
