@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from sandbox import json_bodies
 from sandbox.errors import invalid_parameter
@@ -61,8 +62,12 @@ def _index(cursor: str) -> int:
         raise invalid_parameter(f"Invalid cursor {cursor!r}") from error
 
 
-def page(items: list[dict[str, Any]], query: dict[str, str], default_limit: int = 25) -> dict[str, Any]:
-    """`{"data": [...], "paging": {"cursors": {...}, "next"?}}` for `limit`, `after`, `before` and `offset`."""
+def page(
+    items: list[dict[str, Any]], query: dict[str, str], default_limit: int = 25, url: str | None = None
+) -> dict[str, Any]:
+    """`{"data": [...], "paging": {"cursors": {...}, "next"?, "previous"?}}` for `limit`, `after`, `before` and
+    `offset`. With the request's `url`, `next` and `previous` are absolute links as Meta gives them: clients (pywa's
+    `Result.has_next`) page by following `next`, present only while more items follow."""
     limit_text = query.get("limit", str(default_limit))
     if not (limit_text.isascii() and limit_text.isdigit()) or int(limit_text) < 1:
         raise invalid_parameter("limit must be a positive integer")
@@ -77,7 +82,15 @@ def page(items: list[dict[str, Any]], query: dict[str, str], default_limit: int 
     window = items[start : start + limit]
     result: dict[str, Any] = {"data": window}
     if window:
-        result["paging"] = {"cursors": {"before": _cursor(start), "after": _cursor(start + len(window) - 1)}}
+        before, after = _cursor(start), _cursor(start + len(window) - 1)
+        paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
+        if url is not None:
+            kept = {k: v for k, v in query.items() if k not in ("after", "before", "offset")} | {"limit": str(limit)}
+            if start + len(window) < len(items):
+                paging["next"] = f"{url}?{urlencode(kept | {'after': after})}"
+            if start > 0:
+                paging["previous"] = f"{url}?{urlencode(kept | {'before': before})}"
+        result["paging"] = paging
     return result
 
 

@@ -63,6 +63,11 @@ class GraphRequest:
         return self.app.id if self.app is not None else self.tenant.credentials.app_id
 
     @property
+    def page_url(self) -> str:
+        """This call's URL without its query: the base of the `paging.next` / `previous` links."""
+        return str(self.request.url.replace(query=""))
+
+    @property
     def query(self) -> dict[str, str]:
         if not self.request.scope.get("query_string"):
             return {}

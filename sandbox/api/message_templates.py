@@ -34,7 +34,9 @@ async def list_message_templates(graph: GraphRequest) -> Response:
     query = graph.query
     templates = list_templates(graph.tenant, graph.node_id, query)
     result: dict[str, Any] = page(
-        [project(t.graph_fields(), query.get("fields"), TEMPLATE_DEFAULT_FIELDS) for t in templates], query
+        [project(t.graph_fields(), query.get("fields"), TEMPLATE_DEFAULT_FIELDS) for t in templates],
+        query,
+        url=graph.page_url,
     )
     if "summary" in query:
         result["summary"] = _summary(graph, len(templates), query["summary"])

@@ -91,7 +91,7 @@ async def list_phone_numbers(graph: GraphRequest) -> Response:
             for phone in numbers
             if matches(phone.graph_fields(messaging_limit=messaging_limits.phone_tier(tenant, phone)), rules)
         ]
-    return graph.respond(page([_document(graph, phone) for phone in numbers], graph.query))
+    return graph.respond(page([_document(graph, phone) for phone in numbers], graph.query, url=graph.page_url))
 
 
 def parse_add_phone_number(waba_id: str, body: dict[str, Any]) -> AddPhoneNumber:
