@@ -51,6 +51,19 @@ def _field_names() -> list[str]:
 
 
 FIELDS = _field_names()
+
+
+def _route_fields() -> dict[tuple[str, str], list[str]]:
+    """Each route's body fields, as its row of the reference names them (`| `POST /path` | `{"seconds"}` |`)."""
+    found: dict[tuple[str, str], list[str]] = {}
+    reference = (ROOT / "docs/reference/control-plane.md").read_text()
+    for method, path, rest in re.findall(r"^\| `([A-Z]+) (/_sandbox/[^`?]*)[^`]*` \|(.*)$", reference, re.M):
+        names = re.findall(r'"([a-z_][a-z0-9_]{1,40})"', rest.split("|")[0])
+        found.setdefault((method, re.sub(r"\{(\w+)[^}]*\}", r"{\1}", path)), []).extend(names)
+    return found
+
+
+ROUTE_FIELDS = _route_fields()
 WORDS = [
     *re.findall(r"\b[a-z_]{3,20}\b", " ".join(FIELDS)),
     "realtime", "frozen", "live", "trial", "blank", "APPROVED", "REJECTED", "deliver", "read", "fail", "verify",
@@ -135,7 +148,12 @@ def test_no_control_route_answers_5xx(served: tuple[TestClient, Sandbox], data: 
     tenant = sandbox.tenants.get("t1")
     method, template = data.draw(st.sampled_from(ROUTES), label="route")
     path = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: quote(_parameter(m.group(1), tenant, data.draw), safe=""), template)
-    body = data.draw(bodies, label="body")
+    own = ROUTE_FIELDS.get((method, template))
+    if own and data.draw(st.booleans()):
+        small = st.one_of(huge_numbers, hostile_strings, st.sampled_from(WORDS), values)
+        body: Any = data.draw(st.dictionaries(st.sampled_from(own), small, max_size=3), label="body")
+    else:
+        body = data.draw(bodies, label="body")
     content = body if isinstance(body, bytes) else json.dumps(body).encode()
     answer = client.request(method, path, content=content, headers={"content-type": "application/json"})
     assert answer.status_code < 500, (method, path, body, answer.text[:500])
