@@ -170,10 +170,13 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        tasks = [
-            asyncio.create_task(sandbox.outbox.run(delivery_transport, sandbox.settings.delivery_concurrency)),
-            asyncio.create_task(ticker(sandbox.run_due)),
-        ]
+        sandbox.tasks = {
+            "outbox": asyncio.create_task(
+                sandbox.outbox.run(delivery_transport, sandbox.settings.delivery_concurrency)
+            ),
+            "ticker": asyncio.create_task(ticker(sandbox.run_due)),
+        }
+        tasks = list(sandbox.tasks.values())
         try:
             with _serving_gc():
                 yield {}

@@ -20,6 +20,11 @@ from typing import Literal
 ClockMode = Literal["realtime", "frozen"]
 WallSource = Callable[[], float]
 log = logging.getLogger("sandbox.clock")
+# The span a tenant clock lives in. Whatever the sandbox adds to `now` (a token lifetime of ten years, a 7-day
+# retry horizon, a review delay) stays far inside what `datetime` can hold, so no tenant's clock can overflow
+# the ticker or the outbox workers that serve every tenant.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def wall_time() -> float:
@@ -63,7 +68,7 @@ class TenantClock:
     ) -> None:
         self._wall = wall
         self._anchor_wall = wall()
-        self._anchor = start if start is not None else datetime.fromtimestamp(self._anchor_wall, UTC)
+        self._anchor = _within(start if start is not None else datetime.fromtimestamp(self._anchor_wall, UTC))
         self.mode: ClockMode = mode
         self.rate = rate
         # (when, seq, call): tuples compare in C, where the dataclass's generated `__lt__` made ~10 Python calls per
@@ -80,13 +85,16 @@ class TenantClock:
         if self.mode == "frozen":
             return self._anchor
         elapsed = (self._wall() - self._anchor_wall) * self.rate
+        if elapsed >= (LATEST - self._anchor).total_seconds():
+            # A compressed clock left running for days stops at the end of its span instead of overflowing.
+            return LATEST
         return self._anchor + timedelta(seconds=elapsed)
 
     def timestamp(self) -> int:
         return int(self.now().timestamp())
 
     def _rebase(self, moment: datetime) -> None:
-        self._anchor = moment
+        self._anchor = _within(moment)
         self._anchor_wall = self._wall()
 
     def configure(self, *, mode: ClockMode | None = None, rate: float | None = None) -> None:
@@ -139,14 +147,25 @@ class TenantClock:
         """Move sandbox time forward, firing everything due on the way in time order; returns how many fired."""
         current = self.now()
         target = to if to is not None else current + timedelta(seconds=seconds or 0)
+        if target > LATEST:
+            raise ValueError(f"the clock cannot go past {to_rfc3339(LATEST)}")
         if target < current:
-            raise ValueError("the clock cannot go backwards")
+            if self.mode == "frozen":
+                raise ValueError("the clock cannot go backwards")
+            # A running clock passed `target` after the caller read it: the move is then a no-op, not an error.
+            target = current
         fired = self.run_due(until=target)
         self._rebase(target)
         return fired + self.run_due(until=target)
 
     def snapshot(self) -> dict[str, object]:
         return {"now": to_rfc3339(self.now()), "mode": self.mode, "rate": self.rate, "pending_events": self.pending}
+
+
+def _within(moment: datetime) -> datetime:
+    if not EARLIEST <= moment <= LATEST:
+        raise ValueError(f"a tenant clock runs from {to_rfc3339(EARLIEST)} to {to_rfc3339(LATEST)}")
+    return moment
 
 
 def monotonic() -> float:
@@ -157,7 +176,11 @@ def monotonic() -> float:
 async def ticker(fire_due: Callable[[], object], interval: float = 0.005) -> None:
     """Fire due callbacks of realtime clocks as wall time passes; with `pause`, the only sleeps in the sandbox."""
     while True:
-        fire_due()
+        try:
+            fire_due()
+        except Exception:
+            # `fire_due` contains each tenant's failures; this is the last guard of the loop every tenant shares.
+            log.exception("the sandbox ticker caught a failure; it goes on")
         await asyncio.sleep(interval)
 
 

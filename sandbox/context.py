@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,6 +23,8 @@ from sandbox.settings import Settings
 from sandbox.store import TenantStore
 from sandbox.webhooks import dispatch
 from sandbox.webhooks.outbox import Outbox
+
+log = logging.getLogger("sandbox.context")
 
 
 @dataclass(slots=True)
@@ -150,6 +154,8 @@ class Sandbox:
         seed = self.settings.world_seed
         self.ids = IdFactory(random.Random(seed ^ 0x5EED if self.salt is None else f"{seed}:fbtrace:{self.salt}"))
         self.tenant_counter = 0
+        # The shared machinery the server runs (`ticker`, `outbox`), set while it serves; health reports it.
+        self.tasks: dict[str, asyncio.Task[None]] = {}
 
     def next_salt(self) -> str | None:
         """A salt no earlier world of this server had: a tenant built again never repeats its ids or tokens."""
@@ -197,5 +203,13 @@ class Sandbox:
         return tenant
 
     def run_due(self) -> int:
-        """Fire what is due on every tenant clock (the realtime ticker calls this)."""
-        return sum(tenant.clock.run_due() for tenant in list(self.tenants.values()))
+        """Fire what is due on every tenant clock (the realtime ticker calls this); a tenant whose clock fails
+        records an incident, and the others still progress."""
+        fired = 0
+        for tenant in list(self.tenants.values()):
+            try:
+                fired += tenant.clock.run_due()
+            except Exception as error:
+                log.exception("tenant %s: its clock failed while firing due work", tenant.id)
+                tenant.incident("clock_failed", error)
+        return fired

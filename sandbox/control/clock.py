@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.clock import ClockMode, to_rfc3339
+from sandbox.clock import EARLIEST, LATEST, ClockMode, to_rfc3339
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
 from sandbox.domain.commands import AdvanceClock, ConfigureClock
@@ -15,20 +17,28 @@ from sandbox.services import tenants
 
 # Ten years: the farthest one move of the clock goes, and the longest a temporary token lives.
 MAX_SECONDS = 10 * 365 * 86400
+# A 30-day trial in under three wall seconds; the clock stops at LATEST however long it runs.
 MAX_RATE = 1_000_000
+
+
+def _moment(body: Fields, key: str) -> datetime | None:
+    moment = body.time(key)
+    if moment is not None and not EARLIEST <= moment <= LATEST:
+        raise Invalid(f"{body.name(key)} must be a time from {to_rfc3339(EARLIEST)} to {to_rfc3339(LATEST)}")
+    return moment
 
 
 def parse_configure_clock(body: Fields) -> ConfigureClock:
     return ConfigureClock(
         mode=body.choice("mode", ClockMode),
         rate=body.number("rate", low=0, high=MAX_RATE, above=True),
-        now=body.time("now"),
+        now=_moment(body, "now"),
     )
 
 
 def parse_advance_clock(body: Fields) -> AdvanceClock:
     command = AdvanceClock(
-        seconds=body.number("seconds", low=0, high=MAX_SECONDS, unit=" of seconds"), to=body.time("to")
+        seconds=body.number("seconds", low=0, high=MAX_SECONDS, unit=" of seconds"), to=_moment(body, "to")
     )
     if command.seconds is None and command.to is None:
         raise Invalid("give seconds or to")

@@ -33,11 +33,23 @@ async def get_policy(request: Request) -> Response:
 async def patch_policy(request: Request) -> Response:
     """Grouped and flat knob names both apply; one bad knob (`Invalid`, a 400) and nothing changes."""
     tenant, shape = tenant_of(request), _shape(request)
-    tenant.policy.patch(await json_body(request, required=True))
+    changes = await json_body(request, required=True)
+    before = tenant.policy.snapshot()
+    tenant.policy.patch(changes)
+    try:
+        _resize_journals(tenant)
+    except Exception:
+        # All or nothing: the knobs go back, and so do the journals sized from them.
+        tenant.policy.patch(before)
+        _resize_journals(tenant)
+        raise
+    return _rendered(tenant, shape)
+
+
+def _resize_journals(tenant: Tenant) -> None:
     tenant.store.requests.resize(tenant.policy.journal.requests)
     tenant.store.messages.max_size = tenant.policy.journal.messages
     tenant.store.ledger.resize(tenant.policy.pricing.ledger_entries)
-    return _rendered(tenant, shape)
 
 
 async def get_knobs(request: Request) -> Response:

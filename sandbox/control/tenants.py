@@ -22,8 +22,24 @@ TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 async def health(request: Request) -> Response:
+    """The shared machinery every tenant depends on; 503 when the ticker or any outbox worker is not running."""
     sandbox = sandbox_of(request)
-    return respond({"status": "ok", "version": __version__, "tenants": len(sandbox.tenants)})
+    ticker = sandbox.tasks.get("ticker")
+    ticker_running = ticker is not None and not ticker.done()
+    outbox = sandbox.outbox.health()
+    healthy = ticker_running and outbox["running"]
+    incidents = {
+        tenant.id: len(tenant.store.incidents) for tenant in sandbox.tenants.values() if tenant.store.incidents
+    }
+    document = {
+        "status": "ok" if healthy else "degraded",
+        "version": __version__,
+        "tenants": len(sandbox.tenants),
+        "ticker": {"running": ticker_running},
+        "outbox": outbox,
+        "incidents": incidents,
+    }
+    return respond(document, 200 if healthy else 503)
 
 
 def parse_create_tenant(body: Fields) -> CreateTenant:

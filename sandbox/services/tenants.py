@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sandbox.clock import ClockMode, TenantClock
+from sandbox.clock import LATEST, ClockMode, TenantClock, to_rfc3339
 from sandbox.context import Credentials, Sandbox, Tenant, WebhookSettings
 from sandbox.domain.business import Business, BusinessVerificationStatus
 from sandbox.domain.commands import AdvanceClock, ConfigureClock, CreateTenant, IssueToken
@@ -257,13 +257,14 @@ def configure_clock(tenant: Tenant, command: ConfigureClock) -> None:
 
 def _advance_target(tenant: Tenant, command: AdvanceClock) -> datetime:
     now = tenant.clock.now()
-    if command.to is None:
-        return now + timedelta(seconds=command.seconds or 0)
-    if command.to < now:
+    target = now + timedelta(seconds=command.seconds or 0) if command.to is None else command.to
+    if target < now:
         raise Invalid("the clock cannot go backwards")
-    if command.to - now > MAX_ADVANCE:
+    if target - now > MAX_ADVANCE:
         raise Invalid("the clock can move at most ten years at once")
-    return command.to
+    if target > LATEST:
+        raise Invalid(f"a tenant clock runs up to {to_rfc3339(LATEST)}; {to_rfc3339(target)} is past it")
+    return target
 
 
 def advance_clock(tenant: Tenant, command: AdvanceClock) -> int:

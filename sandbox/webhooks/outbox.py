@@ -170,6 +170,7 @@ class Outbox:
         self._running = False
         self._settle_waiters: list[asyncio.Future[None]] = []
         self.delivered = 0
+        self._workers: list[asyncio.Task[None]] = []
 
     # -- the synchronous side, called by services inside the event loop thread ---------------------------------
 
@@ -329,6 +330,21 @@ class Outbox:
     def backlog(self) -> int:
         return sum(len(queue.pending) for queue in self._tenants.values())
 
+    def health(self) -> dict[str, Any]:
+        """The workers and queues as `/_sandbox/health` reports them: `running` only while every worker is."""
+        alive = sum(1 for worker in self._workers if not worker.done())
+        return {
+            "running": self._running and bool(self._workers) and alive == len(self._workers),
+            "workers": {"running": alive, "configured": len(self._workers)},
+            "queues": {
+                "pending": self.backlog,
+                "ready_lanes": len(self._ready),
+                "lanes": len(self._lanes),
+                "in_flight": self._in_flight,
+                "idle_workers": len(self._idle_workers),
+            },
+        }
+
     def idle(self) -> bool:
         return not self._ready and self._in_flight == 0
 
@@ -359,7 +375,7 @@ class Outbox:
     # -- the asynchronous side ----------------------------------------------------------------------------------
 
     async def run(self, transport: WebhookTransport, concurrency: int) -> None:
-        workers = [asyncio.create_task(self._worker(transport)) for _ in range(concurrency)]
+        workers = self._workers = [asyncio.create_task(self._worker(transport)) for _ in range(concurrency)]
         self._running = True
         try:
             await asyncio.gather(*workers)
@@ -378,28 +394,52 @@ class Outbox:
                 await waiter
                 continue
             lane = self._ready.popleft()
-            if lane.token != "ready":
-                continue
-            if not lane.queue:
-                self._retire(lane)
-                continue
-            head = lane.queue[0]
-            clock = head.owner.clock
-            if head.not_before is not None and head.not_before > clock.now():
-                lane.token = "waiting"
-                head.next_attempt_at = head.not_before
-                lane.timer = clock.call_at(head.not_before, lambda lane=lane: self._wake(lane))  # type: ignore[misc]
-                self._notify_settled()
-                continue
-            lane.token = "busy"
-            head.in_flight = True
-            self._in_flight += 1
             try:
-                await self._attempt(transport, lane, head)
-            finally:
-                head.in_flight = False
-                self._in_flight -= 1
-                self._notify_settled()
+                await self._serve(transport, lane)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                try:
+                    self._contain(lane, error)
+                except Exception:
+                    log.exception("a failed webhook lane could not be cleared; the worker goes on")
+
+    def _contain(self, lane: Lane, error: Exception) -> None:
+        """A failure while serving one lane stays with its tenant: the head delivery is dropped, the incident is
+        in the tenant's journal, and the worker goes on serving every other tenant."""
+        log.exception("a webhook delivery failed outside its attempt")
+        head = lane.queue[0] if lane.queue else None
+        if head is None or lane.token == "gone":
+            return
+        head.in_flight = False
+        with contextlib.suppress(Exception):
+            head.owner.incident("delivery_failed", error, delivery_id=head.id)
+        self._finish(self.tenant(head.owner.id), head, "dropped", "sandbox_error")
+        self._advance_lane(lane)
+
+    async def _serve(self, transport: WebhookTransport, lane: Lane) -> None:
+        if lane.token != "ready":
+            return
+        if not lane.queue:
+            self._retire(lane)
+            return
+        head = lane.queue[0]
+        clock = head.owner.clock
+        if head.not_before is not None and head.not_before > clock.now():
+            lane.token = "waiting"
+            head.next_attempt_at = head.not_before
+            lane.timer = clock.call_at(head.not_before, lambda lane=lane: self._wake(lane))  # type: ignore[misc]
+            self._notify_settled()
+            return
+        lane.token = "busy"
+        head.in_flight = True
+        self._in_flight += 1
+        try:
+            await self._attempt(transport, lane, head)
+        finally:
+            head.in_flight = False
+            self._in_flight -= 1
+            self._notify_settled()
 
     async def _attempt(self, transport: WebhookTransport, lane: Lane, delivery: Delivery) -> None:
         owner = delivery.owner

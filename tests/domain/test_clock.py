@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sandbox.clock import TenantClock, parse_rfc3339, to_rfc3339
+from sandbox.clock import LATEST, TenantClock, parse_rfc3339, to_rfc3339
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -236,3 +236,28 @@ def test_a_tenants_failed_scheduled_work_is_one_of_its_incidents(tenant) -> None
     tenant.clock.advance(2)
     [incident] = tenant.store.incidents.newest(10)
     assert incident["kind"] == "scheduled_work_failed" and incident["error"] == "RuntimeError: boom"
+
+
+def test_a_compressed_clock_left_running_stops_at_the_end_of_its_span() -> None:
+    wall = Wall()
+    clock = TenantClock(LATEST - timedelta(days=1), mode="realtime", rate=1_000_000, wall=wall)
+    wall.at += 10 * 365 * 86400
+    assert clock.now() == LATEST
+    assert clock.run_due() == 0
+
+
+def test_a_clock_outside_its_span_is_refused() -> None:
+    with pytest.raises(ValueError):
+        TenantClock(datetime(9999, 12, 31, 23, 59, tzinfo=UTC), mode="frozen", wall=Wall())
+    clock = TenantClock(LATEST - timedelta(seconds=1), mode="frozen", wall=Wall())
+    with pytest.raises(ValueError):
+        clock.advance(2)
+    assert clock.now() == LATEST - timedelta(seconds=1)
+
+
+def test_advancing_a_running_clock_to_a_moment_it_has_passed_is_a_no_op() -> None:
+    wall = Wall()
+    clock = TenantClock(START, mode="realtime", wall=wall)
+    wall.at += 5
+    assert clock.advance(to=START + timedelta(seconds=1)) == 0
+    assert clock.now() == START + timedelta(seconds=5)
