@@ -25,6 +25,9 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--graph-version", help="Graph version for unversioned paths and webhooks (default v23.0)")
     parser.add_argument("--admin-token", help="require this bearer token on /_sandbox/ (needed off loopback)")
     parser.add_argument("--log-level", help="uvicorn log level (default warning)")
+    parser.add_argument("--timeout-keep-alive", type=int, help="seconds an idle connection stays open (default 5)")
+    parser.add_argument("--limit-concurrency", type=int, help="connections served at once; more get 503 (1000)")
+    parser.add_argument("--read-timeout", type=float, help="seconds for a request's headers, then body (30)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +66,9 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "graph_version": arguments.graph_version,
             "admin_token": arguments.admin_token,
             "log_level": arguments.log_level,
+            "timeout_keep_alive": arguments.timeout_keep_alive,
+            "limit_concurrency": arguments.limit_concurrency,
+            "read_timeout": arguments.read_timeout,
         }
     )
 
@@ -114,6 +120,7 @@ def serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
     from sandbox.app import create_app
+    from sandbox.server import uvicorn_config
 
     try:
         settings = settings_from(arguments)
@@ -123,17 +130,7 @@ def serve(arguments: argparse.Namespace) -> int:
     sandbox, tenant = build_sandbox(settings)
     sys.stdout.write(banner(settings, tenant) + "\n\n")
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(sandbox),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        # graph.facebook.com names no server; clients and their tests see the headers Graph sends.
-        server_header=False,
-        loop="auto",
-        http="auto",
-    )
+    uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run()
     return 0
 
 

@@ -10,6 +10,11 @@ from typing import Any, Literal, get_args
 Profile = Literal["live", "trial", "blank"]
 PROFILES: tuple[Profile, ...] = get_args(Profile)
 ENV_PREFIX = "WA_SANDBOX_"
+SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
+    ("timeout_keep_alive", 1, 3600),
+    ("limit_concurrency", 1, 100_000),
+    ("read_timeout", 0.1, 3600),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +29,11 @@ class Settings:
     admin_token: str | None = None
     delivery_concurrency: int = 64
     log_level: str = "warning"
+    # Seconds an idle keep-alive connection stays open; connections served at once (more are answered 503); seconds
+    # a request's headers, and then its body, may take to arrive (sandbox/server.py).
+    timeout_keep_alive: int = 5
+    limit_concurrency: int = 1000
+    read_timeout: float = 30.0
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -48,14 +58,21 @@ class Settings:
             value = overrides.get(f.name)
             if value is None:
                 continue
-            if f.type == "int" and isinstance(value, str):
-                value = int(value)
+            if f.type in ("int", "float") and isinstance(value, str):
+                try:
+                    value = int(value) if f.type == "int" else float(value)
+                except ValueError:
+                    raise ValueError(f"{f.name} must be a{'n integer' if f.type == 'int' else ' number'}") from None
             changes[f.name] = value
         merged = replace(self, **changes)
         merged.check()
         return merged
 
     def check(self) -> None:
+        for name, low, high in SERVER_BOUNDS:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be from {low:g} to {high:g} ({ENV_PREFIX}{name.upper()})")
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
         if not self.admin_token and not is_loopback(self.host):
