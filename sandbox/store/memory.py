@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -125,7 +125,14 @@ class Conversation:
     business message (a button tap's `context`) and the inbound messages not yet marked read, oldest first."""
 
     last_outbound: str | None = None
-    unread: deque[Message] = field(default_factory=lambda: deque(maxlen=UNREAD_LIMIT))
+    # Made on the first inbound message: most people reached never write, and an empty deque costs 600 bytes.
+    _unread: deque[Message] | None = None
+
+    @property
+    def unread(self) -> deque[Message]:
+        if self._unread is None:
+            self._unread = deque(maxlen=UNREAD_LIMIT)
+        return self._unread
 
 
 class MediaTable(Table[Media]):
