@@ -33,6 +33,9 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="draw tokens and app secrets from `secrets`, never from the seed (always so off loopback)",
     )
+    parser.add_argument("--timeout-keep-alive", type=int, help="seconds an idle connection stays open (default 5)")
+    parser.add_argument("--limit-concurrency", type=int, help="connections served at once; more get 503 (1000)")
+    parser.add_argument("--read-timeout", type=float, help="seconds for a request's headers, then body (30)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,6 +75,9 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "admin_token": arguments.admin_token,
             "log_level": arguments.log_level,
             "secure_credentials": arguments.secure_credentials,
+            "timeout_keep_alive": arguments.timeout_keep_alive,
+            "limit_concurrency": arguments.limit_concurrency,
+            "read_timeout": arguments.read_timeout,
         }
     )
 
@@ -143,6 +149,7 @@ def serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
     from sandbox.app import create_app
+    from sandbox.server import uvicorn_config
 
     try:
         settings = settings_from(arguments)
@@ -154,17 +161,7 @@ def serve(arguments: argparse.Namespace) -> int:
     sandbox, tenant = build_sandbox(settings)
     sys.stdout.write(banner(settings, tenant) + "\n\n")
     sys.stdout.flush()
-    uvicorn.run(
-        create_app(sandbox),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        # graph.facebook.com names no server; clients and their tests see the headers Graph sends.
-        server_header=False,
-        loop="auto",
-        http="auto",
-    )
+    uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run()
     return 0
 
 

@@ -15,6 +15,11 @@ DEFAULT_SEED = 0
 MIN_ADMIN_TOKEN = 16
 SEED_RANGE = (-(2**63), 2**63 - 1)
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
+    ("timeout_keep_alive", 1, 3600),
+    ("limit_concurrency", 1, 100_000),
+    ("read_timeout", 0.1, 3600),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,11 @@ class Settings:
     log_level: str = "warning"
     # Credentials from `secrets` even on loopback (they always are off loopback).
     secure_credentials: bool = False
+    # Seconds an idle keep-alive connection stays open; connections served at once (more are answered 503); seconds
+    # a request's headers, and then its body, may take to arrive (sandbox/server.py).
+    timeout_keep_alive: int = 5
+    limit_concurrency: int = 1000
+    read_timeout: float = 30.0
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -57,8 +67,11 @@ class Settings:
             value = overrides.get(f.name)
             if value is None:
                 continue
-            if isinstance(value, str) and f.type in ("int", "int | None"):
-                value = int(value)
+            if isinstance(value, str) and f.type in ("int", "int | None", "float"):
+                try:
+                    value = float(value) if f.type == "float" else int(value)
+                except ValueError:
+                    raise ValueError(f"{f.name} must be a{' number' if f.type == 'float' else 'n integer'}") from None
             elif isinstance(value, str) and f.type == "bool":
                 if value.strip().lower() not in _BOOLEANS:
                     raise ValueError(f"{f.name} must be one of {', '.join(_BOOLEANS)}")
@@ -83,6 +96,10 @@ class Settings:
         return self.secure_credentials or not is_loopback(self.host)
 
     def check(self) -> None:
+        for name, low, high in SERVER_BOUNDS:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be from {low:g} to {high:g} ({ENV_PREFIX}{name.upper()})")
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
         if self.seed is not None and not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:

@@ -144,12 +144,16 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextlib.contextmanager
-def running_server(sandbox: Sandbox | None = None, *, app: Any = None, host: str = "127.0.0.1") -> Iterator[str]:
-    """Serve `sandbox` (or any ASGI `app`) with uvicorn on a free loopback port in a thread; yields the base URL."""
+def running_server(
+    sandbox: Sandbox | None = None, *, app: Any = None, host: str = "127.0.0.1", settings: Settings | None = None
+) -> Iterator[str]:
+    """Serve `sandbox` (or any ASGI `app`) with uvicorn on a free loopback port in a thread, configured as
+    `wa-sandbox serve` is under `settings` (timeouts, connection cap); yields the base URL."""
     import uvicorn
 
     from sandbox.app import create_app
     from sandbox.domain.commands import CreateTenant
+    from sandbox.server import uvicorn_config
     from sandbox.services.tenants import create_tenant
 
     if app is None:
@@ -158,9 +162,7 @@ def running_server(sandbox: Sandbox | None = None, *, app: Any = None, host: str
             create_tenant(sandbox, CreateTenant(name="default"))
         app = create_app(sandbox)
     port = free_port(host)
-    config = uvicorn.Config(
-        app, host=host, port=port, log_level="error", access_log=False, server_header=False, lifespan="on"
-    )
+    config = uvicorn_config(app, settings or Settings(), host=host, port=port, log_level="error", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

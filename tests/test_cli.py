@@ -54,7 +54,8 @@ def uvicorn_runs(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, object]]:
     import uvicorn
 
     runs: list[dict[str, object]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: runs.append(options))
+    # `serve` runs `uvicorn.Server(config).run()` (sandbox/server.py): record the config instead of serving.
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, *a, **k: runs.append({"host": server.config.host}))
     return runs
 
 

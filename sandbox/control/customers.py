@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox.control.common import SandboxError, json_body, respond, tenant_of
+from sandbox.control.common import SandboxError, json_body, limit_of, respond, tenant_of
 from sandbox.control.faults import DETAILS_LENGTH, KNOWN_CODE
 from sandbox.control.parse import ID_LENGTH, Fields, wa_id_of
 from sandbox.domain.commands import UNCHANGED, ReceiveMessage, UpdateCustomer
@@ -106,7 +106,18 @@ async def put_customer(request: Request) -> Response:
 
 
 async def list_customers(request: Request) -> Response:
-    return respond({"data": [customer.snapshot() for customer in tenant_of(request).store.customers]})
+    """A page of customers in `wa_id` order: `limit` (default 100), and `after`, the cursor of the previous page."""
+    after = request.query_params.get("after")
+    if after is not None:
+        after = wa_id_of(after, "after")
+    limit = limit_of(request)
+    page = tenant_of(request).store.customers.page(limit, after)
+    body: dict[str, Any] = {"data": [customer.snapshot() for customer in page]}
+    if page:
+        body["paging"] = {"cursors": {"before": page[0].wa_id, "after": page[-1].wa_id}}
+        if len(page) == limit:
+            body["paging"]["next"] = f"{request.url.path}?limit={limit}&after={page[-1].wa_id}"
+    return respond(body)
 
 
 async def get_customer(request: Request) -> Response:

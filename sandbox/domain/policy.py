@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from sandbox.domain.errors import Invalid
 from sandbox.domain.knobs import DAY, KNOB, Knob, choice, flag, integer, levels, number, seconds_list, span
+from sandbox.domain.media import MB, MEDIA_MAX_BYTES
 from sandbox.domain.messaging_limit import TIER_SIZES
 from sandbox.domain.phone_number import THROUGHPUT_MPS, NameRejectionReason
 from sandbox.domain.pricing import PricingModel
@@ -81,6 +82,9 @@ class Limits:
         high=10_000_000,
         unit="calls/hour",
         description="the same, for a WABA with a registered number",
+    )
+    media_max_bytes: dict[str, int] = levels(
+        MEDIA_MAX_BYTES, low=1, high=100 * MB, unit="bytes", description="largest upload of each media kind"
     )
 
 
@@ -182,6 +186,23 @@ class Journal:
     )
     webhooks: int = integer(
         10_000, low=1, high=1_000_000, unit="entries", description="webhook deliveries kept", alias="journal_webhooks"
+    )
+    customers: int = integer(
+        100_000,
+        low=1,
+        high=10_000_000,
+        unit="customers",
+        description="customers kept; beyond, the least recently contacted not in an open window are forgotten",
+    )
+    media_bytes: int = integer(
+        256 * MB,
+        low=0,
+        high=4096 * MB,
+        unit="bytes",
+        description="bytes of uploaded media kept; an upload beyond fails",
+    )
+    media_objects: int = integer(
+        10_000, low=1, high=1_000_000, unit="objects", description="media objects kept; an upload beyond fails"
     )
 
 

@@ -8,13 +8,18 @@ from sandbox.domain.customer import Customer, magic_behaviour
 
 
 def customer_for(tenant: Tenant, wa_id: str) -> Customer:
-    customer = tenant.store.customers.get(wa_id)
-    if customer is None:
+    """The customer behind `wa_id`, just used; forgetting idle ones beyond the policy's count (O(1) amortised)."""
+    store = tenant.store
+    customer = store.customers.get(wa_id)
+    if customer is not None:
+        store.customers.touch(wa_id)
+    else:
         country = "US" if wa_id.startswith("1") else "ZZ"
         customer = Customer(wa_id=wa_id, profile_name=tenant.fake.person_name(), user_id=tenant.ids.user_id(country))
         for name, value in magic_behaviour(wa_id).items():
             setattr(customer, name, value)
-        tenant.store.customers.add(wa_id, customer)
+        store.customers.add(wa_id, customer)
+        store.forget_idle(tenant.clock.now(), tenant.policy.journal.customers)
     return customer
 
 

@@ -12,7 +12,7 @@ from sandbox.context import Tenant
 from sandbox.domain.media import (
     INBOUND_MIME_TYPES,
     INBOUND_TTL,
-    UPLOAD_LIMITS,
+    UPLOAD_KINDS,
     UPLOAD_TTL,
     UPLOAD_TYPES_TEXT,
     URL_TTL,
@@ -27,18 +27,28 @@ _INBOUND_BYTES = b"wa-sandbox inbound media placeholder\n"
 
 def upload_media(tenant: Tenant, phone_number_id: str, mime_type: str, data: bytes, filename: str | None) -> Media:
     """`POST /{phone-number-id}/media`: store the file for 30 days and return its id."""
-    limit = UPLOAD_LIMITS.get(mime_type.split(";")[0].strip().lower())
-    if limit is None:
+    kind = UPLOAD_KINDS.get(mime_type.split(";")[0].strip().lower())
+    if kind is None:
         raise GraphError(
             GraphErrorCode.INVALID_PARAMETER,
             None,
             message=f"(#100) Param file must be a file with one of the following types: {UPLOAD_TYPES_TEXT}. "
             f"Received file of type '{mime_type}'.",
         )
+    limit = tenant.policy.limits.media_max_bytes[kind]
     if len(data) > limit:
         raise GraphError(
             GraphErrorCode.MEDIA_UPLOAD_ERROR,
             f"File size too large. Max file size for {mime_type} is {limit} bytes, received {len(data)} bytes.",
+        )
+    store, journal = tenant.store.media, tenant.policy.journal
+    store.expire(tenant.clock.now())
+    if store.bytes + len(data) > journal.media_bytes or len(store) >= journal.media_objects:
+        raise GraphError(
+            GraphErrorCode.MEDIA_UPLOAD_ERROR,
+            f"Media storage is full: {len(store)} objects, {store.bytes} bytes held of the sandbox policy's "
+            f"{journal.media_objects} objects, {journal.media_bytes} bytes (journal.media_objects, "
+            "journal.media_bytes). Delete media or wait for it to expire.",
         )
     now = tenant.clock.now()
     media = Media(
@@ -72,12 +82,18 @@ def inbound_media(tenant: Tenant, message_type: str, content: Any, now: datetime
         data=_INBOUND_BYTES,
         filename=content.get("filename"),
     )
-    tenant.store.media.add(media.id, media)
+    store = tenant.store.media
+    store.expire(now)
+    # A customer's message always arrives: over the count, the media that expires first is forgotten.
+    while len(store) >= tenant.policy.journal.media_objects and (first := store.earliest()) is not None:
+        store.remove(first.id)
+    store.add(media.id, media)
     content.update({"mime_type": media.mime_type, "sha256": media.sha256, "id": media.id})
     return content
 
 
 def live_media(tenant: Tenant, media_id: str, method: str) -> Media:
+    tenant.store.media.expire(tenant.clock.now())
     media = tenant.store.media.get(media_id)
     if media is None or media.expired(tenant.clock.now()):
         raise unknown_object(media_id, method)
@@ -103,6 +119,7 @@ def retrieve_media_url(tenant: Tenant, media_id: str, phone_number_id: str | Non
 
 def download_media(tenant: Tenant, media_id: str, expires: str, url_hash: str) -> Media | None:
     """The bytes behind a media URL, or `None` (Meta answers 404) when the URL is wrong or expired."""
+    tenant.store.media.expire(tenant.clock.now())
     media = tenant.store.media.get(media_id)
     if media is None or media.data is None or media.expired(tenant.clock.now()):
         return None

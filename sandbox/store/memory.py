@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sandbox.domain.business import Business
@@ -12,6 +14,7 @@ from sandbox.domain.business_profile import BusinessProfile
 from sandbox.domain.conversation import CustomerServiceWindows
 from sandbox.domain.customer import Customer
 from sandbox.domain.decision import PendingDecision
+from sandbox.domain.media import Media
 from sandbox.domain.message import Message
 from sandbox.domain.messaging_limit import PortfolioUsage
 from sandbox.domain.onboarding import Onboarding
@@ -46,6 +49,27 @@ class Table(Generic[T]):
 
     def remove(self, key: str) -> T | None:
         return self._rows.pop(key, None)
+
+    def touch(self, key: str) -> None:
+        """Mark a row as just used: `evict` forgets the least recently used first."""
+        self._rows.move_to_end(key)
+
+    def evict(self, size: int, keep: Callable[[T], bool], tries: int = 8) -> None:
+        """Forget the least recently used rows beyond `size`; a row `keep` holds goes to the back instead. At most
+        `tries` kept rows per call, so a send pays O(1) amortised and never a scan."""
+        rows = self._rows
+        while len(rows) > size and tries > 0:
+            key, row = next(iter(rows.items()))
+            if keep(row):
+                rows.move_to_end(key)
+                tries -= 1
+            else:
+                del rows[key]
+
+    def page(self, limit: int, after: str | None = None) -> list[T]:
+        """Up to `limit` rows in key order, those after the cursor `after`: stable while rows are used or added."""
+        keys = heapq.nsmallest(limit, (key for key in self._rows if after is None or key > after))
+        return [self._rows[key] for key in keys]
 
     def __contains__(self, key: object) -> bool:
         return key in self._rows
@@ -102,7 +126,59 @@ class Conversation:
     business message (a button tap's `context`) and the inbound messages not yet marked read, oldest first."""
 
     last_outbound: str | None = None
-    unread: deque[Message] = field(default_factory=lambda: deque(maxlen=UNREAD_LIMIT))
+    # Made on the first inbound message: most people reached never write, and an empty deque costs 600 bytes.
+    _unread: deque[Message] | None = None
+
+    @property
+    def unread(self) -> deque[Message]:
+        if self._unread is None:
+            self._unread = deque(maxlen=UNREAD_LIMIT)
+        return self._unread
+
+
+class MediaTable(Table[Media]):
+    """Media objects with the bytes they hold counted, each forgotten when it expires (the bytes freed at once)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bytes = 0
+        self._expiry: list[tuple[datetime, int, str]] = []
+        self._added = 0
+
+    def add(self, key: str, row: Media) -> Media:
+        self.remove(key)
+        super().add(key, row)
+        self.bytes += len(row.data or b"")
+        self._added += 1
+        heapq.heappush(self._expiry, (row.expires_at, self._added, key))
+        return row
+
+    def remove(self, key: str) -> Media | None:
+        row = super().remove(key)
+        if row is not None:
+            self.bytes -= len(row.data or b"")
+            if len(self._expiry) > 2 * len(self) + 64:
+                self._expiry = [entry for entry in self._expiry if entry[2] in self]
+                heapq.heapify(self._expiry)
+        return row
+
+    def expire(self, now: datetime) -> None:
+        """Forget what has expired by `now`: O(log n) per object forgotten, O(1) when nothing has."""
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            _, _, key = heapq.heappop(expiry)
+            row = self.get(key)
+            if row is not None and row.expired(now):
+                self.remove(key)
+
+    def earliest(self) -> Media | None:
+        """The live object that expires first (what an inbound message over the count displaces)."""
+        while self._expiry:
+            row = self.get(self._expiry[0][2])
+            if row is not None:
+                return row
+            heapq.heappop(self._expiry)
+        return None
 
 
 class TenantStore:
@@ -117,7 +193,7 @@ class TenantStore:
         # Per phone-number id; a number without an entry has Meta's empty profile and default settings.
         self.business_profiles: dict[str, BusinessProfile] = {}
         self.phone_number_settings: dict[str, PhoneNumberSettings] = {}
-        self.media: Table[Any] = Table()
+        self.media = MediaTable()
         self.messages: Table[Message] = Table(max_size=messages)
         self.windows = CustomerServiceWindows()
         self.requests = Journal(requests)
@@ -127,7 +203,8 @@ class TenantStore:
         # Open CBP conversations and the cost ledger (sandbox/services/pricing.py).
         self.open_conversations = Conversations()
         self.ledger = Ledger(ledger)
-        self.conversations: dict[tuple[str, str], Conversation] = {}
+        # Least recently used first: `forget_idle` bounds them with the customers.
+        self.conversations: OrderedDict[tuple[str, str], Conversation] = OrderedDict()
         # Reviews Meta will decide later, by (kind, target): sandbox/services/decisions.py.
         self.decisions: dict[tuple[str, str], PendingDecision] = {}
         # Unique users reached outside windows, by business (domain/messaging_limit.py).
@@ -154,7 +231,26 @@ class TenantStore:
         found = self.conversations.get(key)
         if found is None:
             found = self.conversations[key] = Conversation()
+        else:
+            self.conversations.move_to_end(key)
         return found
+
+    def forget_idle(self, now: datetime, customers: int) -> None:
+        """Keep memory flat however many people are reached: closed windows leave, and beyond `customers` the least
+        recently contacted customers and conversations not in an open window are forgotten (O(1) amortised)."""
+        self.windows.expire(now)
+        self.media.expire(now)
+        numbers = [phone.id for phone in self.phone_numbers]
+        self.customers.evict(customers, lambda c: any(self.windows.is_open(number, c.wa_id, now) for number in numbers))
+        conversations = self.conversations
+        for _ in range(8):
+            if len(conversations) <= customers * max(1, len(numbers)):
+                break
+            key = next(iter(conversations))
+            if self.windows.is_open(key[0], key[1], now):
+                conversations.move_to_end(key)
+            else:
+                del conversations[key]
 
     def node(self, node_id: str) -> tuple[str, Any] | None:
         for kind, table in (

@@ -43,7 +43,14 @@ def test_get_shows_every_group_and_default(client: TestClient, tenant: Tenant) -
     assert policy["messages"]["progression"] == "immediate"
     assert policy["webhooks"]["retry_seconds"][:3] == [0, 60, 300]
     assert policy["limits"]["throughput_mps"] == {"STANDARD": 80, "HIGH": 1000, "COEXISTENCE": 20}
-    assert policy["journal"] == {"requests": 10_000, "messages": 100_000, "webhooks": 10_000}
+    assert policy["journal"] == {
+        "requests": 10_000,
+        "messages": 100_000,
+        "webhooks": 10_000,
+        "customers": 100_000,
+        "media_bytes": 256 * 2**20,
+        "media_objects": 10_000,
+    }
     assert sum(len(knobs) for knobs in policy.values()) == len(Policy.describe())
 
 

@@ -29,7 +29,7 @@ ENTRIES = [entry for knobs in catalogue(Policy).entries.values() for entry in kn
 
 
 def test_every_knob_is_declared_with_a_description() -> None:
-    assert len(ENTRIES) == 115
+    assert len(ENTRIES) == 119
     for entry in ENTRIES:
         assert entry.knob.description, entry.name
         entry.knob.check(entry.name, entry.default, entry.default)
