@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sandbox.domain.lifecycle import declare
 from sandbox.domain.template import QualityScore
 
 if TYPE_CHECKING:
@@ -22,6 +23,25 @@ NEGATIVE = frozenset({"block", "report"})
 # Each template keeps at most this many reactions: older ones fall out of the window first.
 REACTIONS_KEPT = 10_000
 PAUSE_TITLES = ("FIRST_PAUSE", "SECOND_PAUSE")
+
+QUALITY_SCORE_LIFECYCLE = declare(
+    "message_template.quality_score",
+    "quality_score",
+    QualityScore,
+    [
+        {
+            "trigger": f"score_{state.lower()}",
+            "source": [other for other in QualityScore if other is not state],
+            "dest": state,
+        }
+        for state in QualityScore
+    ],
+    "A template's quality score from customers' reactions to its messages (or forced); any score may follow any other.",
+)
+
+
+def score_trigger(score: str) -> str:
+    return f"score_{score.lower()}"
 
 
 @dataclass(slots=True)

@@ -14,11 +14,13 @@ from sandbox.domain.errors import Invalid, NotFound
 from sandbox.domain.events import TemplateQualityChanged
 from sandbox.domain.template import TEMPLATE_LIFECYCLE, MessageTemplate, QualityScore, TemplateStatus
 from sandbox.domain.template_quality import (
+    QUALITY_SCORE_LIFECYCLE,
     REACTIONS,
     UNPAUSE_INFO,
     TemplateHealth,
     pause_hours,
     pause_info,
+    score_trigger,
 )
 from sandbox.services import decisions
 
@@ -65,8 +67,9 @@ def force_quality(tenant: Tenant, template_id: str, score: str) -> MessageTempla
 def rate(tenant: Tenant, template: MessageTemplate, score: str) -> None:
     now = tenant.clock.now()
     previous = template.quality_score
-    template.quality_score, template.quality_score_date = score, int(now.timestamp())
+    template.quality_score_date = int(now.timestamp())
     if previous != score:
+        QUALITY_SCORE_LIFECYCLE.fire(template, score_trigger(score), now)
         tenant.publish([TemplateQualityChanged(now, template=template, previous=previous, new=score)])
     if score == RED and template.status == TemplateStatus.APPROVED:
         _pause(tenant, template, now)
