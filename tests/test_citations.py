@@ -50,3 +50,16 @@ def test_every_cited_rule_id_is_defined_in_the_reference_documents() -> None:
         }
     )
     assert not missing, "rule ids defined nowhere in docs/reference:\n" + "\n".join(missing)
+
+
+def test_every_link_in_the_docs_leads_inside_the_repository() -> None:
+    """A user is only ever sent to a page they have: README.md's and docs/'s relative links all resolve."""
+    link = re.compile(r"\]\(([^)\s]+)\)")
+    broken = []
+    for page in [ROOT / "README.md", *sorted(ROOT.glob("docs/**/*.md"))]:
+        for target in link.findall(page.read_text()):
+            if target.startswith(("http://", "https://", "mailto:", "#")):
+                continue
+            if not (page.parent / target.split("#")[0]).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, "links to pages outside the repository:\n" + "\n".join(broken)
