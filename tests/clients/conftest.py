@@ -72,7 +72,8 @@ class RecipeTenant:
         found: list[dict[str, Any]] = []
         done = threading.Event()
         for _ in range(int(WAIT / 0.05)):
-            found = [m for m in self.messages() if m["direction"] == "outbound" and m["text"].get("body") == body]
+            outbound = [m for m in self.messages() if m["direction"] == "outbound"]
+            found = [m for m in outbound if (m.get("text") or {}).get("body") == body]
             if found or done.wait(0.05):
                 break
         assert found, f"the recipe's handler did not answer {body!r}; messages: {self.messages()}"
