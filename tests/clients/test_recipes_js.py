@@ -30,9 +30,16 @@ MODULES = ["whatsapp-api-js", "@kapso/whatsapp-cloud-api", "@great-detail/whatsa
 WAIT = 30.0
 
 
+NODE_MAJOR = 20  # the oldest major these versions run on (kapso declares >=20.19; the others say 22 but run on 20)
+
+
 def _missing() -> str | None:
-    if shutil.which("node") is None:
+    node = shutil.which("node")
+    if node is None:
         return "node is not installed (apt-get install nodejs npm)"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    if not version.startswith("v") or int(version[1:].split(".")[0]) < NODE_MAJOR:
+        return f"node {version or '(unknown version)'} is older than the {NODE_MAJOR} these clients need"
     absent = [name for name in MODULES if not (JS / "node_modules" / name / "package.json").is_file()]
     if absent:
         return f"{', '.join(absent)} not installed: run `npm ci --prefix tests/clients/js`"
