@@ -101,9 +101,12 @@ class Recipe:
 def run_recipe(node: str, recipes, recipe_tenant, tmp_path: Path) -> Iterator[Any]:
     started: list[subprocess.Popen[str]] = []
 
-    def run(name: str) -> Recipe:
+    def run(name: str, edit: tuple[str, str] | None = None) -> Recipe:
         language, code = recipes[name]
         assert language == "js"
+        if edit is not None:
+            assert edit[0] in code
+            code = code.replace(*edit)
         (tmp_path / "node_modules").symlink_to(JS / "node_modules", target_is_directory=True)
         script = tmp_path / f"{name}.mjs"
         script.write_text(code, encoding="utf-8")
@@ -136,3 +139,10 @@ def test_node_recipe_sends_and_answers_webhooks(name: str, run_recipe, recipe_te
     recipe_tenant.customer_writes("ping")
     reply = recipe_tenant.wait_for_reply("You said: ping")
     assert reply["wa_id"] == "16505551234"
+
+
+def test_great_detail_without_the_trailing_slash_sends_unversioned_paths(run_recipe, recipe_tenant) -> None:
+    """What docs/clients.md says of @great-detail/whatsapp 9.x: `graphVersion: "v23.0"` loses the version."""
+    recipe = run_recipe("great-detail", ('graphVersion: "v23.0/"', 'graphVersion: "v23.0"'))
+    recipe_tenant.outbound(recipe.first_line()["messages"][0]["id"])
+    assert recipe_tenant.paths() == [f"/{recipe_tenant.document['phone_number_id']}/messages"]

@@ -52,3 +52,37 @@ def test_python_recipe_sends_and_answers_webhooks(name: str, recipes, recipe_ten
 
 def test_every_recipe_on_the_page_is_tested(recipes) -> None:
     assert sorted(recipes) == sorted(["pywa", "heyoo", "whatsapp-python", "whatsapp-api-js", "kapso", "great-detail"])
+
+
+def test_pywa_session_base_url_alone_still_targets_meta(recipe_tenant) -> None:
+    """Why the pywa recipe sets `base_url` after the constructor: pywa overwrites the one it is given."""
+    import httpx
+    from pywa import WhatsApp
+
+    with httpx.Client(base_url=recipe_tenant.env["WA_SANDBOX_URL"]) as session:
+        WhatsApp(phone_id="1", token="t", session=session, api_version="23.0")
+        assert session.base_url.host == "graph.facebook.com"
+
+
+# whatsapp-python's upload_media opens the file and never closes it.
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_whatsapp_python_media_reaches_the_sandbox_and_send_helpers_do_not(
+    recipes, recipe_tenant, monkeypatch, tmp_path
+) -> None:
+    """What docs/clients.md says of whatsapp-python: media calls follow `base_url`; `send_*` build Meta's URL inline."""
+    from unittest import mock
+
+    import requests
+
+    wa = run_recipe(recipes, "whatsapp-python", monkeypatch, recipe_tenant.env)["wa"]
+    image = tmp_path / "photo.png"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(64)))
+    uploaded = wa.upload_media(str(image))
+    assert wa.query_media_url(uploaded["id"]).startswith(recipe_tenant.env["WA_SANDBOX_URL"])
+    assert wa.delete_media(uploaded["id"]) == {"success": True}
+
+    answer = mock.Mock(status_code=200, json=lambda: {})
+    with mock.patch.object(requests, "post", return_value=answer) as post:
+        wa.send_template("hello_world", "16505551234", components=[])
+        wa.create_message(to="16505551234", content="Hello").send()
+    assert [call.args[0].split("/")[2] for call in post.call_args_list] == ["graph.facebook.com"] * 2
