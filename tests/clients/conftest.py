@@ -79,6 +79,12 @@ class RecipeTenant:
         assert found, f"the recipe's handler did not answer {body!r}; messages: {self.messages()}"
         return found[0]
 
+    def forged_webhook_status(self, receiver_url: str) -> int:
+        """What the recipe's receiver answers a body its app secret did not sign."""
+        body = b'{"object":"whatsapp_business_account","entry":[]}'
+        headers = {"Content-Type": "application/json", "X-Hub-Signature-256": "sha256=" + "0" * 64}
+        return httpx.post(receiver_url, content=body, headers=headers, timeout=10).status_code
+
     def paths(self) -> list[str]:
         return [request["path"] for request in self.control("GET", "/requests").json()["data"]]
 

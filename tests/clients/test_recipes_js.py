@@ -135,10 +135,12 @@ def test_node_recipe_sends_and_answers_webhooks(name: str, run_recipe, recipe_te
     assert sent["text"]["body"].startswith("Hello from ")
     assert all(path.startswith("/v23.0/") for path in recipe_tenant.paths()), recipe_tenant.paths()
 
-    recipe_tenant.point_webhook_at(recipe.wait_listening())
+    receiver_url = recipe.wait_listening()
+    recipe_tenant.point_webhook_at(receiver_url)
     recipe_tenant.customer_writes("ping")
     reply = recipe_tenant.wait_for_reply("You said: ping")
     assert reply["wa_id"] == "16505551234"
+    assert recipe_tenant.forged_webhook_status(receiver_url) == 401
 
 
 def test_great_detail_without_the_trailing_slash_sends_unversioned_paths(run_recipe, recipe_tenant) -> None:
