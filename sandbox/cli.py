@@ -124,7 +124,7 @@ def banner(settings: Settings, tenant: Tenant) -> str:
         f"  app secret        {doc['app_secret']}",
         f"  verify token      {tenant.webhook.verify_token}",
         f"  credentials       {_credentials_origin(settings)}",
-        f"  webhook URL       {tenant.webhook.url or '(none: PUT /_sandbox/tenants/default/webhook)'}",
+        f"  webhook URL       {_callback(settings, tenant)}",
     ]
     if "phone_number_id" in doc:
         body = (
@@ -139,6 +139,13 @@ def banner(settings: Settings, tenant: Tenant) -> str:
             f"    -d {shlex.quote(body)}",
         ]
     return "\n".join(lines)
+
+
+def _callback(settings: Settings, tenant: Tenant) -> str:
+    if tenant.webhook.url is None:
+        return "(none: PUT /_sandbox/tenants/default/webhook)"
+    verified = "verified" if settings.verify_webhook else "not verified: --no-verify-webhook"
+    return f"{tenant.webhook.url}  ({verified})"
 
 
 def _credentials_origin(settings: Settings) -> str:

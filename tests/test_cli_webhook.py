@@ -25,6 +25,7 @@ def test_the_default_tenants_callback_is_verified_with_its_verify_token() -> Non
     _, tenant = cli.build_sandbox(settings, RecordingTransport(challenge_answer=echo))
     assert tenant.webhook.url == "http://r.test/hook"
     assert seen[0]["url"] == "http://r.test/hook" and seen[0]["hub.verify_token"] == "s3cret"
+    assert "http://r.test/hook  (verified)" in cli.banner(settings, tenant)
 
 
 def test_a_refused_handshake_stops_the_start() -> None:
@@ -42,8 +43,10 @@ def test_serve_says_how_to_start_with_a_receiver_that_is_not_up(capsys: pytest.C
 
 def test_no_verify_webhook_saves_the_url_unverified(monkeypatch: pytest.MonkeyPatch) -> None:
     refusing = RecordingTransport(challenge_answer=lambda url, params: Answer(403, "Forbidden"))
-    _, tenant = cli.build_sandbox(_settings("--webhook-url", "http://r.test/hook", "--no-verify-webhook"), refusing)
+    unverified = _settings("--webhook-url", "http://r.test/hook", "--no-verify-webhook")
+    _, tenant = cli.build_sandbox(unverified, refusing)
     assert tenant.webhook.url == "http://r.test/hook"
+    assert "(not verified: --no-verify-webhook)" in cli.banner(unverified, tenant)
     monkeypatch.setenv("WA_SANDBOX_VERIFY_WEBHOOK", "false")
     _, tenant = cli.build_sandbox(_settings("--webhook-url", "http://r.test/hook"), refusing)
     assert tenant.webhook.url == "http://r.test/hook"
