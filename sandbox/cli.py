@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import shlex
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import CreateTenant
-from sandbox.services.tenants import create_tenant
+from sandbox.domain.errors import Invalid
+from sandbox.services.tenants import create_verified_tenant, default_tenant
 from sandbox.settings import PROFILES, Settings, is_loopback
+from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +28,13 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=PROFILES, help="profile of the default tenant (default live)")
     parser.add_argument("--webhook-url", help="callback URL of the default tenant (as set in the app dashboard)")
     parser.add_argument("--verify-token", help="verify token of the default tenant's callback")
+    parser.add_argument(
+        "--no-verify-webhook",
+        dest="verify_webhook",
+        action="store_false",
+        default=None,
+        help="save --webhook-url without Meta's handshake (for a receiver started after the sandbox)",
+    )
     parser.add_argument("--graph-version", help="Graph version for unversioned paths and webhooks (default v23.0)")
     parser.add_argument("--admin-token", help="require this bearer token on /_sandbox/ (needed off loopback)")
     parser.add_argument("--log-level", help="uvicorn log level (default warning)")
@@ -71,6 +82,7 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "profile": arguments.profile,
             "webhook_url": arguments.webhook_url,
             "verify_token": arguments.verify_token,
+            "verify_webhook": arguments.verify_webhook,
             "graph_version": arguments.graph_version,
             "admin_token": arguments.admin_token,
             "log_level": arguments.log_level,
@@ -82,17 +94,20 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
     )
 
 
-def build_sandbox(settings: Settings) -> tuple[Sandbox, Tenant]:
+def build_sandbox(settings: Settings, transport: WebhookTransport | None = None) -> tuple[Sandbox, Tenant]:
+    """The server's sandbox and `default` tenant; raises `Invalid` when its callback URL fails Meta's handshake."""
     sandbox = Sandbox(settings)
-    webhook_url = settings.webhook_url or None
-    command = CreateTenant(
-        name="default",
-        profile=settings.profile,
-        webhook_url=webhook_url,
-        verify_token=settings.verify_token if webhook_url else None,
-    )
-    tenant = create_tenant(sandbox, command)
-    return sandbox, tenant
+    command = replace(default_tenant(settings), verify_webhook=settings.verify_webhook)
+    return sandbox, asyncio.run(_create_default(sandbox, command, transport))
+
+
+async def _create_default(sandbox: Sandbox, command: CreateTenant, transport: WebhookTransport | None) -> Tenant:
+    handshake = transport or HttpTransport(1)
+    try:
+        return await create_verified_tenant(sandbox, command, handshake)
+    finally:
+        if transport is None:
+            await handshake.close()
 
 
 def banner(settings: Settings, tenant: Tenant) -> str:
@@ -109,7 +124,7 @@ def banner(settings: Settings, tenant: Tenant) -> str:
         f"  app secret        {doc['app_secret']}",
         f"  verify token      {tenant.webhook.verify_token}",
         f"  credentials       {_credentials_origin(settings)}",
-        f"  webhook URL       {tenant.webhook.url or '(none: PUT /_sandbox/tenants/default/webhook)'}",
+        f"  webhook URL       {_callback(settings, tenant)}",
     ]
     if "phone_number_id" in doc:
         body = (
@@ -124,6 +139,13 @@ def banner(settings: Settings, tenant: Tenant) -> str:
             f"    -d {shlex.quote(body)}",
         ]
     return "\n".join(lines)
+
+
+def _callback(settings: Settings, tenant: Tenant) -> str:
+    if tenant.webhook.url is None:
+        return "(none: PUT /_sandbox/tenants/default/webhook)"
+    verified = "verified" if settings.verify_webhook else "not verified: --no-verify-webhook"
+    return f"{tenant.webhook.url}  ({verified})"
 
 
 def _credentials_origin(settings: Settings) -> str:
@@ -158,7 +180,14 @@ def serve(arguments: argparse.Namespace) -> int:
         return 2
     for warning in startup_warnings(settings):
         sys.stderr.write(f"wa-sandbox: warning: {warning}\n")
-    sandbox, tenant = build_sandbox(settings)
+    try:
+        sandbox, tenant = build_sandbox(settings)
+    except Invalid as error:
+        sys.stderr.write(
+            f"wa-sandbox: --webhook-url {settings.webhook_url}: {error}; start the receiver first, "
+            "or pass --no-verify-webhook (WA_SANDBOX_VERIFY_WEBHOOK=false) to save it unverified\n"
+        )
+        return 2
     sys.stdout.write(banner(settings, tenant) + "\n\n")
     sys.stdout.flush()
     uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run()

@@ -32,6 +32,8 @@ class Settings:
     profile: Profile = "live"
     webhook_url: str | None = None
     verify_token: str | None = None
+    # Meta's handshake to `webhook_url` before the server starts; off for a receiver started after the sandbox.
+    verify_webhook: bool = True
     graph_version: str = "v23.0"
     admin_token: str | None = None
     delivery_concurrency: int = 64
