@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import hashlib
 import hmac
 import ipaddress
@@ -287,9 +288,23 @@ def main(argv: list[str] | None = None) -> int:
         runner = asyncio.run
     else:
         runner = uvloop.run  # type: ignore[assignment]
-    with contextlib.suppress(KeyboardInterrupt, TimeoutError):
-        runner(_serve(args.host, args.port, args.max_seconds))
+    try:
+        with contextlib.suppress(KeyboardInterrupt, TimeoutError):
+            runner(_serve(args.host, args.port, args.max_seconds))
+    except OSError as error:
+        sys.stderr.write(f"python -m loadtests.sink: {_bind_failure(args.host, args.port, error)}\n")
+        return 1
+    except ValueError as error:
+        sys.stderr.write(f"python -m loadtests.sink: {error}\n")
+        return 2
     return 0
+
+
+def _bind_failure(host: str, port: int, error: OSError) -> str:
+    # sandbox.cli.bind_failure's twin, for the same reason as _is_loopback's.
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use: pick another with --port (0 picks a free one)"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
 
 
 if __name__ == "__main__":
