@@ -84,6 +84,8 @@ class RunOptions:
             raise ValueError(f"--profile must be one of {', '.join(PROFILES)}")
         if self.throughput not in ("auto", "STANDARD", "HIGH"):
             raise ValueError("--throughput must be auto, STANDARD or HIGH")
+        if self.port is not None and not 1 <= self.port <= 65535:
+            raise ValueError("--port must be from 1 to 65535")
 
 
 @dataclass

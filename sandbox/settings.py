@@ -19,6 +19,7 @@ SEED_RANGE = (-(2**63), 2**63 - 1)
 GRAPH_VERSION = re.compile(r"^v\d{1,2}\.\d{1,2}$")
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
+    ("port", 0, 65535),
     ("timeout_keep_alive", 1, 3600),
     ("limit_concurrency", 1, 100_000),
     ("read_timeout", 0.1, 3600),

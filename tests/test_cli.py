@@ -196,6 +196,7 @@ def test_a_served_sandbox_answers_as_soon_as_its_banner_is_printed() -> None:
         ([], {"WA_SANDBOX_GRAPH_VERSION": "latest"}, "graph version 'latest' must look like v23.0"),
         ([], {"WA_SANDBOX_PORT": "abc"}, "WA_SANDBOX_PORT='abc': port must be an integer"),
         ([], {"WA_SANDBOX_READ_TIMEOUT": "soon"}, "WA_SANDBOX_READ_TIMEOUT='soon': read_timeout must be a number"),
+        (["--port", "70000"], {}, "port must be from 0 to 65535 (WA_SANDBOX_PORT)"),
     ],
 )
 def test_a_bad_setting_is_one_line_naming_it(
