@@ -440,7 +440,11 @@ def run(options: RunOptions) -> Path:
         )
         started.append(sandbox)
         say(f"writing to {run_dir}/; starting the sandbox on {base}")
-        _wait_ready(f"{base}/_sandbox/health", 30, sandbox.process)
+        try:
+            _wait_ready(f"{base}/_sandbox/health", 30, sandbox.process)
+        except RuntimeError as error:
+            said = (run_dir / "sandbox.log").read_text(errors="replace").strip().splitlines()
+            raise RuntimeError(f"the sandbox did not start: {said[-1] if said else error}") from None
         say("sandbox up")
         sink_url = None
         pids = {"sandbox": sandbox.process.pid}

@@ -415,6 +415,19 @@ def exit_code(report: Report, *, allow_skipped: bool) -> int:
     return 0 if report.complete or allow_skipped else 3
 
 
+def _bounded(kind: type[int] | type[float], low: float, high: float) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}")
+        return value
+
+    return parse
+
+
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "check-webhook",
@@ -423,8 +436,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("url", help="the receiver's callback URL")
     parser.add_argument("--app-secret", help="the app secret the receiver verifies X-Hub-Signature-256 with")
     parser.add_argument("--verify-token", help="the verify token the receiver expects in the handshake")
-    parser.add_argument("--burst", type=int, default=100, help="concurrent payloads in the burst (default 100)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer (default 5)")
+    parser.add_argument(
+        "--burst", type=_bounded(int, 0, 10_000), default=100, help="concurrent payloads in the burst, 0..10000 (100)"
+    )
+    parser.add_argument(
+        "--timeout", type=_bounded(float, 0.1, 300), default=5.0, help="seconds to wait for each answer, 0.1..300 (5)"
+    )
     parser.add_argument(
         "--allow-skipped",
         action="store_true",

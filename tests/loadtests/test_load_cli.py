@@ -114,3 +114,18 @@ def test_the_chart_legends_sit_outside_the_plots(monkeypatch: pytest.MonkeyPatch
         for axis in figure.axes:
             assert not box.overlaps(axis.get_window_extent(renderer))
     plt.close(figure)
+
+
+def test_a_sandbox_that_cannot_start_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["load", "--duration", "1", "--port", str(port), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert (
+        err[-1]
+        == f"wa-sandbox load: the sandbox did not start: wa-sandbox: port {port} is in use: pick another with --port"
+    )

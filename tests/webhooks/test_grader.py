@@ -84,3 +84,11 @@ def test_a_receiver_that_errors_in_the_burst_is_told_the_status(serve_app: Any) 
     burst = next(c for c in report.checks if c.name == "burst")
     assert burst.verdict == "fail"
     assert "4 × HTTP 500" in burst.detail
+
+
+@pytest.mark.parametrize("flags", [["--burst", "100000"], ["--burst", "-1"], ["--timeout", "0"], ["--timeout", "x"]])
+def test_burst_and_timeout_are_bounded(flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["check-webhook", "http://127.0.0.1:9/hook", *flags])
+    assert exit_.value.code == 2
+    assert f"argument {flags[0]}:" in capsys.readouterr().err
