@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import os
 import shlex
+import socket
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import Invalid
 from sandbox.services.tenants import create_verified_tenant, default_tenant
-from sandbox.settings import PROFILES, Settings, is_loopback
+from sandbox.settings import ENV_PREFIX, PROFILES, Settings, is_loopback
+from sandbox.version import __version__
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
 
@@ -47,16 +50,47 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout-keep-alive", type=int, help="seconds an idle connection stays open (default 5)")
     parser.add_argument("--limit-concurrency", type=int, help="connections served at once; more get 503 (1000)")
     parser.add_argument("--read-timeout", type=float, help="seconds for a request's headers, then body (30)")
+    _name_variables(parser)
+
+
+def _name_variables(parser: argparse.ArgumentParser) -> None:
+    """Each flag that has a `WA_SANDBOX_*` twin says so in its help."""
+    settable = {f.name for f in fields(Settings)}
+    for action in parser._actions:
+        if action.dest in settable and action.help:
+            action.help += f" [env {ENV_PREFIX}{action.dest.upper()}]"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wa-sandbox", description="A local stand-in for the WhatsApp Cloud API.")
-    commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="run the sandbox server with its default tenant")
+    parser = argparse.ArgumentParser(
+        prog="wa-sandbox",
+        usage="wa-sandbox [serve flags] | wa-sandbox COMMAND [flags]",
+        description="A local stand-in for the WhatsApp Cloud API. Without a command, it runs `serve`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"wa-sandbox {__version__}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", prog="wa-sandbox")
+    serve = commands.add_parser(
+        "serve", help="run the sandbox server with its default tenant (the default command)", description=SERVE_TEXT
+    )
     _serve_arguments(serve)
     for register in _plugins():
         register(commands)
+    parser.epilog = _serve_flags_epilog(serve)
     return parser
+
+
+SERVE_TEXT = "Run the sandbox server with its default tenant. Flags override `WA_SANDBOX_*` variables."
+
+
+def _serve_flags_epilog(serve: argparse.ArgumentParser) -> str:
+    """`wa-sandbox --help` also lists serve's flags, since they work without the word `serve`."""
+    options = serve.format_help().split("options:", 1)[-1]
+    options = "\n".join(line for line in options.splitlines() if "show this help message" not in line)
+    return (
+        "serve flags (wa-sandbox serve --help; each command has its own --help):" + options.rstrip() + "\n\n"
+        "Quick start: wa-sandbox serve --seed 1, then the printed curl."
+    )
 
 
 def _plugins() -> list[Callable[[Any], None]]:
@@ -181,26 +215,61 @@ def serve(arguments: argparse.Namespace) -> int:
     for warning in startup_warnings(settings):
         sys.stderr.write(f"wa-sandbox: warning: {warning}\n")
     try:
-        sandbox, tenant = build_sandbox(settings)
-    except Invalid as error:
-        sys.stderr.write(
-            f"wa-sandbox: --webhook-url {settings.webhook_url}: {error}; start the receiver first, "
-            "or pass --no-verify-webhook (WA_SANDBOX_VERIFY_WEBHOOK=false) to save it unverified\n"
-        )
-        return 2
-    sys.stdout.write(banner(settings, tenant) + "\n\n")
-    sys.stdout.flush()
-    uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run()
+        listener = bind_listener(settings.host, settings.port)
+    except OSError as error:
+        sys.stderr.write(f"wa-sandbox: {bind_failure(settings.host, settings.port, error)}\n")
+        return 1
+    with listener:
+        # --port 0 asks for a free port: the banner and the tenant show the one bound.
+        settings = replace(settings, port=listener.getsockname()[1])
+        try:
+            sandbox, tenant = build_sandbox(settings)
+        except Invalid as error:
+            sys.stderr.write(
+                f"wa-sandbox: --webhook-url {settings.webhook_url}: {error}; start the receiver first, "
+                "or pass --no-verify-webhook (WA_SANDBOX_VERIFY_WEBHOOK=false) to save it unverified\n"
+            )
+            return 2
+        sys.stdout.write(banner(settings, tenant) + "\n\n")
+        sys.stdout.flush()
+        uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run(sockets=[listener])
     return 0
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before the banner says `listening` (uvicorn serves it as given)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    return listener
+
+
+def bind_failure(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use: pick another with --port"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"not allowed to listen on port {port}: pick one above 1023 with --port"
+    return f"cannot listen on {host}:{port}: {error.strerror or error} (check --host)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments_list = list(argv) if argv is not None else sys.argv[1:]
     # `python -m sandbox --port 8001` means `serve`: only a known subcommand (or help) picks another one.
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    if not arguments_list or (arguments_list[0] not in commands and arguments_list[0] not in ("-h", "--help")):
+    commands = _subcommands(parser)
+    if not arguments_list or (arguments_list[0] not in commands and arguments_list[0] not in _TOP_LEVEL_FLAGS):
         arguments_list = ["serve", *arguments_list]
+    incomplete = _without_its_command(commands, arguments_list)
+    if incomplete is not None:
+        incomplete.print_help()
+        return 2
     arguments = parser.parse_args(arguments_list)
     if arguments.command == "serve":
         return serve(arguments)
@@ -209,3 +278,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     return int(handler(arguments))
+
+
+_TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(found[0].choices) if found else {}
+
+
+def _without_its_command(
+    commands: dict[str, argparse.ArgumentParser], arguments_list: list[str]
+) -> argparse.ArgumentParser | None:
+    """`wa-sandbox scenario` alone: the parser of a command that needs a command of its own and got none."""
+    command = commands.get(arguments_list[0])
+    nested = _subcommands(command) if command is not None else {}
+    rest = arguments_list[1:]
+    if not nested or any(word in nested or word in ("-h", "--help") for word in rest):
+        return None
+    return command
