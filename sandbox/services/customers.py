@@ -26,12 +26,18 @@ def customer_for(tenant: Tenant, wa_id: str) -> Customer:
     return customer
 
 
-def customer_with_user_id(tenant: Tenant, user_id: str) -> Customer:
-    """The customer whose BSUID is `user_id`, if this tenant knows them (has not forgotten them); else 131009."""
+def known_user(tenant: Tenant, user_id: str) -> Customer | None:
+    """The customer whose BSUID is `user_id`, if this tenant knows them (has not forgotten them)."""
     store = tenant.store
     wa_id = store.customer_user_ids.get(user_id)
     customer = None if wa_id is None else store.customers.get(wa_id)
-    if customer is None or customer.user_id != user_id:
+    return customer if customer is not None and customer.user_id == user_id else None
+
+
+def customer_with_user_id(tenant: Tenant, user_id: str) -> Customer:
+    """`known_user`, or Meta's 131009 for a BSUID this tenant does not know (docs/fidelity-choices.md)."""
+    customer = known_user(tenant, user_id)
+    if customer is None:
         raise GraphError(
             GraphErrorCode.PARAMETER_VALUE_INVALID,
             f"Invalid recipient: no WhatsApp user with the business-scoped user ID {user_id} is known to this "

@@ -98,7 +98,8 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     message.history.append((message.status, now))
     injected = None
     if tenant.faults.faults:  # the facts a fault matches on cost ~3 µs; without faults, nothing can match them
-        call = faults.send_call(phone, command.to, wa_id, command.type, template.name if template else None)
+        to = command.to if command.user_id is None else wa_id  # a BSUID's digits are no phone number
+        call = faults.send_call(phone, to, wa_id, command.type, template.name if template else None)
         injected = faults.accepted_failure(tenant, call)
     failure: tuple[GraphErrorCode, str] | None = None
     code = customer.failure()

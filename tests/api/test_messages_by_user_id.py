@@ -166,3 +166,21 @@ def test_an_authentication_template_to_a_bsuid_is_refused_with_131062(
     error = check_graph_error(send_to_user(client, auth, phone_number_id, body), 131062, 400)
     assert error["message"] == "(#131062) Business-scoped User ID recipients are not supported"
     assert error["error_data"]["details"] == "Business-scoped User ID recipients are not supported for this message."
+
+
+def test_faults_on_a_recipient_match_its_sends_by_bsuid(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str, transport: RecordingTransport
+) -> None:
+    user_id = inbound_user_id(client, tenant, transport)
+    faults = f"/_sandbox/tenants/{tenant.id}/faults"
+    for error in ({"code": 131000}, {"code": 131048}):
+        added = client.post(faults, json={"match": {"recipient": "+1 650 555 1234"}, "error": error, "times": 1})
+        assert added.status_code == 201, added.text
+    check_graph_error(
+        send_to_user(client, auth, phone_number_id, {"recipient": user_id, **BODIES["text"]}), 131000, 500
+    )
+    accepted = send_to_user(client, auth, phone_number_id, {"recipient": user_id, **BODIES["text"]})
+    assert accepted.status_code == 200, accepted.text
+    settle(client)
+    [failed] = statuses(transport, accepted.json()["messages"][0]["id"])
+    assert failed["status"] == "failed" and failed["errors"][0]["code"] == 131048
