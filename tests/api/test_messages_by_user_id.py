@@ -184,3 +184,14 @@ def test_faults_on_a_recipient_match_its_sends_by_bsuid(
     settle(client)
     [failed] = statuses(transport, accepted.json()["messages"][0]["id"])
     assert failed["status"] == "failed" and failed["errors"][0]["code"] == 131048
+
+
+def test_the_pair_rate_limit_counts_sends_by_phone_number_and_by_bsuid_together(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str, transport: RecordingTransport
+) -> None:
+    user_id = inbound_user_id(client, tenant, transport)
+    tenant.policy.limits.pair_rate_burst = 4
+    for recipient in ({"to": CUSTOMER}, {"recipient": user_id}, {"to": CUSTOMER}, {"recipient": user_id}):
+        assert send_to_user(client, auth, phone_number_id, {**recipient, **BODIES["text"]}).status_code == 200
+    response = send_to_user(client, auth, phone_number_id, {"recipient": user_id, **BODIES["text"]})
+    check_graph_error(response, 131056, 400)
