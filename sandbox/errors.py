@@ -197,6 +197,12 @@ class GraphErrorCode(enum.IntEnum):
         ),
     )
     ACCOUNT_IN_MAINTENANCE = 131057, "Account in maintenance mode", 500, "Business Account is in maintenance mode."
+    BSUID_RECIPIENT_NOT_SUPPORTED = (
+        131062,
+        "Business-scoped User ID recipients are not supported",
+        400,
+        "Business-scoped User ID recipients are not supported for this message.",
+    )
     TEMPLATE_PARAM_COUNT_MISMATCH = (
         132000,
         "Number of parameters does not match the expected number of params",

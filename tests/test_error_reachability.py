@@ -123,6 +123,25 @@ def _unknown_template(api: Api) -> httpx.Response:
     return api.send({"to": CUSTOMER, "type": "template", "template": body})
 
 
+def _authentication_to_a_bsuid(api: Api) -> httpx.Response:
+    body = {
+        "name": "login_code",
+        "language": "en_US",
+        "category": "AUTHENTICATION",
+        "components": [{"type": "BODY"}, {"type": "BUTTONS", "buttons": [{"type": "OTP", "otp_type": "COPY_CODE"}]}],
+    }
+    created = api.client.post(f"/v23.0/{api.tenant.waba_id}/message_templates", json=body, headers=api.auth).json()
+    api.control("POST", "/reviews", {"kind": "template", "target": created["id"], "decision": "APPROVED"})
+    user_id = api.control("PUT", f"/customers/{CUSTOMER}", {}).json()["user_id"]
+    code = [{"type": "text", "text": "123456"}]
+    components = [
+        {"type": "body", "parameters": code},
+        {"type": "button", "sub_type": "url", "index": "0", "parameters": code},
+    ]
+    template = {"name": "login_code", "language": {"code": "en_US"}, "components": components}
+    return api.send({"recipient": user_id, "type": "template", "template": template})
+
+
 def _extra_parameter(api: Api) -> httpx.Response:
     return api.send(template(components=[{"type": "body", "parameters": [{"type": "text", "text": "x"}]}]))
 
@@ -175,6 +194,10 @@ RECIPES: dict[GraphErrorCode, Recipe] = {
     ),
     G.RECIPIENT_CANNOT_BE_SENDER: Recipe("request: send to the business number itself", _to_itself),
     G.TEMPLATE_DOES_NOT_EXIST: Recipe("request: a template name the WABA does not have", _unknown_template),
+    G.BSUID_RECIPIENT_NOT_SUPPORTED: Recipe(
+        "request: an approved authentication template sent by `recipient` (the customer's BSUID)",
+        _authentication_to_a_bsuid,
+    ),
     G.TEMPLATE_PARAM_COUNT_MISMATCH: Recipe("request: `hello_world` with a body parameter", _extra_parameter),
     G.MESSAGE_UNDELIVERABLE: Recipe(
         f"magic recipient: send to `{NOT_ON_WHATSAPP}` (not on WhatsApp)",

@@ -11,7 +11,7 @@ from sandbox import json_bodies
 from sandbox.clock import pause
 from sandbox.domain.fault import Fault, GraphCall
 from sandbox.errors import GraphError
-from sandbox.services import faults
+from sandbox.services import customers, faults
 from sandbox.services.messaging import recipient_wa_id
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ async def call_facts(graph: GraphRequest) -> GraphCall:
                 wa_id: str | None = recipient_wa_id(to, graph.node) if to else None
             except GraphError:
                 wa_id = None
+            if not to and isinstance(body.get("recipient"), str):  # a send by BSUID matches as its customer
+                known = customers.known_user(graph.tenant, body["recipient"])
+                wa_id = known.wa_id if known is not None else None
             return faults.send_call(graph.node, to, wa_id, message_type, name)
     return GraphCall(method=graph.method, path=path, phone_number_id=phone_number_id)
 

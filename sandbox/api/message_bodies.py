@@ -64,6 +64,8 @@ TEMPLATE_PARAMETER_TYPES = (
 )  # fmt: skip
 CONTACT_LIST_FIELDS = ("addresses", "emails", "phones", "urls")
 
+# A business-scoped user id or parent BSUID as Meta writes them: `US.13491208655302741918`, `US.ENT.…`.
+_BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,64}")
 # The first run holds no digit, so the match cannot backtrack: linear in a `to` of any length.
 _PHONE_NUMBER = re.compile(r"\+?[()\- ]*[0-9][0-9()\- ]*")
 _NOT_DIGITS = re.compile(r"[^0-9]")
@@ -102,7 +104,12 @@ def _send_message(phone_number_id: str, request: JSONObject, owned: bool) -> Sen
     recipient_type = "individual"
     if request.get("recipient_type") is not None:
         recipient_type = one_of(request["recipient_type"], RECIPIENT_TYPES, ("recipient_type",))
-    to = _recipient(request, recipient_type)
+    raw_to = request.get("to")
+    user_id = None
+    if (raw_to is None or raw_to == "") and recipient_type == "individual" and request.get("recipient") is not None:
+        to = user_id = _user_id(request["recipient"])
+    else:
+        to = _recipient(raw_to, recipient_type)
     message_type = "text" if request.get("type") is None else as_str(request["type"], ("type",))
     parse = _PARSERS.get(message_type)
     if parse is None:
@@ -122,12 +129,20 @@ def _send_message(phone_number_id: str, request: JSONObject, owned: bool) -> Sen
         recipient_type=recipient_type,
         context_message_id=context_message_id,
         biz_opaque_callback_data=biz_opaque_callback_data,
+        user_id=user_id,
     )
 
 
-def _recipient(request: JSONObject, recipient_type: str) -> str:
+def _user_id(raw: Any) -> str:
+    """`recipient`, a BSUID, read only when `to` is absent: given both, Meta sends to `to` and ignores it."""
+    user_id = as_str(raw, ("recipient",))
+    if not _BSUID.fullmatch(user_id):
+        raise invalid_parameter(PARAMETER_INVALID)
+    return user_id
+
+
+def _recipient(raw: Any, recipient_type: str) -> str:
     """`to` exactly as sent; `+`, `-`, `(`, `)` and spaces are allowed around the digits of a phone number."""
-    raw = request.get("to")
     if raw is None or raw == "":
         raise required_parameter(required_details(("to",)))
     if is_integer(raw):

@@ -25,9 +25,15 @@ def _render_accepted(message: Message) -> dict[str, Any]:
     sent: dict[str, Any] = {"id": message.wamid}
     if message.type == TEMPLATE_TYPE:
         sent["message_status"] = "accepted"
+    # A send by BSUID answers with `user_id` instead of `wa_id`; pywa reads whichever is there.
+    contact = (
+        {"input": message.to_input, "wa_id": message.wa_id}
+        if message.recipient_user_id is None
+        else {"input": message.to_input, "user_id": message.recipient_user_id}
+    )
     return {
         "messaging_product": "whatsapp",
-        "contacts": [{"input": message.to_input, "wa_id": message.wa_id}],
+        "contacts": [contact],
         "messages": [sent],
     }
 

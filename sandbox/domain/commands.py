@@ -31,6 +31,8 @@ class SendMessage:
     recipient_type: str = "individual"
     context_message_id: str | None = None
     biz_opaque_callback_data: str | None = None
+    # Set when the body names the customer by BSUID (`recipient`, no `to`); `to` is then that BSUID as sent.
+    user_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -125,6 +125,8 @@ class Message:
     created_at: datetime
     status: str = MessageStatus.ACCEPTED.value
     to_input: str | None = None
+    # The BSUID a send named its recipient by (`recipient`); None for a send by `to` and for inbound messages.
+    recipient_user_id: str | None = None
     context_message_id: str | None = None
     biz_opaque_callback_data: str | None = None
     pricing: Pricing | None = None

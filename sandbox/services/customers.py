@@ -5,6 +5,8 @@ from __future__ import annotations
 from sandbox.context import Tenant
 from sandbox.domain.commands import UNCHANGED, UpdateCustomer
 from sandbox.domain.customer import Customer, magic_behaviour
+from sandbox.errors import GraphError, GraphErrorCode
+from sandbox.store import TenantStore
 
 
 def customer_for(tenant: Tenant, wa_id: str) -> Customer:
@@ -20,7 +22,37 @@ def customer_for(tenant: Tenant, wa_id: str) -> Customer:
             setattr(customer, name, value)
         store.customers.add(wa_id, customer)
         store.forget_idle(tenant.clock.now(), tenant.policy.journal.customers)
+        _index_user_id(store, customer)
     return customer
+
+
+def known_user(tenant: Tenant, user_id: str) -> Customer | None:
+    """The customer whose BSUID is `user_id`, if this tenant knows them (has not forgotten them)."""
+    store = tenant.store
+    wa_id = store.customer_user_ids.get(user_id)
+    customer = None if wa_id is None else store.customers.get(wa_id)
+    return customer if customer is not None and customer.user_id == user_id else None
+
+
+def customer_with_user_id(tenant: Tenant, user_id: str) -> Customer:
+    """`known_user`, or Meta's 131009 for a BSUID this tenant does not know (docs/fidelity-choices.md)."""
+    customer = known_user(tenant, user_id)
+    if customer is None:
+        raise GraphError(
+            GraphErrorCode.PARAMETER_VALUE_INVALID,
+            f"Invalid recipient: no WhatsApp user with the business-scoped user ID {user_id} is known to this "
+            "business.",
+        )
+    return customer
+
+
+def _index_user_id(store: TenantStore, customer: Customer) -> None:
+    # Forgetting a customer leaves their BSUID behind; rebuilding once stale ids match the live ones keeps the
+    # index bounded at O(1) amortised per new customer.
+    index = store.customer_user_ids
+    index[customer.user_id] = customer.wa_id
+    if len(index) > 2 * len(store.customers) + 64:
+        store.customer_user_ids = {known.user_id: known.wa_id for known in store.customers}
 
 
 def update_customer(tenant: Tenant, command: UpdateCustomer) -> Customer:

@@ -11,6 +11,7 @@ from sandbox.domain.errors import Conflict, NotFound
 from sandbox.domain.events import MessageReceived
 from sandbox.domain.message import TEMPLATE_TYPE, Message, MessageStatus, advance, received
 from sandbox.domain.phone_number import PhoneNumber
+from sandbox.domain.template import TemplateCategory
 from sandbox.errors import GraphError, GraphErrorCode, invalid_parameter
 from sandbox.services import (
     faults,
@@ -24,7 +25,7 @@ from sandbox.services import (
     trial,
     waba_review,
 )
-from sandbox.services.customers import customer_for
+from sandbox.services.customers import customer_for, customer_with_user_id
 from sandbox.services.media import inbound_media
 
 _NOT_DIGITS = re.compile(r"[^0-9]")
@@ -60,12 +61,18 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
     on WhatsApp are accepted and then fail asynchronously (131047, 131026), as Meta reports them.
     """
     phone = registered_phone(tenant, command.phone_number_id)
-    wa_id = recipient_wa_id(command.to, phone)
+    if command.user_id is None:
+        wa_id = recipient_wa_id(command.to, phone)
+    else:
+        wa_id = customer_with_user_id(tenant, command.user_id).wa_id
     if wa_id == phone.display_phone_number:
         raise GraphError(GraphErrorCode.RECIPIENT_CANNOT_BE_SENDER)
     template = (
         template_sending.sendable_template(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
     )
+    if command.user_id is not None and template is not None and template.category == TemplateCategory.AUTHENTICATION:
+        # One-tap, zero-tap and copy-code authentication templates, i.e. all of them, need a phone number.
+        raise GraphError(GraphErrorCode.BSUID_RECIPIENT_NOT_SUPPORTED)
     now = tenant.clock.now()
     window_open = tenant.store.windows.is_open(phone.id, wa_id, now)
     waba_review.check_send(tenant, phone)
@@ -84,13 +91,15 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
         content=command.content,
         created_at=now,
         to_input=command.to,
+        recipient_user_id=command.user_id,
         context_message_id=command.context_message_id,
         biz_opaque_callback_data=command.biz_opaque_callback_data,
     )
     message.history.append((message.status, now))
     injected = None
     if tenant.faults.faults:  # the facts a fault matches on cost ~3 µs; without faults, nothing can match them
-        call = faults.send_call(phone, command.to, wa_id, command.type, template.name if template else None)
+        to = command.to if command.user_id is None else wa_id  # a BSUID's digits are no phone number
+        call = faults.send_call(phone, to, wa_id, command.type, template.name if template else None)
         injected = faults.accepted_failure(tenant, call)
     failure: tuple[GraphErrorCode, str] | None = None
     code = customer.failure()

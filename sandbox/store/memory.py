@@ -190,6 +190,8 @@ class TenantStore:
         self.phone_numbers: Table[PhoneNumber] = Table()
         self.templates: Table[MessageTemplate] = Table()
         self.customers: Table[Customer] = Table()
+        # BSUID → wa_id; may hold forgotten customers' ids until rebuilt (sandbox/services/customers.py).
+        self.customer_user_ids: dict[str, str] = {}
         # Per phone-number id; a number without an entry has Meta's empty profile and default settings.
         self.business_profiles: dict[str, BusinessProfile] = {}
         self.phone_number_settings: dict[str, PhoneNumberSettings] = {}

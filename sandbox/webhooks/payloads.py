@@ -79,13 +79,19 @@ def _contact(customer: Customer | None, wa_id: str, profile_name: str | None = N
     return contact
 
 
-def status_object(message: Message, status: str, at: datetime, api_version: str) -> dict[str, Any]:
+def status_object(
+    message: Message, status: str, at: datetime, api_version: str, user_id: str | None = None
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": message.wamid,
         "status": status,
         "timestamp": str(int(at.timestamp())),
         "recipient_id": message.wa_id,
     }
+    # The BSUID rides on every status of a send by BSUID, and on all but `failed` of a send by phone number.
+    user_id = message.recipient_user_id or (user_id if status != MessageStatus.FAILED else None)
+    if user_id is not None:
+        item["recipient_user_id"] = user_id
     if message.biz_opaque_callback_data is not None:
         item["biz_opaque_callback_data"] = message.biz_opaque_callback_data
     if status == MessageStatus.FAILED and message.failure is not None:
@@ -167,12 +173,13 @@ def render_status(
     event: MessageStatusChanged, phone: PhoneNumber, customer: Customer | None, api_version: str
 ) -> Rendered:
     message = event.message
+    user_id = customer.user_id if customer is not None else None
     value = {
         "messaging_product": "whatsapp",
         "metadata": _metadata(phone),
         # Status webhooks carry the recipient in `contacts` since the BSUID rollout; pywa 4.5 needs it.
         "contacts": [_contact(customer, message.wa_id)],
-        "statuses": [status_object(message, event.status, event.at, api_version)],
+        "statuses": [status_object(message, event.status, event.at, api_version, user_id)],
     }
     return Rendered(
         "messages",

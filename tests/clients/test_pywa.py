@@ -141,6 +141,22 @@ def test_pywa_parses_an_inbound_text_message(setup: Setup) -> None:
     assert message.metadata.phone_number_id == setup.document["phone_number_id"]
 
 
+def test_pywa_replies_by_bsuid_by_default_and_reaches_the_customer(setup: Setup) -> None:
+    """pywa 4.5 answers a message with `recipient` (the BSUID first, no `to`); the reply is the customer's."""
+    inbound = customer_writes(setup)
+    reply = inbound.reply_text("Yes, it shipped today")
+    assert reply.to == inbound.from_user.bsuid and reply.input == inbound.from_user.bsuid
+    setup.received.wait_for(lambda: MessageStatusType.READ in setup.received.statuses_of(reply.id))
+    assert setup.received.statuses_of(reply.id) == [
+        MessageStatusType.SENT,
+        MessageStatusType.DELIVERED,
+        MessageStatusType.READ,
+    ]
+    assert all(s.from_user.wa_id == CUSTOMER for s in setup.received.statuses if s.id == reply.id)
+    journal = httpx.get(f"{setup.sandbox_url}/_sandbox/tenants/pywa/messages", params={"direction": "outbound"})
+    assert [(m["id"], m["wa_id"]) for m in journal.json()["data"]] == [(reply.id, CUSTOMER)]
+
+
 def test_pywa_receiver_rejects_a_bad_signature(setup: Setup) -> None:
     """The signature check is really on: the same receiver refuses a body that the app secret did not sign."""
     body = b'{"object":"whatsapp_business_account","entry":[]}'

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from sandbox.context import Tenant
 from sandbox.domain.commands import ReceiveMessage
+from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.services import messaging
-from sandbox.services.customers import customer_for
+from sandbox.services.customers import customer_for, customer_with_user_id
 
 
 def wrote(tenant: Tenant, wa_id: str) -> None:
@@ -51,3 +54,17 @@ def test_closed_windows_and_idle_conversations_leave(tenant: Tenant) -> None:
     assert len(tenant.store.windows.last_inbound) == 0
     assert len(tenant.store.customers) == 5
     assert len(tenant.store.conversations) <= 5 * len(tenant.store.phone_numbers)
+
+
+def test_the_bsuid_index_stays_bounded_and_forgets_with_the_customers(tenant: Tenant) -> None:
+    tenant.policy.journal.customers = 3
+    first = customer_for(tenant, "16505550000")
+    assert customer_with_user_id(tenant, first.user_id) is first
+    for n in range(1, 500):
+        customer_for(tenant, f"1650555{n:04d}")
+    assert len(tenant.store.customer_user_ids) <= 2 * len(tenant.store.customers) + 64
+    with pytest.raises(GraphError) as refused:
+        customer_with_user_id(tenant, first.user_id)
+    assert refused.value.code == GraphErrorCode.PARAMETER_VALUE_INVALID
+    for customer in tenant.store.customers:
+        assert customer_with_user_id(tenant, customer.user_id) is customer
