@@ -9,7 +9,7 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.clock import TenantClock
 from sandbox.domain.events import Event
@@ -24,6 +24,9 @@ from sandbox.settings import Settings
 from sandbox.store import TenantStore
 from sandbox.webhooks import dispatch
 from sandbox.webhooks.outbox import Outbox
+
+if TYPE_CHECKING:
+    from sandbox.console import Console
 
 log = logging.getLogger("sandbox.context")
 
@@ -160,6 +163,8 @@ class Sandbox:
         self.tenant_counter = 0
         # The shared machinery the server runs (`ticker`, `outbox`), set while it serves; health reports it.
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        # Where a served sandbox reports each Graph call (sandbox/console.py); None: nowhere, at no cost.
+        self.console: Console | None = None
 
     def next_salt(self) -> str | None:
         """A salt no earlier world of this server had: a tenant built again never repeats its ids or tokens."""
