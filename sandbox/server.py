@@ -46,22 +46,26 @@ class BodyReadTimeout:
         task = asyncio.current_task()
         late: list[bool] = []
         timer = asyncio.get_running_loop().call_later(self.seconds, _cancel_late, task, late)
+        refusal: tuple[int, str] | None = None
         try:
             message = await receive()
             if message.get("more_body", False):
                 message = await self._rest(scope, message, receive)
+            elif len(message.get("body", b"")) > self.max_bytes:
+                raise BodyTooLarge()
         except asyncio.CancelledError:
             if not late or task is None:
                 raise
             task.uncancel()
-            late_body = f"Request Timeout: the body did not arrive within {self.seconds:g} seconds"
-            await self.refuse(scope, send, 408, late_body)
-            return
+            refusal = 408, f"Request Timeout: the body did not arrive within {self.seconds:g} seconds"
         except BodyTooLarge:
-            await self.refuse(scope, send, 413, f"Request Entity Too Large: the body is over {self.max_bytes} bytes")
-            return
+            refusal = 413, f"Request Entity Too Large: the body is over {self.max_bytes} bytes"
         finally:
+            # Before the refusal is sent: a client that does not read it must not be cancelled again mid-answer.
             timer.cancel()
+        if refusal is not None:
+            await self.refuse(scope, send, *refusal)
+            return
         if message["type"] == "http.disconnect":
             return
         await self.app(scope, _Replay(message, receive), send)

@@ -244,3 +244,10 @@ def test_the_edge_answers_408_in_the_asgi_app_and_the_task_stays_uncancelled() -
     assert sent[0]["status"] == 408
     assert orjson.loads(sent[1]["body"])["error"]["code"] == 1
     assert cancelling == [0]
+
+
+def test_the_edge_refuses_a_body_over_the_cap_that_came_in_one_piece() -> None:
+    messages = [{"type": "http.request", "body": b"x" * (MAX_BODY + 1), "more_body": False}]
+    sent = asyncio.run(drive(BodyReadTimeout(create_app(), 30, MAX_BODY), "/_sandbox/tenants", messages, False))
+    assert sent[0]["status"] == 413
+    assert orjson.loads(sent[1]["body"])["error"]["type"] == "SandboxError"
