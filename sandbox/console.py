@@ -87,10 +87,16 @@ def format_entry(entry: tuple[Any, ...], stamps: dict[int, str] | None = None) -
     if entry[0] == "graph":
         _, _, tenant, method, path, status, code, response = entry
         body = getattr(response, "body", None)
-        return f"{stamp}  {tenant}  {method} {path}  {status}{_graph_detail(status, code, body)}"
+        detail = _graph_detail(status, code, body)
+        return f"{stamp}  {_shown(tenant)}  {_shown(method)} {_shown(path)}  {status}{detail}"
     _, _, tenant, summary, attempt, number = entry
-    outcome = str(attempt.status_code) if attempt.status_code is not None else (attempt.error or "failed")
-    return f"{stamp}  {tenant}  → webhook {summary}  {outcome}  attempt {number}  {attempt.latency_ms:.0f} ms"
+    outcome = str(attempt.status_code) if attempt.status_code is not None else _shown(attempt.error or "failed")
+    return f"{stamp}  {_shown(tenant)}  → webhook {summary}  {outcome}  attempt {number}  {attempt.latency_ms:.0f} ms"
+
+
+def _shown(text: str) -> str:
+    """`text` with control characters escaped: a caller's path must not forge a line or drive the terminal."""
+    return text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
 
 
 def _graph_detail(status: int, code: int | None, body: bytes | None) -> str:

@@ -85,6 +85,13 @@ def test_lines_are_written_in_batches() -> None:
     assert stream.getvalue().count("GET /v23.0/1  200") == 10
 
 
+def test_a_path_cannot_forge_a_line_or_drive_the_terminal() -> None:
+    stream = io.StringIO()
+    Console(stream).graph_call(None, "GET", "/v23.0/1\n21:00:00  default  POST /x  200\x1b[2J", 400, 100)
+    [line] = stream.getvalue().splitlines()
+    assert "\\n21:00:00" in line and "\\x1b[2J" in line
+
+
 def test_a_broken_stdout_does_not_break_the_server() -> None:
     stream = io.StringIO()
     stream.close()
