@@ -1,7 +1,10 @@
 """Send-path throughput: `POST /{phone-number-id}/messages` on the sandbox (webhooks off) against a bare Starlette
 handler that only parses and echoes the same JSON with orjson, side by side in one run. Prints the ratio.
 
-    python -m loadtests.bench_send_path [--rounds 5] [--seconds 5] [--connections 50]
+    python -m loadtests.bench_send_path [--rounds 5] [--seconds 5] [--connections 50] [--baseline DIR]
+
+`--baseline DIR` also serves the sandbox of another checkout (e.g. `git worktree add /tmp/wt-base main`) and
+interleaves its rounds with this tree's, so a before/after comparison sees the same box at the same time.
 
 Both servers run under uvicorn (uvloop + httptools, one worker) on 127.0.0.1 at the same time; rounds alternate
 between them (order rotated), so drift on a noisy box hits both. The load generator is a bare asyncio client with
@@ -81,8 +84,10 @@ class Server:
                 self.process.wait(5)
 
 
-def _start(name: str, argv: list[str], port: int) -> Server:
-    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+def _start(name: str, argv: list[str], port: int, cwd: str | None = None) -> Server:
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, cwd=cwd
+    )
     server = Server(name, process, port)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -253,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the sandbox tenant's status progression: manual measures the send call alone; scheduled adds the "
         "status moves and their (undelivered) webhook rendering that each send causes later",
     )
+    parser.add_argument("--baseline", metavar="DIR", help="another checkout whose sandbox is measured alongside")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare:
@@ -264,23 +270,28 @@ def main(argv: list[str] | None = None) -> int:
 
     sandbox_port, bare_port = free_port(), free_port()
     servers = [
-        _start(
-            "sandbox",
-            sandbox_argv(sandbox_port),
-            sandbox_port,
-        ),
+        _start("sandbox", sandbox_argv(sandbox_port), sandbox_port),
         _start("bare", [sys.executable, "-m", "loadtests.bench_send_path", "--serve-bare", str(bare_port)], bare_port),
     ]
+    order = ["sandbox", "bare"]
+    if args.baseline:
+        port = free_port()
+        # An older checkout may not know `--quiet`; it has no console lines to switch off either.
+        argv = [arg for arg in sandbox_argv(port) if arg != "--quiet"]
+        servers.append(_start("baseline", argv, port, cwd=args.baseline))
+        order.insert(1, "baseline")
     try:
-        path, token = prepare_sandbox(sandbox_port, args.progression)
-        requests = requests_for(path, token)
-        targets = {"sandbox": (sandbox_port, servers[0]), "bare": (bare_port, servers[1])}
-        for port, _ in targets.values():  # warm-up: customers created, code paths hot
-            uvloop.run(_drive(port, requests, 2.0, args.connections))
-        results: dict[str, list[dict[str, float]]] = {"sandbox": [], "bare": []}
-        order = ["sandbox", "bare"]
+        targets = {server.name: (server.port, server) for server in servers}
+        requests_of = {
+            name: requests_for(*prepare_sandbox(targets[name][0], args.progression)) for name in order if name != "bare"
+        }
+        requests_of["bare"] = requests_of["sandbox"]
+        for name in order:  # warm-up: customers created, code paths hot
+            uvloop.run(_drive(targets[name][0], requests_of[name], 2.0, args.connections))
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in order}
         for round_ in range(args.rounds):
-            for name in order if round_ % 2 == 0 else reversed(order):
+            for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
+                requests = requests_of[name]
                 port, server = targets[name]
                 cpu_before = _cpu_seconds(server.process.pid)
                 result = uvloop.run(_drive(port, requests, args.seconds, args.connections))
@@ -296,20 +307,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             server.stop()
-    ratios = [s["req_s"] / b["req_s"] for s, b in zip(results["sandbox"], results["bare"], strict=True)]
-    core_ratios = [
-        s["req_per_core_s"] / b["req_per_core_s"] for s, b in zip(results["sandbox"], results["bare"], strict=True)
-    ]
-    sandbox_rps = statistics.median(r["req_s"] for r in results["sandbox"])
     bare_rps = statistics.median(r["req_s"] for r in results["bare"])
-    ratio = statistics.median(ratios)
-    sys.stdout.write(
-        f"\nsandbox {sandbox_rps:,.0f} req/s, bare starlette+orjson {bare_rps:,.0f} req/s (medians)\n"
-        f"ratio sandbox/bare: {ratio:.3f} (per round: {', '.join(f'{r:.3f}' for r in ratios)}); "
-        f"per server core: {statistics.median(core_ratios):.3f}\n"
-        f"target >= 0.6: {'met' if ratio >= 0.6 else 'NOT met'}\n"
-    )
+    sys.stdout.write(f"\nbare starlette+orjson {bare_rps:,.0f} req/s (median)\n")
+    for name in [name for name in order if name != "bare"]:
+        sys.stdout.write(_summary(name, results[name], results["bare"], target=name == "sandbox"))
     return 0
+
+
+def _summary(name: str, runs: list[dict[str, float]], bare: list[dict[str, float]], target: bool) -> str:
+    ratios = [s["req_s"] / b["req_s"] for s, b in zip(runs, bare, strict=True)]
+    core_ratios = [s["req_per_core_s"] / b["req_per_core_s"] for s, b in zip(runs, bare, strict=True)]
+    ratio = statistics.median(ratios)
+    label = "sandbox" if name == "sandbox" else "baseline sandbox"
+    text = (
+        f"{label} {statistics.median(r['req_s'] for r in runs):,.0f} req/s (median); "
+        f"ratio {label}/bare: {ratio:.3f} (per round: {', '.join(f'{r:.3f}' for r in ratios)}); "
+        f"per server core: {statistics.median(core_ratios):.3f}\n"
+    )
+    return text + (f"target >= 0.6: {'met' if ratio >= 0.6 else 'NOT met'}\n" if target else "")
 
 
 if __name__ == "__main__":

@@ -12,5 +12,9 @@ __all__ = ["HOST", "free_port", "sandbox_argv"]
 
 
 def sandbox_argv(port: int, host: str = HOST) -> list[str]:
-    """`python -m sandbox serve` on a loopback port, quiet: the process a load run or a benchmark measures."""
-    return [sys.executable, "-m", "sandbox", "serve", "--host", host, "--port", str(port), "--log-level", "warning"]
+    """`python -m sandbox serve` on a loopback port, quiet (no uvicorn log, no console lines): the process a load run
+    or a benchmark measures."""
+    return [
+        *(sys.executable, "-m", "sandbox", "serve", "--host", host, "--port", str(port)),
+        *("--log-level", "warning", "--quiet"),
+    ]

@@ -11,6 +11,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
@@ -28,7 +29,7 @@ from sandbox.control import control_routes
 from sandbox.control.common import domain_status, error_response
 from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import DomainError
-from sandbox.errors import GraphError, SandboxError
+from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.services.tenants import create_tenant
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
@@ -143,6 +144,15 @@ class SandboxApp(Starlette):
             await response(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+    def edge_error(self, scope: Scope, status: int, message: str) -> bytes:
+        """The body the server's edge answers a refused request with (a body too slow or too large): the control
+        plane's SandboxError envelope on `/_sandbox/`, Graph's envelope (code 1) elsewhere."""
+        sandbox: Sandbox = self.state.sandbox
+        if scope["path"].startswith("/_sandbox/"):
+            return bytes(error_response(sandbox, status, message).body)
+        error = GraphError(GraphErrorCode.API_UNKNOWN, None, message=message, http_status=status)
+        return orjson.dumps(error.envelope(sandbox.ids.fbtrace_id()))
 
 
 @contextlib.contextmanager

@@ -50,6 +50,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout-keep-alive", type=int, help="seconds an idle connection stays open (default 5)")
     parser.add_argument("--limit-concurrency", type=int, help="connections served at once; more get 503 (1000)")
     parser.add_argument("--read-timeout", type=float, help="seconds for a request's headers, then body (30)")
+    parser.add_argument("--max-body-bytes", type=int, help="largest request body; larger ones get 413 (128 MiB)")
+    parser.add_argument(
+        "--quiet", action="store_true", default=None, help="no console line per Graph call and webhook delivery"
+    )
     _name_variables(parser)
 
 
@@ -124,6 +128,8 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "timeout_keep_alive": arguments.timeout_keep_alive,
             "limit_concurrency": arguments.limit_concurrency,
             "read_timeout": arguments.read_timeout,
+            "max_body_bytes": arguments.max_body_bytes,
+            "quiet": arguments.quiet,
         }
     )
 
@@ -205,6 +211,7 @@ def serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
     from sandbox.app import create_app
+    from sandbox.console import Console
     from sandbox.server import uvicorn_config
 
     try:
@@ -232,7 +239,10 @@ def serve(arguments: argparse.Namespace) -> int:
             return 2
         sys.stdout.write(banner(settings, tenant) + "\n\n")
         sys.stdout.flush()
+        console = None if settings.quiet else Console(sys.stdout).attach(sandbox)
         uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run(sockets=[listener])
+        if console is not None:
+            console.flush()
     return 0
 
 

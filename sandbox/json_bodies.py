@@ -18,6 +18,7 @@ import orjson
 __all__ = ["MAX_DEPTH", "TooDeep", "depth_exceeds", "loads"]
 
 MAX_DEPTH = 64
+_CONTAINERS = (dict, list)  # what orjson.loads gives for an object or an array, never a subclass
 
 
 class TooDeep(ValueError):
@@ -52,7 +53,8 @@ def loads(raw: bytes | str) -> Any:
         raise
     except RecursionError:  # orjson does not recurse in Python; this keeps a future parser honest
         raise TooDeep() from None
-    if not isinstance(value, dict | list):
+    # Deeper than MAX_DEPTH takes more than 2 * MAX_DEPTH brackets: a shorter text (most sends) is not counted.
+    if len(raw) <= 2 * MAX_DEPTH or type(value) not in _CONTAINERS:
         return value
     brackets = raw.count("{") + raw.count("[") if isinstance(raw, str) else raw.count(b"{") + raw.count(b"[")
     if brackets > MAX_DEPTH and depth_exceeds(value):

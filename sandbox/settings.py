@@ -23,6 +23,7 @@ SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
     ("timeout_keep_alive", 1, 3600),
     ("limit_concurrency", 1, 100_000),
     ("read_timeout", 0.1, 3600),
+    ("max_body_bytes", 65_536, 2**31),
 )
 
 
@@ -49,6 +50,11 @@ class Settings:
     timeout_keep_alive: int = 5
     limit_concurrency: int = 1000
     read_timeout: float = 30.0
+    # The largest request body, however fast it comes (413 past it): a 100 MB document upload and its multipart
+    # framing fit (sandbox/domain/media.py; the Graph router answers uploads up to 110 MiB itself).
+    max_body_bytes: int = 128 * 1024 * 1024
+    # No console line per Graph call and webhook delivery (sandbox/console.py) from `wa-sandbox serve`.
+    quiet: bool = False
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}

@@ -70,6 +70,10 @@ def test_the_bound_counts_arrays_and_objects() -> None:
     for depth in (MAX_DEPTH + 1, 300, 1_000, 1_025, 100_000):
         with pytest.raises(TooDeep):
             json_bodies.loads(nested(depth, "oa"))
+    # The shortest text too deep has 2 * MAX_DEPTH + 2 characters: `loads` counts brackets only past 2 * MAX_DEPTH.
+    with pytest.raises(TooDeep):
+        json_bodies.loads("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1))
+    assert json_bodies.loads(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) is not None
     with pytest.raises(TooDeep):
         json_bodies.loads(nested(MAX_DEPTH + 1, "a").encode())
     assert json_bodies.loads('"[[[[["') == "[[[[["

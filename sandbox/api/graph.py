@@ -250,12 +250,14 @@ class GraphRouter:
             fault = await injected_fault(graph)
             if fault is not None:
                 if fault.drop:
-                    self._journal(tenant, request.method, path, 0, None, fault.id)
+                    self._journal(sandbox, tenant, request.method, path, 0, None, fault.id)
                     return DroppedConnection()
                 headers = dict(fault.headers)
                 injected = faults.sync_error(fault, graph.node_id if graph.kind == "waba" else None)
                 if injected is not None:
-                    self._journal(tenant, request.method, path, injected.http_status, int(injected.code), fault.id)
+                    self._journal(
+                        sandbox, tenant, request.method, path, injected.http_status, int(injected.code), fault.id
+                    )
                     return graph_error_response(injected, version, fbtrace_id)
             if limits.is_management_call(graph.kind, graph.edge):
                 headers = limits.management_call(tenant, graph.kind, graph.node_id, graph.edge) | headers
@@ -268,14 +270,14 @@ class GraphRouter:
         except GraphError as error:
             error.headers = headers | error.headers
             response = graph_error_response(error, version, fbtrace_id)
-            self._journal(tenant, request.method, path, response.status_code, int(error.code))
+            self._journal(sandbox, tenant, request.method, path, response.status_code, int(error.code))
             return response
         except Exception as exc:  # anything else is Meta's 131000, never a traceback
             response = graph_error_response(unexpected_error(exc), version, fbtrace_id)
             code = int(GraphErrorCode.SOMETHING_WENT_WRONG)
-            self._journal(tenant, request.method, path, response.status_code, code)
+            self._journal(sandbox, tenant, request.method, path, response.status_code, code)
             return response
-        self._journal(tenant, request.method, path, response.status_code, None)
+        self._journal(sandbox, tenant, request.method, path, response.status_code, None, response=response)
         return response
 
     @staticmethod
@@ -325,8 +327,18 @@ class GraphRouter:
 
     @staticmethod
     def _journal(
-        tenant: Tenant | None, method: str, path: str, status: int, code: int | None, fault: str | None = None
+        sandbox: Sandbox,
+        tenant: Tenant | None,
+        method: str,
+        path: str,
+        status: int,
+        code: int | None,
+        fault: str | None = None,
+        *,
+        response: Response | None = None,
     ) -> None:
+        if sandbox.console is not None:
+            sandbox.console.graph_call(tenant.name if tenant else None, method, path, status, code, response)
         if tenant is None:
             return
         entry: dict[str, Any] = {

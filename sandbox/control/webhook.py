@@ -24,7 +24,10 @@ def parse_configure_webhook(body: Fields) -> ConfigureWebhook:
     verify = body.flag("verify", default=True)
     if url is not None and verify:
         # The handshake needs somewhere to send its GET; without it any string is kept, as the dashboard does.
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # e.g. an unclosed IPv6 bracket: `http://[`
+            raise Invalid("url must be an absolute http(s) URL") from None
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise Invalid("url must be an absolute http(s) URL")
     return ConfigureWebhook(

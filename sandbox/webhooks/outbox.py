@@ -20,11 +20,14 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sandbox.clock import ScheduledCall, TenantClock, monotonic, to_rfc3339
 from sandbox.domain.policy import Policy
 from sandbox.webhooks.transport import WebhookTransport
+
+if TYPE_CHECKING:
+    from sandbox.console import Console
 
 log = logging.getLogger("sandbox.webhooks")
 
@@ -171,6 +174,8 @@ class Outbox:
         self._settle_waiters: list[asyncio.Future[None]] = []
         self.delivered = 0
         self._workers: list[asyncio.Task[None]] = []
+        # Where each attempt is reported as it ends (sandbox/console.py); None: nowhere.
+        self.console: Console | None = None
 
     # -- the synchronous side, called by services inside the event loop thread ---------------------------------
 
@@ -457,7 +462,10 @@ class Outbox:
             raise
         except Exception as exc:  # any failure of the receiver is a failed attempt
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        delivery.attempts.append(Attempt(owner.clock.now(), status, (monotonic() - started) * 1000, error))
+        attempt = Attempt(owner.clock.now(), status, (monotonic() - started) * 1000, error)
+        delivery.attempts.append(attempt)
+        if self.console is not None:
+            self.console.webhook(getattr(owner, "name", owner.id), delivery, attempt)
         if lane.token == "gone":
             return
         queue = self.tenant(owner.id)

@@ -72,6 +72,7 @@ def test_token_lifetime_bound(client: TestClient, tenant: Tenant) -> None:
     [
         ({"url": "https://example.test/" + "p" * 2048}, "url"),
         ({"url": "https://example.test/hook", "verify_token": "t" * 257}, "verify_token"),
+        ({"url": "http://["}, "url"),
     ],
 )
 def test_webhook_bounds(client: TestClient, tenant: Tenant, body: dict[str, Any], field: str) -> None:
