@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import ConfigureWebhook
 from sandbox.domain.errors import Invalid
 from sandbox.services import webhook_settings
@@ -44,6 +44,13 @@ async def get_webhook(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/tenants/{tenant}/webhook", put_webhook, methods=["PUT"]),
-    Route("/_sandbox/tenants/{tenant}/webhook", get_webhook, methods=["GET"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/webhook",
+        put_webhook,
+        methods=["PUT"],
+        body=parse_configure_webhook,
+        body_required=True,
+        answer="Webhook",
+    ),
+    Route("/_sandbox/tenants/{tenant}/webhook", get_webhook, methods=["GET"], answer="Webhook"),
 ]
