@@ -15,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 
 from sandbox.control import openapi
-from sandbox.control.common import SandboxError, respond
+from sandbox.control.common import SandboxError, respond, sandbox_of
 from sandbox.control.routing import ControlRoute as Route
+from sandbox.version import __version__
 
 ASSETS = Path(__file__).with_name("swagger_ui")
 # What the page loads; nothing else under the folder (the licence texts) is served.
@@ -77,16 +78,22 @@ def _areas(request: Request) -> list[dict[str, Any]]:
 async def get_index(request: Request) -> Response:
     """JSON for `Accept: application/json`, a small HTML page otherwise."""
     areas = _areas(request)
+    served = {route.path for route in request.app.router.routes if hasattr(route, "path")}
+    # The dashboard is linked once this server has one.
+    links = LINKS | ({"dashboard": "/_sandbox/ui/"} if "/_sandbox/ui/" in served else {})
+    tenants = len(sandbox_of(request).tenants)
     if "application/json" in request.headers.get("accept", ""):
-        return respond({"name": "wa-sandbox control plane", "links": LINKS, "areas": areas})
-    links = "".join(f'<li><a href="{url}">{html.escape(name)}</a></li>' for name, url in LINKS.items())
+        document = {"name": "wa-sandbox control plane", "version": __version__, "tenants": tenants}
+        return respond(document | {"links": links, "areas": areas})
+    items = "".join(f'<li><a href="{url}">{html.escape(name)}</a></li>' for name, url in links.items())
     rows = "".join(
         f"<li><b>{html.escape(area['name'])}</b> ({area['operations']}): {html.escape(area['description'])}</li>"
         for area in areas
     )
     return HTMLResponse(
         f"<!doctype html><html lang=en><head><meta charset=utf-8><title>wa-sandbox control plane</title></head>"
-        f"<body><h1>wa-sandbox control plane</h1><ul>{links}</ul><h2>Areas</h2><ul>{rows}</ul></body></html>"
+        f"<body><h1>wa-sandbox control plane {__version__}</h1><p>{tenants} tenant(s)</p><ul>{items}</ul>"
+        f"<h2>Areas</h2><ul>{rows}</ul></body></html>"
     )
 
 

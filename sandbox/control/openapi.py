@@ -141,6 +141,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "description": "Where to go: the docs, this description, health, tenants; and the areas of the control plane.",
         "properties": {
             "name": {"type": "string"},
+            "version": {"type": "string"},
+            "tenants": {"type": "integer", "minimum": 0},
             "links": {"type": "object", "additionalProperties": {"type": "string"}},
             "areas": {
                 "type": "array",
@@ -155,7 +157,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 },
             },
         },
-        "required": ["name", "links", "areas"],
+        "required": ["name", "version", "tenants", "links", "areas"],
     },
     "Success": {
         "type": "object",

@@ -156,7 +156,7 @@ def _known(sandbox: Sandbox, name: str, generated: str) -> str:
         "phone_number_id": [phone.id for phone in tenant.store.phone_numbers],
         "waba_id": [tenant.waba_id],
         "wa_id": ["16505551234", "15550100001"],
-        "e164": ["+15550100001"],
+        "e164": ["+16505551234"],
         "template_id": [template.id for template in tenant.store.templates],
         "action": ["deliver", "read", "fail", "flag", "restrict"],
         "trigger": ["start", "expire", "revoke"],
