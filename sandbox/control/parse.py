@@ -182,6 +182,11 @@ class Fields:
             return kind(value)
         return value
 
+    def sole_choice(self, key: str, kind: Any) -> Any:
+        """The body's one field, required: a value of `kind` (as `choice` reads it)."""
+        self.only((key,))
+        return self.choice(key, kind, required=True)
+
     def time(self, key: str, *, required: bool = False) -> datetime | None:
         """An RFC 3339 time (UTC when it has no offset)."""
         value = self._data.get(key)

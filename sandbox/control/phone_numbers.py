@@ -21,8 +21,7 @@ def _digits(text: str) -> str:
 
 
 def parse_whatsapp_app(body: Fields) -> WhatsAppApp:
-    body.only(("whatsapp_app",))
-    state: WhatsAppApp = body.choice("whatsapp_app", WhatsAppApp, required=True)
+    state: WhatsAppApp = body.sole_choice("whatsapp_app", WhatsAppApp)
     return state
 
 

@@ -21,8 +21,7 @@ def parse_reaction(body: Fields) -> tuple[ReactionKind, str | None, str | None]:
 
 
 def parse_quality_rating(body: Fields) -> QualityRating:
-    body.only(("quality_rating",))
-    rating: QualityRating = body.choice("quality_rating", QualityRating, required=True)
+    rating: QualityRating = body.sole_choice("quality_rating", QualityRating)
     return rating
 
 

@@ -13,8 +13,7 @@ from sandbox.services import template_quality
 
 
 def parse_quality_score(body: Fields) -> QualityScore:
-    body.only(("score",))
-    score: QualityScore = body.choice("score", QualityScore, required=True)
+    score: QualityScore = body.sole_choice("score", QualityScore)
     return score
 
 

@@ -28,11 +28,9 @@ from sandbox.context import Sandbox
 from sandbox.control import control_routes
 from sandbox.control.openapi import description
 from sandbox.control.routing import ControlRoute
-from sandbox.domain.commands import ConfigureClock, CreateTenant
-from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.testing import RecordingTransport, check_sandbox_error
-from tests.conftest import CALLBACK, START
+from tests.control.test_control_fuzz import ensure_tenants
 
 DESCRIPTION = description(control_routes())
 # The coverage phase tries each field's bounds; over the policy's 134 knobs that is ~3,400 cases, which
@@ -136,17 +134,6 @@ def served() -> Iterator[tuple[TestClient, Sandbox]]:
         yield client, sandbox
 
 
-def _worlds(sandbox: Sandbox) -> None:
-    """The tenants a case names most of the time (a case may have deleted or reset them)."""
-    if "t1" not in sandbox.tenants:
-        created = create_tenant(
-            sandbox, CreateTenant(name="t1", clock=ConfigureClock(mode="frozen"), webhook_url=CALLBACK), start=START
-        )
-        created.policy.messages.progression = "immediate"
-    if "rt" not in sandbox.tenants:
-        create_tenant(sandbox, CreateTenant(name="rt", clock=ConfigureClock(mode="realtime", rate=1000)))
-
-
 def _known(sandbox: Sandbox, name: str, generated: str) -> str:
     """Most path parameters point at something that exists, so the handlers behind the 404 are reached; a few
     keep the generated value."""
@@ -175,7 +162,7 @@ def _known(sandbox: Sandbox, name: str, generated: str) -> str:
 )
 def test_every_answer_is_as_described(case: Any, served: tuple[TestClient, Sandbox]) -> None:
     client, sandbox = served
-    _worlds(sandbox)
+    ensure_tenants(sandbox)
     for name, value in (case.path_parameters or {}).items():
         case.path_parameters[name] = _known(sandbox, name, str(value))
     kwargs = case.as_transport_kwargs(base_url="http://testserver")
