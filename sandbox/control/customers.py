@@ -170,5 +170,6 @@ routes = [
         methods=["POST"],
         body=parse_move,
         answer="Message",
+        parameters={"action": {"enum": sorted({trigger for trigger, _, _ in MESSAGE_LIFECYCLE.table()})}},
     ),
 ]

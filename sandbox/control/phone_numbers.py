@@ -53,5 +53,10 @@ routes = [
     Route("/_sandbox/numbers/{e164}", put_number, methods=["PUT"], body=parse_whatsapp_app, body_required=True),
     Route("/_sandbox/numbers/{e164}", get_number, methods=["GET"]),
     Route("/_sandbox/tenants/{tenant}/otp", otp_outbox, methods=["GET"], answer="List"),
-    Route("/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/{action}", move_number, methods=["POST"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/{action}",
+        move_number,
+        methods=["POST"],
+        parameters={"action": {"enum": list(phone_numbers.MANUAL_MOVES)}},
+    ),
 ]

@@ -101,6 +101,11 @@ routes = [
         body_required=True,
         status=202,
     ),
-    Route("/_sandbox/tenants/{tenant}/business/verification/{trigger}", move_verification, methods=["POST"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/business/verification/{trigger}",
+        move_verification,
+        methods=["POST"],
+        parameters={"trigger": {"enum": list(verification.MANUAL_TRIGGERS)}},
+    ),
     Route("/_sandbox/tenants/{tenant}/wabas/{waba_id}/appeal", appeal, methods=["POST"], status=202),
 ]

@@ -145,8 +145,6 @@ def _known(sandbox: Sandbox, name: str, generated: str) -> str:
         "wa_id": ["16505551234", "15550100001"],
         "e164": ["+16505551234"],
         "template_id": [template.id for template in tenant.store.templates],
-        "action": ["deliver", "read", "fail", "flag", "restrict"],
-        "trigger": ["start", "expire", "revoke"],
         "wamid": [message.wamid for message in tenant.store.messages.newest(3, lambda m: True)],
     }
     choices = known.get(name) or []
