@@ -24,8 +24,11 @@ def parse_configure_webhook(body: Fields) -> ConfigureWebhook:
     verify = body.flag("verify", default=True)
     if url is not None and verify:
         # The handshake needs somewhere to send its GET; without it any string is kept, as the dashboard does.
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # an unclosed IPv6 bracket, a port out of range
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise Invalid("url must be an absolute http(s) URL")
     return ConfigureWebhook(
         url=url, verify_token=body.text("verify_token", max_length=TOKEN_LENGTH, min_length=0), verify=bool(verify)

@@ -175,3 +175,16 @@ def test_every_answer_is_as_described(case: Any, served: tuple[TestClient, Sandb
 def teardown_module() -> None:
     """With `-s`, the figures docs/testing.md quotes."""
     print(f"\nschemathesis: {sum(CASES.values())} cases, by status {dict(sorted(CASES.items()))}")
+
+
+def test_a_url_urlsplit_refuses_is_a_400_not_a_500(client: TestClient) -> None:
+    """Found by the probes: an unclosed IPv6 bracket made `urlsplit` raise, and the callback URL answer a 500;
+    Graph's `override_callback_uri` had the same fault."""
+    check_sandbox_error(client.put("/_sandbox/tenants/t1/webhook", json={"url": "http://[::1"}), 400)
+    tenant = client.get("/_sandbox/tenants/t1").json()
+    answer = client.post(
+        f"/v23.0/{tenant['waba_id']}/subscribed_apps",
+        headers={"authorization": f"Bearer {tenant['access_token']}"},
+        json={"override_callback_uri": "http://[::1", "verify_token": "x"},
+    )
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == 100, answer.text
