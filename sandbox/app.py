@@ -27,6 +27,7 @@ from sandbox.clock import ticker
 from sandbox.context import Sandbox
 from sandbox.control import control_routes
 from sandbox.control.common import domain_status, error_response
+from sandbox.control.index import is_public
 from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import DomainError
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
@@ -86,7 +87,8 @@ async def _unknown_control_path(request: Request) -> Response:
 
 
 class AdminTokenGuard:
-    """With an admin token set, every `/_sandbox/` call needs `Authorization: Bearer <admin token>`."""
+    """With an admin token set, every `/_sandbox/` call needs `Authorization: Bearer <admin token>`, but for the
+    control plane's description and its viewer (sandbox/control/index.py)."""
 
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
@@ -94,7 +96,12 @@ class AdminTokenGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = self.sandbox.settings.admin_token
-        if token and scope["type"] == "http" and scope["path"].startswith("/_sandbox/"):
+        if (
+            token
+            and scope["type"] == "http"
+            and scope["path"].startswith("/_sandbox/")
+            and not is_public(scope["path"])
+        ):
             headers = dict(scope["headers"])
             # Compared in constant time: how long a refusal takes must not tell how much of the token was right.
             if not hmac.compare_digest(headers.get(b"authorization", b""), b"Bearer " + token.encode()):

@@ -6,6 +6,7 @@ from sandbox.control import (
     clock,
     customers,
     faults,
+    index,
     journal,
     lifecycles,
     limits,
@@ -24,6 +25,7 @@ from sandbox.control import (
 
 def control_routes() -> list[BaseRoute]:
     return [
+        *index.routes,
         *tenants.routes,
         *clock.routes,
         *customers.routes,

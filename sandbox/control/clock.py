@@ -6,11 +6,11 @@ from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.clock import EARLIEST, LATEST, ClockMode, to_rfc3339
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import AdvanceClock, ConfigureClock
 from sandbox.domain.errors import Invalid
 from sandbox.services import tenants
@@ -66,7 +66,21 @@ async def advance_clock(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/tenants/{tenant}/clock", get_clock, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/clock", set_clock, methods=["POST"]),
-    Route("/_sandbox/tenants/{tenant}/clock/advance", advance_clock, methods=["POST"]),
+    Route("/_sandbox/tenants/{tenant}/clock", get_clock, methods=["GET"], answer="Clock"),
+    Route(
+        "/_sandbox/tenants/{tenant}/clock",
+        set_clock,
+        methods=["POST"],
+        body=parse_configure_clock,
+        body_required=True,
+        answer="Clock",
+    ),
+    Route(
+        "/_sandbox/tenants/{tenant}/clock/advance",
+        advance_clock,
+        methods=["POST"],
+        body=parse_advance_clock,
+        body_required=True,
+        answer="Advanced",
+    ),
 ]

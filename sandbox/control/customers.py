@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import SandboxError, json_body, limit_of, respond, tenant_of
 from sandbox.control.faults import DETAILS_LENGTH, KNOWN_CODE
 from sandbox.control.parse import ID_LENGTH, Fields, wa_id_of
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import UNCHANGED, ReceiveMessage, UpdateCustomer
 from sandbox.domain.customer import Delivery, Reads
 from sandbox.domain.errors import Invalid
@@ -36,7 +37,7 @@ CONTEXT_SHAPE = '{"message_id": "wamid..."}'
 
 
 def parse_inbound(body: Fields) -> ReceiveMessage:
-    wa_id = wa_id_of(body.raw("from"), "from")
+    wa_id = body.wa_id("from")
     message_type = body.choice("type", INBOUND_TYPES, default="text")
     if message_type == "contacts":
         contacts = body.items("contacts", _contact, min_items=1, max_items=MAX_CONTACTS, required=True)
@@ -44,8 +45,7 @@ def parse_inbound(body: Fields) -> ReceiveMessage:
     else:
         fields = body.object(message_type, required=message_type != "request_welcome") or Fields({}, message_type)
         for key in REQUIRED_KEYS.get(message_type, ()):
-            if fields.raw(key) is None:
-                raise Invalid(f"{message_type}.{key} is required")
+            fields.require(key)
         if message_type == "text":
             fields.text("body", max_length=TEXT_LENGTH, min_length=0)
         if message_type == "interactive":
@@ -56,9 +56,9 @@ def parse_inbound(body: Fields) -> ReceiveMessage:
     context = body.object("context", what=CONTEXT_SHAPE)
     context_id = None
     if context is not None:
-        if not (context.has("message_id") or context.has("id")):
+        context_id = context.text("message_id", max_length=ID_LENGTH) or context.text("id", max_length=ID_LENGTH)
+        if context_id is None:
             raise Invalid(f"context must be {CONTEXT_SHAPE}")
-        context_id = context.text("message_id" if context.has("message_id") else "id", max_length=ID_LENGTH)
     profile = body.object("profile", what='{"name": "..."}')
     return ReceiveMessage(
         wa_id=wa_id,
@@ -137,11 +137,7 @@ async def move_message(request: Request) -> Response:
     message = messaging.find_message(tenant, request.path_params["wamid"])
     if message is None or message.direction != "outbound":
         raise SandboxError(404, "no outbound message with that id")
-    body = Fields(await json_body(request))
-    code = None
-    if action == "fail":
-        code = body.choice("code", GraphErrorCode, default=GraphErrorCode.SOMETHING_WENT_WRONG, what=KNOWN_CODE)
-    details = body.text("details", max_length=DETAILS_LENGTH, min_length=0)
+    code, details = parse_move(Fields(await json_body(request)), action)
     try:
         progression.move_by_hand(tenant, message, action, code, details)
     except InvalidTransition as error:
@@ -149,10 +145,31 @@ async def move_message(request: Request) -> Response:
     return respond(message.snapshot())
 
 
+def parse_move(body: Fields, action: str = "fail") -> tuple[GraphErrorCode | None, str | None]:
+    """The failure's `code` (with `fail` only) and the `details` of a move by hand."""
+    code = None
+    if action == "fail":
+        code = body.choice("code", GraphErrorCode, default=GraphErrorCode.SOMETHING_WENT_WRONG, what=KNOWN_CODE)
+    return code, body.text("details", max_length=DETAILS_LENGTH, min_length=0)
+
+
 routes = [
-    Route("/_sandbox/tenants/{tenant}/inbound", inbound, methods=["POST"]),
-    Route("/_sandbox/tenants/{tenant}/customers", list_customers, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/customers/{wa_id}", put_customer, methods=["PUT"]),
-    Route("/_sandbox/tenants/{tenant}/customers/{wa_id}", get_customer, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/messages/{wamid}/{action}", move_message, methods=["POST"]),
+    Route("/_sandbox/tenants/{tenant}/inbound", inbound, methods=["POST"], body=parse_inbound, body_required=True),
+    Route("/_sandbox/tenants/{tenant}/customers", list_customers, methods=["GET"], answer="List"),
+    Route(
+        "/_sandbox/tenants/{tenant}/customers/{wa_id}",
+        put_customer,
+        methods=["PUT"],
+        body=partial(parse_update_customer, "15550100001"),
+        answer="Customer",
+    ),
+    Route("/_sandbox/tenants/{tenant}/customers/{wa_id}", get_customer, methods=["GET"], answer="Customer"),
+    Route(
+        "/_sandbox/tenants/{tenant}/messages/{wamid}/{action}",
+        move_message,
+        methods=["POST"],
+        body=parse_move,
+        answer="Message",
+        parameters={"action": {"enum": sorted({trigger for trigger, _, _ in MESSAGE_LIFECYCLE.table()})}},
+    ),
 ]

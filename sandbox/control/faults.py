@@ -6,10 +6,10 @@ import re
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import SandboxError, json_body, respond, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import AddFault
 from sandbox.domain.errors import Invalid, is_integer, is_number
 from sandbox.domain.fault import MAX_LATENCY_SECONDS, Distribution, FaultMatch, Latency, Mode, PathPattern
@@ -162,9 +162,16 @@ async def delete_faults(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/tenants/{tenant}/faults", create_fault, methods=["POST"]),
-    Route("/_sandbox/tenants/{tenant}/faults", list_faults, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/faults", delete_faults, methods=["DELETE"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/faults",
+        create_fault,
+        methods=["POST"],
+        body=parse_fault,
+        body_required=True,
+        status=201,
+    ),
+    Route("/_sandbox/tenants/{tenant}/faults", list_faults, methods=["GET"], answer="List"),
+    Route("/_sandbox/tenants/{tenant}/faults", delete_faults, methods=["DELETE"], answer="Success"),
     Route("/_sandbox/tenants/{tenant}/faults/{fault_id}", get_fault, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/faults/{fault_id}", delete_fault, methods=["DELETE"]),
+    Route("/_sandbox/tenants/{tenant}/faults/{fault_id}", delete_fault, methods=["DELETE"], answer="Success"),
 ]

@@ -6,10 +6,10 @@ import re
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import SandboxError, limit_of, respond, sandbox_of, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.errors import GraphErrorCode
 from sandbox.services import subscribed_apps
 from sandbox.webhooks.outbox import DeliveryState
@@ -109,9 +109,9 @@ async def list_errors(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/errors", list_errors, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/requests", list_requests, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/messages", list_messages, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/webhooks", list_webhooks, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/webhooks/{delivery_id}/redeliver", redeliver, methods=["POST"]),
+    Route("/_sandbox/errors", list_errors, methods=["GET"], answer="List"),
+    Route("/_sandbox/tenants/{tenant}/requests", list_requests, methods=["GET"], answer="List"),
+    Route("/_sandbox/tenants/{tenant}/messages", list_messages, methods=["GET"], answer="Messages"),
+    Route("/_sandbox/tenants/{tenant}/webhooks", list_webhooks, methods=["GET"], answer="List"),
+    Route("/_sandbox/tenants/{tenant}/webhooks/{delivery_id}/redeliver", redeliver, methods=["POST"], status=201),
 ]

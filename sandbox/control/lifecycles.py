@@ -7,9 +7,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import respond
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.lifecycle import Lifecycle, lifecycles
 
 
@@ -30,4 +30,4 @@ async def list_lifecycles(request: Request) -> Response:
     return respond({"data": [describe(lifecycle) for lifecycle in lifecycles().values()]})
 
 
-routes = [Route("/_sandbox/lifecycles", list_lifecycles, methods=["GET"])]
+routes = [Route("/_sandbox/lifecycles", list_lifecycles, methods=["GET"], answer="List")]

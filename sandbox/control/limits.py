@@ -3,12 +3,14 @@ messaging limit (its tier and the unique users counted against it)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import SetMessagingLimitTier, SetThroughput
 from sandbox.domain.messaging_limit import MessagingLimitTier
 from sandbox.domain.phone_number import ThroughputClass
@@ -70,7 +72,19 @@ async def put_throughput(request: Request) -> Response:
 routes = [
     Route("/_sandbox/tenants/{tenant}/limits", get_limits, methods=["GET"]),
     Route("/_sandbox/tenants/{tenant}/messaging_limit", get_messaging_limit, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/messaging_limit", put_messaging_limit, methods=["PUT"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/messaging_limit",
+        put_messaging_limit,
+        methods=["PUT"],
+        body=parse_set_messaging_limit,
+        body_required=True,
+    ),
     Route("/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/throughput", get_throughput, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/throughput", put_throughput, methods=["PUT"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/throughput",
+        put_throughput,
+        methods=["PUT"],
+        body=partial(parse_set_throughput, ""),
+        body_required=True,
+    ),
 ]

@@ -6,6 +6,7 @@ A `Fields` wraps one JSON object; its readers name the field, with the path of t
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -73,6 +74,14 @@ class Fields:
     def _missing(self, key: str, required: bool) -> None:
         if required:
             raise Invalid(f"{self.name(key)} is required")
+
+    def require(self, key: str) -> None:
+        """The field must be given, whatever it holds (its reader, if any, comes later)."""
+        self._missing(key, self._data.get(key) is None)
+
+    def wa_id(self, key: str) -> str:
+        """A customer's WhatsApp id (`wa_id_of`), required."""
+        return wa_id_of(self._data.get(key), self.name(key))
 
     def text(
         self,
@@ -147,9 +156,10 @@ class Fields:
             raise Invalid(f"{self.name(key)} must be {what or f'an integer between {low} and {high}'}")
         return int(value)
 
-    def flag(self, key: str, *, default: bool | None = None) -> bool | None:
+    def flag(self, key: str, *, required: bool = False, default: bool | None = None) -> bool | None:
         value = self._data.get(key)
         if value is None:
+            self._missing(key, required)
             return default
         if not isinstance(value, bool):
             raise Invalid(f"{self.name(key)} must be true or false")
@@ -171,6 +181,11 @@ class Fields:
         if isinstance(kind, type) and issubclass(kind, Enum):
             return kind(value)
         return value
+
+    def sole_choice(self, key: str, kind: Any) -> Any:
+        """The body's one field, required: a value of `kind` (as `choice` reads it)."""
+        self.only((key,))
+        return self.choice(key, kind, required=True)
 
     def time(self, key: str, *, required: bool = False) -> datetime | None:
         """An RFC 3339 time (UTC when it has no offset)."""
@@ -247,3 +262,158 @@ def query_integer(params: Mapping[str, str], key: str, *, low: int, high: int, d
     if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) < low:
         raise Invalid(f"{key} must be {what}")
     return min(int(text), high)
+
+
+def _string(min_length: int, max_length: int, pattern: re.Pattern[str] | None = None) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string", "minLength": min_length, "maxLength": max_length}
+    if pattern is not None:
+        schema["pattern"] = pattern.pattern
+    return schema
+
+
+class Described(Fields):
+    """A body that is described, not read: each reader notes the JSON Schema of what it accepts, from the very
+    arguments it would validate with, and answers as for an absent field (a required one as for a valid one).
+
+    Running a parser over a `Described` is how the control plane's OpenAPI description gets its request bodies
+    (sandbox/control/openapi.py), so they cannot drift from what the parser enforces. What a parser checks in
+    its own code after reading (one field or another, an order between two numbers) is not seen here.
+    """
+
+    __slots__ = ("_known", "_nested", "_properties", "_required")
+
+    def __init__(self, at: str = "") -> None:
+        super().__init__({}, at)
+        self._properties: dict[str, dict[str, Any]] = {}
+        self._nested: dict[str, Described] = {}
+        self._required: set[str] = set()
+        self._known: tuple[str, ...] | None = None
+
+    def schema(self) -> dict[str, Any]:
+        properties = {key: {} for key in self._known or ()} | self._properties
+        properties |= {key: nested.schema() for key, nested in self._nested.items()}
+        schema: dict[str, Any] = {"type": "object", "properties": properties}
+        if self._required:
+            schema["required"] = sorted(self._required)
+        schema["additionalProperties"] = self._known is None
+        return schema
+
+    def _note(self, key: str, schema: dict[str, Any], required: bool = False) -> None:
+        self._properties.setdefault(key, schema)
+        if required:
+            self._required.add(key)
+
+    def has(self, key: str) -> bool:
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def only(self, known: tuple[str, ...] | frozenset[str], *, list_known: bool = True) -> None:
+        self._known = tuple(sorted(known)) if isinstance(known, frozenset) else tuple(known)
+
+    def require(self, key: str) -> None:
+        self._required.add(key)
+
+    def wa_id(self, key: str) -> str:
+        self._note(key, _string(7, ID_LENGTH) | {"description": "a phone number of 7 to 15 digits"}, True)
+        return "15550100001"
+
+    def text(
+        self,
+        key: str,
+        *,
+        max_length: int,
+        required: bool = False,
+        min_length: int = 1,
+        pattern: re.Pattern[str] | None = None,
+        what: str | None = None,
+    ) -> str | None:
+        self._note(key, _string(min_length, max_length, pattern), required)
+        return "x" * max(min_length, 1) if required else None
+
+    def number(
+        self,
+        key: str,
+        *,
+        low: float,
+        high: float,
+        above: bool = False,
+        unit: str = "",
+        required: bool = False,
+        default: float | None = None,
+    ) -> float | None:
+        schema: dict[str, Any] = {"type": "number", "exclusiveMinimum" if above else "minimum": low, "maximum": high}
+        self._note(key, schema | ({"description": unit.removeprefix(" of ")} if unit else {}), required)
+        return float(high) if required else default
+
+    def integer(
+        self,
+        key: str,
+        *,
+        low: int,
+        high: int,
+        required: bool = False,
+        default: int | None = None,
+        what: str | None = None,
+    ) -> int | None:
+        self._note(key, {"type": "integer", "minimum": low, "maximum": high}, required)
+        return low if required else default
+
+    def flag(self, key: str, *, required: bool = False, default: bool | None = None) -> bool | None:
+        self._note(key, {"type": "boolean"}, required)
+        return bool(default) if required else default
+
+    def choice(
+        self, key: str, kind: Any, *, required: bool = False, default: Any = None, what: str | None = None
+    ) -> Any:
+        values = choices_of(kind)
+        self._note(key, {"enum": list(values)}, required)
+        if default is not None or not required:
+            return default
+        return kind(values[0]) if isinstance(kind, type) and issubclass(kind, Enum) else values[0]
+
+    def time(self, key: str, *, required: bool = False) -> datetime | None:
+        self._note(key, {"type": "string", "format": "date-time", "maxLength": _TIME_LENGTH}, required)
+        return parse_rfc3339("2026-01-01T00:00:00Z") if required else None
+
+    def object(self, key: str, *, required: bool = False, what: str | None = None) -> Fields | None:
+        """Always the nested object, so that its fields are described too."""
+        nested = self._nested.setdefault(key, Described(self.name(key)))
+        if required:
+            self._required.add(key)
+        return nested
+
+    def items(
+        self,
+        key: str,
+        read: Callable[[Any, str], T],
+        *,
+        max_items: int,
+        min_items: int = 0,
+        required: bool = False,
+    ) -> tuple[T, ...] | None:
+        self._note(key, {"type": "array", "minItems": min_items, "maxItems": max_items}, required)
+        return () if required else None
+
+    def strings(self, key: str, *, max_items: int, max_length: int) -> dict[str, str]:
+        self._note(
+            key,
+            {
+                "type": "object",
+                "maxProperties": max_items,
+                "propertyNames": {"maxLength": max_length},
+                "additionalProperties": {"type": "string", "maxLength": max_length},
+            },
+        )
+        return {}
+
+
+def describe(parser: Callable[[Fields], object]) -> dict[str, Any]:
+    """The JSON Schema of the bodies `parser` accepts, read off the readers it calls."""
+    body = Described()
+    # A parser's own checks after its reads (`give seconds or to`) refuse the placeholder values: by then
+    # every reader it calls has been noted.
+    with contextlib.suppress(Invalid):
+        parser(body)
+    return body.schema()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import json_body, limit_of, respond, sandbox_of, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.errors import Invalid
 from sandbox.domain.onboarding import WhatsAppApp
 from sandbox.services import messaging_limits, phone_numbers
@@ -20,10 +20,13 @@ def _digits(text: str) -> str:
     return phone_numbers.e164_digits(text)
 
 
+def parse_whatsapp_app(body: Fields) -> WhatsAppApp:
+    state: WhatsAppApp = body.sole_choice("whatsapp_app", WhatsAppApp)
+    return state
+
+
 async def put_number(request: Request) -> Response:
-    body = Fields(await json_body(request, required=True))
-    body.only(("whatsapp_app",))
-    state = body.choice("whatsapp_app", WhatsAppApp, required=True)
+    state = parse_whatsapp_app(Fields(await json_body(request, required=True)))
     digits = _digits(request.path_params["e164"])
     return respond(phone_numbers.set_whatsapp_app(sandbox_of(request), digits, state))
 
@@ -47,8 +50,13 @@ async def move_number(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/numbers/{e164}", put_number, methods=["PUT"]),
+    Route("/_sandbox/numbers/{e164}", put_number, methods=["PUT"], body=parse_whatsapp_app, body_required=True),
     Route("/_sandbox/numbers/{e164}", get_number, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/otp", otp_outbox, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/{action}", move_number, methods=["POST"]),
+    Route("/_sandbox/tenants/{tenant}/otp", otp_outbox, methods=["GET"], answer="List"),
+    Route(
+        "/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/{action}",
+        move_number,
+        methods=["POST"],
+        parameters={"action": {"enum": list(phone_numbers.MANUAL_MOVES)}},
+    ),
 ]

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.context import Tenant
 from sandbox.control.common import SandboxError, json_body, respond, tenant_of
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.policy import Policy
 
 SHAPES = ("grouped", "flat")
@@ -56,8 +58,51 @@ async def get_knobs(request: Request) -> Response:
     return respond({"data": Policy.describe()})
 
 
+def knob_schema(knob: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of one knob, from its declaration (`Policy.describe()`, the knobs' own `check` bounds)."""
+    kind, low, high = knob["type"], knob.get("min"), knob.get("max")
+    bounded = {"minimum": low} | ({"exclusiveMaximum": high} if knob.get("max_exclusive") else {"maximum": high})
+    schema: dict[str, Any]
+    if kind in ("number", "integer"):
+        schema = {"type": kind} | bounded
+    elif kind == "boolean":
+        schema = {"type": "boolean"}
+    elif kind == "choice":
+        schema = {"enum": knob["choices"]}
+    elif kind == "span":
+        schema = {"type": "array", "items": {"type": "number"} | bounded, "minItems": 2, "maxItems": 2}
+    elif kind == "number_list":
+        items = {"type": "number"} | bounded
+        schema = {"type": "array", "items": items, "minItems": knob["min_items"], "maxItems": knob["max_items"]}
+    elif kind == "levels":
+        level = {"type": "integer"} | bounded
+        schema = {"type": "object", "properties": dict.fromkeys(knob["levels"], level), "additionalProperties": False}
+    else:
+        raise TypeError(f"no schema for a {kind!r} knob")
+    return schema | {"description": knob["description"]}
+
+
+def patch_schema() -> dict[str, Any]:
+    """A policy patch: groups of knobs, or the knobs' flat names, never both for one knob."""
+    knobs = Policy.describe()
+    groups: dict[str, dict[str, Any]] = {}
+    for knob in knobs:
+        groups.setdefault(knob["group"], {})[knob["name"]] = knob_schema(knob)
+    properties = {
+        group: {"type": "object", "properties": members, "additionalProperties": False}
+        for group, members in groups.items()
+    } | {knob["flat_name"]: knob_schema(knob) for knob in knobs}
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
 routes = [
     Route("/_sandbox/tenants/{tenant}/policy", get_policy, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/policy", patch_policy, methods=["PATCH"]),
-    Route("/_sandbox/policy/knobs", get_knobs, methods=["GET"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/policy",
+        patch_policy,
+        methods=["PATCH"],
+        body_schema=patch_schema,
+        body_required=True,
+    ),
+    Route("/_sandbox/policy/knobs", get_knobs, methods=["GET"], answer="List"),
 ]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import limit_of, respond, tenant_of
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.services import pricing
 
 

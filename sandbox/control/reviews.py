@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.clock import to_rfc3339
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import ForceDecision
 from sandbox.domain.decision import ReviewKind
 from sandbox.services import decisions
@@ -40,6 +40,12 @@ async def force_review(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/tenants/{tenant}/reviews", list_reviews, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/reviews", force_review, methods=["POST"]),
+    Route("/_sandbox/tenants/{tenant}/reviews", list_reviews, methods=["GET"], answer="List"),
+    Route(
+        "/_sandbox/tenants/{tenant}/reviews",
+        force_review,
+        methods=["POST"],
+        body=parse_force_decision,
+        body_required=True,
+    ),
 ]

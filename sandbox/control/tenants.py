@@ -6,11 +6,11 @@ import re
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.clock import MAX_SECONDS, parse_configure_clock
 from sandbox.control.common import json_body, respond, sandbox_of, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.control.webhook import TOKEN_LENGTH, URL_LENGTH
 from sandbox.domain.commands import CreateTenant, IssueToken
 from sandbox.domain.customer import magic_table
@@ -105,21 +105,24 @@ async def magic(request: Request) -> Response:
     return respond({"data": magic_table()})
 
 
+def parse_issue_token(body: Fields) -> IssueToken:
+    return IssueToken(expires_in=body.number("expires_in", low=0, high=MAX_SECONDS, unit=" of seconds"))
+
+
 async def issue_token(request: Request) -> Response:
-    body = Fields(await json_body(request))
-    command = IssueToken(expires_in=body.number("expires_in", low=0, high=MAX_SECONDS, unit=" of seconds"))
+    command = parse_issue_token(Fields(await json_body(request)))
     return respond(tenants.issue_token(tenant_of(request), sandbox_of(request), command), 201)
 
 
 routes = [
-    Route("/_sandbox/health", health, methods=["GET"]),
+    Route("/_sandbox/health", health, methods=["GET"], answer="Health"),
     Route("/_sandbox/magic", magic, methods=["GET"]),
-    Route("/_sandbox/reset", reset_sandbox, methods=["POST"]),
-    Route("/_sandbox/tenants", create_tenant, methods=["POST"]),
-    Route("/_sandbox/tenants", list_tenants, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}", get_tenant, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}", delete_tenant, methods=["DELETE"]),
-    Route("/_sandbox/tenants/{tenant}/reset", reset_tenant, methods=["POST"]),
+    Route("/_sandbox/reset", reset_sandbox, methods=["POST"], body=_seed, answer="Tenant"),
+    Route("/_sandbox/tenants", create_tenant, methods=["POST"], body=parse_create_tenant, status=201, answer="Tenant"),
+    Route("/_sandbox/tenants", list_tenants, methods=["GET"], answer="Tenants"),
+    Route("/_sandbox/tenants/{tenant}", get_tenant, methods=["GET"], answer="Tenant"),
+    Route("/_sandbox/tenants/{tenant}", delete_tenant, methods=["DELETE"], answer="Success"),
+    Route("/_sandbox/tenants/{tenant}/reset", reset_tenant, methods=["POST"], body=_seed, answer="Tenant"),
     Route("/_sandbox/tenants/{tenant}/state", tenant_state, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/tokens", issue_token, methods=["POST"]),
+    Route("/_sandbox/tenants/{tenant}/tokens", issue_token, methods=["POST"], body=parse_issue_token, status=201),
 ]

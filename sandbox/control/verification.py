@@ -12,10 +12,10 @@ import re
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.business import Documents
 from sandbox.domain.commands import SubmitVerification
 from sandbox.domain.errors import Invalid
@@ -93,7 +93,19 @@ async def appeal(request: Request) -> Response:
 
 routes = [
     Route("/_sandbox/tenants/{tenant}/business/verification", get_verification, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/business/verification", submit_verification, methods=["POST"]),
-    Route("/_sandbox/tenants/{tenant}/business/verification/{trigger}", move_verification, methods=["POST"]),
-    Route("/_sandbox/tenants/{tenant}/wabas/{waba_id}/appeal", appeal, methods=["POST"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/business/verification",
+        submit_verification,
+        methods=["POST"],
+        body=parse_submission,
+        body_required=True,
+        status=202,
+    ),
+    Route(
+        "/_sandbox/tenants/{tenant}/business/verification/{trigger}",
+        move_verification,
+        methods=["POST"],
+        parameters={"trigger": {"enum": list(verification.MANUAL_TRIGGERS)}},
+    ),
+    Route("/_sandbox/tenants/{tenant}/wabas/{waba_id}/appeal", appeal, methods=["POST"], status=202),
 ]

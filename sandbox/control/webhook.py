@@ -6,10 +6,10 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import json_body, respond, tenant_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import ConfigureWebhook
 from sandbox.domain.errors import Invalid
 from sandbox.services import webhook_settings
@@ -26,9 +26,9 @@ def parse_configure_webhook(body: Fields) -> ConfigureWebhook:
         # The handshake needs somewhere to send its GET; without it any string is kept, as the dashboard does.
         try:
             parts = urlsplit(url)
-        except ValueError:  # e.g. an unclosed IPv6 bracket: `http://[`
-            raise Invalid("url must be an absolute http(s) URL") from None
-        if parts.scheme not in ("http", "https") or not parts.netloc:
+        except ValueError:  # an unclosed IPv6 bracket, a port out of range
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise Invalid("url must be an absolute http(s) URL")
     return ConfigureWebhook(
         url=url, verify_token=body.text("verify_token", max_length=TOKEN_LENGTH, min_length=0), verify=bool(verify)
@@ -47,6 +47,13 @@ async def get_webhook(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/tenants/{tenant}/webhook", put_webhook, methods=["PUT"]),
-    Route("/_sandbox/tenants/{tenant}/webhook", get_webhook, methods=["GET"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/webhook",
+        put_webhook,
+        methods=["PUT"],
+        body=parse_configure_webhook,
+        body_required=True,
+        answer="Webhook",
+    ),
+    Route("/_sandbox/tenants/{tenant}/webhook", get_webhook, methods=["GET"], answer="Webhook"),
 ]

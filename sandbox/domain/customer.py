@@ -69,8 +69,11 @@ MAGIC_MEDIA_HOST = "fail.sandbox.test"
 def undownloadable_media(content: Any) -> tuple[GraphErrorCode, str] | None:
     """131053 with Meta's observed details when any `link` in a message's content is on `MAGIC_MEDIA_HOST`."""
     for link in _links(content):
-        parts = urlsplit(link)
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(link)
+            host = (parts.hostname or "").lower()
+        except ValueError:  # not a URL anyone could fetch, so not the magic host either
+            continue
         if host != MAGIC_MEDIA_HOST and not host.endswith("." + MAGIC_MEDIA_HOST):
             continue
         first = parts.path.strip("/").split("/")[0]

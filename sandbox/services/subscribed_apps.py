@@ -29,7 +29,10 @@ def _verification_failed(reason: str) -> GraphError:
 
 
 async def verify_override(tenant: Tenant, transport: WebhookTransport, url: str, verify_token: str) -> None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket, a port out of range
+        raise invalid_parameter("override_callback_uri must be an absolute https URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise invalid_parameter("override_callback_uri must be an absolute https URL")
     if len(url) > MAX_URI_LENGTH:

@@ -3,13 +3,14 @@ field and a value out of bounds with `Invalid`, naming the field (with its path)
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 import pytest
 
-from sandbox.control.parse import Fields, choices_of, query_integer
+from sandbox.control.parse import Fields, choices_of, describe, query_integer
 from sandbox.domain.errors import Invalid
 from sandbox.errors import GraphErrorCode
 
@@ -140,3 +141,50 @@ def test_query_integer_refuses(text: str) -> None:
 def test_query_integer_caps_at_its_bound() -> None:
     assert query_integer({"limit": "500"}, "limit", low=1, high=10, default=5, what="positive") == 10
     assert query_integer({}, "limit", low=1, high=10, default=5, what="positive") == 5
+
+
+def _every_reader(body: Fields) -> None:
+    body.only(("name", "size", "rate", "count", "on", "at", "nested", "list", "labels", "from"))
+    body.text("name", max_length=8, required=True, pattern=re.compile(r"^[a-z]+$"))
+    body.choice("size", Size, required=True)
+    body.number("rate", low=0, high=5, above=True)
+    body.integer("count", low=1, high=9, default=3)
+    body.flag("on", required=True)
+    body.time("at")
+    nested = body.object("nested")
+    assert nested is not None
+    nested.number("value", low=0, high=1, required=True)
+    body.items("list", lambda item, name: item, max_items=4, min_items=1)
+    body.strings("labels", max_items=2, max_length=16)
+    body.wa_id("from")
+    raise Invalid("a check across fields, after every read")
+
+
+def test_describe_reads_each_readers_bounds_into_json_schema() -> None:
+    schema = describe(_every_reader)
+    assert schema["additionalProperties"] is False
+    assert schema["required"] == ["from", "name", "on", "size"]
+    properties = schema["properties"]
+    assert properties["name"] == {"type": "string", "minLength": 1, "maxLength": 8, "pattern": "^[a-z]+$"}
+    assert properties["size"] == {"enum": ["small", "large"]}
+    assert properties["rate"] == {"type": "number", "exclusiveMinimum": 0, "maximum": 5}
+    assert properties["count"] == {"type": "integer", "minimum": 1, "maximum": 9}
+    assert properties["on"] == {"type": "boolean"}
+    assert properties["at"]["format"] == "date-time"
+    assert properties["nested"] == {
+        "type": "object",
+        "properties": {"value": {"type": "number", "minimum": 0, "maximum": 1}},
+        "required": ["value"],
+        "additionalProperties": True,
+    }
+    assert properties["list"] == {"type": "array", "minItems": 1, "maxItems": 4}
+    assert properties["labels"]["maxProperties"] == 2
+    assert properties["from"]["minLength"] == 7
+
+
+def test_a_body_without_only_admits_other_fields() -> None:
+    assert describe(lambda body: body.text("name", max_length=3)) == {
+        "type": "object",
+        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 3}},
+        "additionalProperties": True,
+    }

@@ -1,0 +1,47 @@
+"""`ControlRoute`: a control-plane route with what its OpenAPI description needs (sandbox/control/openapi.py).
+
+The body is named by the parser the handler reads it with; its schema is read off that parser's readers
+(`parse.describe`), so the description says what the code accepts. The rest is declared beside the route: the
+status of a success and the schema of its answer (a component of openapi.py, or a plain object).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from starlette.routing import Route
+
+from sandbox.control.parse import Fields
+
+BodyParser = Callable[[Fields], object]
+
+
+class ControlRoute(Route):
+    def __init__(
+        self,
+        path: str,
+        endpoint: Callable[..., Any],
+        *,
+        methods: Sequence[str],
+        body: BodyParser | None = None,
+        body_schema: Callable[[], dict[str, Any]] | None = None,
+        body_required: bool = False,
+        status: int = 200,
+        answer: str | None = None,
+        media_types: Sequence[str] = ("application/json",),
+        public: bool = False,
+        parameters: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """`body` is the parser the handler calls (`body_schema` a schema from another declaration, such as the
+        policy's knobs); `answer` names the component the success answers with; `public` routes need no admin
+        token; `parameters` gives a path parameter a narrower schema than a non-empty string."""
+        super().__init__(path, endpoint, methods=list(methods))
+        self.body = body
+        self.body_schema = body_schema
+        self.body_required = body_required
+        self.status = status
+        self.answer = answer
+        self.media_types = tuple(media_types)
+        self.public = public
+        self.parameters = parameters or {}
