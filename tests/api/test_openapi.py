@@ -21,6 +21,12 @@ from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
 from sandbox.context import Tenant
+from sandbox.domain.phone_number_settings import (
+    CALL_ICON_VISIBILITY,
+    ON_OFF,
+    SRTP_KEY_EXCHANGE_PROTOCOLS,
+    StorageStatus,
+)
 from sandbox.testing import RecordingTransport, settle
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "reference" / "meta-openapi" / "business-messaging-api_v23.0.yaml"
@@ -52,6 +58,27 @@ SCHEMA_CORRECTIONS: list[tuple[tuple[str, ...], Any, str]] = [
         ["id", "display_phone_number"],
         "The schema requires `status` in every listed number; Meta documents the list as the same objects as "
         "GET /{phone-number-id}, whose default fields have no `status` (meta-messaging.md §8.1).",
+    ),
+    *(
+        (("components", "schemas", schema, "properties", name), {"type": "string", "enum": [str(v) for v in values]},
+         "Meta's calling pages spell the settings in capitals (ENABLED, DEFAULT, DTLS); the sandbox answers so and "
+         "reads the description's lower-case spellings as aliases (sandbox/api/settings.py).")
+        for schema, name, values in (
+            ("CallingSettingsResponse", "status", ON_OFF),
+            ("CallingSettingsResponse", "callback_permission_status", ON_OFF),
+            ("CallingSettingsResponse", "call_icon_visibility", CALL_ICON_VISIBILITY),
+            ("CallingSettingsResponse", "srtp_key_exchange_protocol", SRTP_KEY_EXCHANGE_PROTOCOLS),
+            ("SipSettingsResponse", "status", ON_OFF),
+            ("VideoSettingsResponse", "status", ON_OFF),
+            ("PayloadEncryptionSettingsResponse", "status", ON_OFF),
+            ("StorageConfigurationSettingsResponse", "status", tuple(StorageStatus)),
+        )
+    ),
+    (
+        ("components", "schemas", "CallingSettingsResponse", "required"),
+        ["status", "call_icon_visibility", "callback_permission_status"],
+        "The sandbox does not model the media servers' addresses (`ip_addresses`) and leaves the field out, as it "
+        "does every field it does not model (sandbox/api/fields.py).",
     ),
 ]  # fmt: skip
 
