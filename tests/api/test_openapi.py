@@ -21,6 +21,7 @@ from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
 from sandbox.context import Tenant
+from sandbox.domain.phone_number import PhoneNumberStatus
 from sandbox.domain.phone_number_settings import (
     CALL_ICON_VISIBILITY,
     ON_OFF,
@@ -79,6 +80,27 @@ SCHEMA_CORRECTIONS: list[tuple[tuple[str, ...], Any, str]] = [
         ["status", "call_icon_visibility", "callback_permission_status"],
         "The sandbox does not model the media servers' addresses (`ip_addresses`) and leaves the field out, as it "
         "does every field it does not model (sandbox/api/fields.py).",
+    ),
+    (
+        ("components", "schemas", "WhatsAppPhoneNumberStatus", "enum"),
+        sorted({*map(str, PhoneNumberStatus), "LINKED", "UNLINKED"}),
+        "The description's number statuses lack CONNECTED, DISCONNECTED, FLAGGED, RATE_LIMITED, UNKNOWN and "
+        "UNVERIFIED, which Graph's reference lists and a registered or deregistered number has (meta-lifecycle.md).",
+    ),
+    (
+        ("components", "schemas", "WhatsAppCodeVerificationStatus", "enum"),
+        ["VERIFIED", "NOT_VERIFIED", "UNVERIFIED", "EXPIRED"],
+        "As PhoneNumberInfo above, for the numbers GET /{waba-id}/phone_numbers lists (a number just added is "
+        "NOT_VERIFIED).",
+    ),
+    *(
+        (pointer, {"type": "string", "enum": ["GREEN", "YELLOW", "RED", "NA", "UNKNOWN"]},
+         "A number with no rating yet is UNKNOWN in Graph's reference (meta-lifecycle.md: quality_rating); the "
+         "description lists only NA.")
+        for pointer in (
+            ("components", "schemas", "PhoneNumberInfo", "properties", "quality_rating"),
+            ("components", "schemas", "WhatsAppPhoneNumberQualityRating"),
+        )
     ),
 ]  # fmt: skip
 
