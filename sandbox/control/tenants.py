@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sandbox.control.clock import MAX_SECONDS, parse_configure_clock
-from sandbox.control.common import json_body, respond, sandbox_of, tenant_of
+from sandbox.control.common import json_body, limit_of, respond, sandbox_of, tenant_of
 from sandbox.control.parse import Fields
 from sandbox.control.routing import ControlRoute as Route
 from sandbox.control.webhook import TOKEN_LENGTH, URL_LENGTH
@@ -18,6 +18,8 @@ from sandbox.services import tenants, world
 from sandbox.settings import Profile
 from sandbox.version import __version__
 
+# A state document bigger than this helps nobody: the paged routes list the rest.
+STATE_PAGE_LIMIT = 1000
 TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -98,7 +100,19 @@ def _seed(body: Fields) -> int | None:
 
 
 async def tenant_state(request: Request) -> Response:
-    return respond(world.snapshot(tenant_of(request)))
+    """Every list bounded by `limit` (default 100, at most 1000), with `pages[list]` giving its total and, where a
+    paged route lists the rest, `next`: its first page after what this document shows."""
+    tenant = tenant_of(request)
+    limit = min(limit_of(request), STATE_PAGE_LIMIT)
+    document = world.snapshot(tenant, limit=limit)
+    base = f"/_sandbox/tenants/{tenant.id}"
+    customers, pages = document["customers"], document["pages"]
+    if customers and pages["customers"]["total"] > len(customers):
+        pages["customers"]["next"] = f"{base}/customers?limit={limit}&after={customers[-1]['wa_id']}"
+    if pages["messages"]["total"] > pages["messages"]["shown"]:
+        # The message journal pages newest first by `limit` and narrows by `since`, `to`, `status`, `direction`.
+        pages["messages"]["next"] = f"{base}/messages?limit={pages['messages']['total']}"
+    return respond(document)
 
 
 async def magic(request: Request) -> Response:

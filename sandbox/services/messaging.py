@@ -138,11 +138,10 @@ def mark_message_read(tenant: Tenant, command: MarkMessageRead) -> None:
             f"Message with id {command.message_id} does not exist or cannot be marked as read",
         )
     now = tenant.clock.now()
-    unread = tenant.store.conversation(phone.id, message.wa_id).unread
     # Arrival order, not timestamps: on a frozen clock several messages share one instant.
-    while message in unread:
-        earlier = unread.popleft()
-        if earlier.status == MessageStatus.RECEIVED:
+    for wamid in tenant.store.conversation(phone.id, message.wa_id).read_up_to(message.wamid):
+        earlier = tenant.store.messages.get(wamid)
+        if earlier is not None and earlier.status == MessageStatus.RECEIVED:
             advance(earlier, "read", now)
 
 
@@ -170,7 +169,7 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
         now,
     )
     tenant.store.messages.add(message.wamid, message)
-    tenant.store.conversation(phone.id, command.wa_id).unread.append(message)
+    tenant.store.conversation(phone.id, command.wa_id).received(message.wamid)
     tenant.store.windows.customer_wrote(phone.id, command.wa_id, now)
     pricing.customer_wrote(tenant, phone.id, command.wa_id, command.content, now)
     tenant.publish([MessageReceived(message, customer.profile_name, customer.user_id, now)])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import itertools
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from sandbox.clock import to_rfc3339
 from sandbox.context import Tenant
@@ -13,44 +15,79 @@ from sandbox.services.decisions import pending_decisions
 from sandbox.services.phone_numbers import channel_eligibility
 from sandbox.services.pricing import ledger_document
 
+T = TypeVar("T")
 
-def snapshot(tenant: Tenant, *, message_limit: int = 1000) -> dict[str, Any]:
+
+# Every list in the state document shows at most this many rows; `pages` gives each list's total.
+STATE_LIST_LIMIT = 100
+
+
+def snapshot(tenant: Tenant, *, limit: int = STATE_LIST_LIMIT) -> dict[str, Any]:
+    """The tenant's world with every list bounded by `limit` and `pages[name] = {"total", "shown"}` beside it: a
+    tenant that reached a million people still gets a document of a few hundred kilobytes."""
     store = tenant.store
     now = tenant.clock.now()
-    return {
+    length = store.windows.length
+    windows = itertools.islice(reversed(store.windows.last_inbound.items()), limit)
+    pending = pending_decisions(tenant)
+    lists: dict[str, tuple[list[dict[str, Any]], int]] = {
+        "businesses": ([b.graph_fields() for b in _first(store.businesses, limit)], len(store.businesses)),
+        "wabas": (
+            [
+                w.graph_fields(store.businesses.get(w.business_id)) | {"account_mode": w.account_mode}
+                for w in _first(store.wabas, limit)
+            ],
+            len(store.wabas),
+        ),
+        "phone_numbers": (
+            [
+                p.graph_fields(tenant.webhook.url, messaging_limit=messaging_limits.phone_tier(tenant, p))
+                for p in _first(store.phone_numbers, limit)
+            ],
+            len(store.phone_numbers),
+        ),
+        "templates": ([state_fields(t) for t in _first(store.templates, limit)], len(store.templates)),
+        # In `wa_id` order, as `GET .../customers` pages them, so its `after` cursor continues this list.
+        "customers": ([c.snapshot() for c in store.customers.page(limit)], len(store.customers)),
+        # Newest first: the windows most recently opened or reset.
+        "windows": (
+            [
+                {
+                    "phone_number_id": phone_number_id,
+                    "wa_id": wa_id,
+                    "last_inbound_at": to_rfc3339(last),
+                    "closes_at": to_rfc3339(last + length),
+                    "open": now < last + length,
+                }
+                for (phone_number_id, wa_id), last in windows
+            ],
+            len(store.windows.last_inbound),
+        ),
+        "messages": ([m.snapshot() for m in store.messages.newest(limit)], len(store.messages)),
+        "reviews": ([decision.document() for decision in pending[:limit]], len(pending)),
+        "incidents": (store.incidents.newest(limit), len(store.incidents)),
+        "media": (
+            [{"id": m.id, "mime_type": m.mime_type, "file_size": m.file_size} for m in _first(store.media, limit)],
+            len(store.media),
+        ),
+    }
+    document: dict[str, Any] = {
         "tenant": tenant.document(),
         "policy": tenant.policy.snapshot(),
-        "businesses": [b.graph_fields() for b in store.businesses],
-        "wabas": [
-            w.graph_fields(store.businesses.get(w.business_id)) | {"account_mode": w.account_mode} for w in store.wabas
-        ],
-        "phone_numbers": [
-            p.graph_fields(tenant.webhook.url, messaging_limit=messaging_limits.phone_tier(tenant, p))
-            for p in store.phone_numbers
-        ],
         "channel_eligibility": channel_eligibility(tenant),
-        "templates": [state_fields(t) for t in store.templates],
-        "customers": [c.snapshot() for c in store.customers],
-        "windows": [
-            {
-                "phone_number_id": phone_number_id,
-                "wa_id": wa_id,
-                "last_inbound_at": to_rfc3339(last),
-                "closes_at": to_rfc3339(last + store.windows.length),
-                "open": now < last + store.windows.length,
-            }
-            for (phone_number_id, wa_id), last in store.windows.last_inbound.items()
-        ],
         "trial": store.trial.snapshot() if store.trial else None,
         "provider": provider_view(tenant),
         "messaging_limit": messaging_limits.document(tenant) if tenant.business_id in store.businesses else None,
-        "ledger": ledger_document(tenant, limit=100),
-        "messages": [m.snapshot() for m in store.messages.newest(message_limit)],
+        "ledger": ledger_document(tenant, limit=limit),
         "message_count": len(store.messages),
-        "reviews": [pending.document() for pending in pending_decisions(tenant)],
-        "incidents": store.incidents.newest(100),
-        "media": [{"id": m.id, "mime_type": m.mime_type, "file_size": m.file_size} for m in store.media],
     }
+    document |= {name: rows for name, (rows, _) in lists.items()}
+    document["pages"] = {name: {"total": total, "shown": len(rows)} for name, (rows, total) in lists.items()}
+    return document
+
+
+def _first(rows: Iterable[T], limit: int) -> list[T]:
+    return list(itertools.islice(rows, limit))
 
 
 def provider_view(tenant: Tenant) -> dict[str, Any]:

@@ -123,17 +123,33 @@ OTP_LIMIT = 1000
 @dataclass(slots=True)
 class Conversation:
     """What one business number needs to know of one customer without scanning the message table: the newest
-    business message (a button tap's `context`) and the inbound messages not yet marked read, oldest first."""
+    business message (a button tap's `context`) and the wamids of inbound messages not yet marked read, oldest
+    first. Wamids, not messages: an open window must not keep a message alive after the journal let it go."""
 
     last_outbound: str | None = None
-    # Made on the first inbound message: most people reached never write, and an empty deque costs 600 bytes.
-    _unread: deque[Message] | None = None
+    # Made on the first inbound message; a list, not a deque: a deque's first block costs 600 bytes, and a
+    # customer writes a handful of messages between reads.
+    _unread: list[str] | None = None
 
-    @property
-    def unread(self) -> deque[Message]:
+    def received(self, wamid: str) -> None:
         if self._unread is None:
-            self._unread = deque(maxlen=UNREAD_LIMIT)
-        return self._unread
+            self._unread = []
+        self._unread.append(wamid)
+        if len(self._unread) > UNREAD_LIMIT:
+            del self._unread[0]
+
+    def read_up_to(self, wamid: str) -> list[str]:
+        """The unread wamids up to and including `wamid`, oldest first, taken off the list; none if it is not
+        unread."""
+        unread = self._unread
+        if unread is None or wamid not in unread:
+            return []
+        end = unread.index(wamid) + 1
+        taken = unread[:end]
+        del unread[:end]
+        if not unread:
+            self._unread = None
+        return taken
 
 
 class MediaTable(Table[Media]):

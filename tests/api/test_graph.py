@@ -201,6 +201,20 @@ def test_unknown_edge(client: TestClient, auth: dict[str, str], phone_number_id:
     assert "error_subcode" not in error
 
 
+@pytest.mark.parametrize("fields", ["\x04I", "id,Name", "id,display phone", "-", "9lives"])
+def test_a_field_no_node_has_is_refused(client: TestClient, auth: dict[str, str], tenant: Tenant, fields: str) -> None:
+    """Found by schemathesis: a name that cannot be a field was dropped and the rest answered; Graph says #100."""
+    response = client.get(f"/v23.0/{tenant.waba_id}", headers=auth, params={"fields": fields})
+    error = check_graph_error(response, 100, 400, type="OAuthException")
+    assert error["message"].startswith("(#100) Tried accessing nonexisting field (")
+    assert error["message"].endswith(") on node type (WhatsAppBusinessAccount)")
+
+
+def test_well_formed_fields_are_projected(client: TestClient, auth: dict[str, str], tenant: Tenant) -> None:
+    response = client.get(f"/v23.0/{tenant.waba_id}", headers=auth, params={"fields": "name, not_modelled,id"})
+    assert list(response.json()) == ["name", "id"]
+
+
 def test_too_deep_path(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
     response = client.get(f"/v23.0/{phone_number_id}/messages/extra", headers=auth)
     check_graph_error(response, 100, 400, subcode=33, type="GraphMethodException")

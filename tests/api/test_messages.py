@@ -336,6 +336,24 @@ def test_mark_as_read_leaves_later_messages_and_other_customers_unread(
     }
 
 
+def test_an_open_window_keeps_no_message_the_journal_let_go(
+    client: TestClient, tenant: Tenant, auth: dict[str, str], phone_number_id: str
+) -> None:
+    """The unread list holds wamids: a message evicted from the journal is freed, and a later read still works."""
+    tenant.store.messages.max_size = 2
+    first, second, third = (open_window(client, tenant) for _ in range(3))
+    assert tenant.store.messages.get(first) is None
+    response = client.post(
+        f"/v23.0/{phone_number_id}/messages",
+        headers=auth,
+        json={"messaging_product": "whatsapp", "status": "read", "message_id": third},
+    )
+    assert response.json() == {"success": True}
+    journal = client.get(f"/_sandbox/tenants/{tenant.id}/messages", params={"direction": "inbound"}).json()["data"]
+    assert {m["id"]: m["status"] for m in journal} == {second: "read", third: "read"}
+    assert tenant.store.windows.is_open(phone_number_id, CUSTOMER, tenant.clock.now())
+
+
 def test_mark_as_read_unknown_message(client: TestClient, auth: dict[str, str], phone_number_id: str) -> None:
     response = client.post(
         f"/v23.0/{phone_number_id}/messages",

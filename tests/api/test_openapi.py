@@ -21,6 +21,13 @@ from referencing.jsonschema import DRAFT202012
 from starlette.testclient import TestClient
 
 from sandbox.context import Tenant
+from sandbox.domain.phone_number import PhoneNumberStatus
+from sandbox.domain.phone_number_settings import (
+    CALL_ICON_VISIBILITY,
+    ON_OFF,
+    SRTP_KEY_EXCHANGE_PROTOCOLS,
+    StorageStatus,
+)
 from sandbox.testing import RecordingTransport, settle
 
 SPEC = Path(__file__).resolve().parents[2] / "docs" / "reference" / "meta-openapi" / "business-messaging-api_v23.0.yaml"
@@ -52,6 +59,48 @@ SCHEMA_CORRECTIONS: list[tuple[tuple[str, ...], Any, str]] = [
         ["id", "display_phone_number"],
         "The schema requires `status` in every listed number; Meta documents the list as the same objects as "
         "GET /{phone-number-id}, whose default fields have no `status` (meta-messaging.md §8.1).",
+    ),
+    *(
+        (("components", "schemas", schema, "properties", name), {"type": "string", "enum": [str(v) for v in values]},
+         "Meta's calling pages spell the settings in capitals (ENABLED, DEFAULT, DTLS); the sandbox answers so and "
+         "reads the description's lower-case spellings as aliases (sandbox/api/settings.py).")
+        for schema, name, values in (
+            ("CallingSettingsResponse", "status", ON_OFF),
+            ("CallingSettingsResponse", "callback_permission_status", ON_OFF),
+            ("CallingSettingsResponse", "call_icon_visibility", CALL_ICON_VISIBILITY),
+            ("CallingSettingsResponse", "srtp_key_exchange_protocol", SRTP_KEY_EXCHANGE_PROTOCOLS),
+            ("SipSettingsResponse", "status", ON_OFF),
+            ("VideoSettingsResponse", "status", ON_OFF),
+            ("PayloadEncryptionSettingsResponse", "status", ON_OFF),
+            ("StorageConfigurationSettingsResponse", "status", tuple(StorageStatus)),
+        )
+    ),
+    (
+        ("components", "schemas", "CallingSettingsResponse", "required"),
+        ["status", "call_icon_visibility", "callback_permission_status"],
+        "The sandbox does not model the media servers' addresses (`ip_addresses`) and leaves the field out, as it "
+        "does every field it does not model (sandbox/api/fields.py).",
+    ),
+    (
+        ("components", "schemas", "WhatsAppPhoneNumberStatus", "enum"),
+        sorted({*map(str, PhoneNumberStatus), "LINKED", "UNLINKED"}),
+        "The description's number statuses lack CONNECTED, DISCONNECTED, FLAGGED, RATE_LIMITED, UNKNOWN and "
+        "UNVERIFIED, which Graph's reference lists and a registered or deregistered number has (meta-lifecycle.md).",
+    ),
+    (
+        ("components", "schemas", "WhatsAppCodeVerificationStatus", "enum"),
+        ["VERIFIED", "NOT_VERIFIED", "UNVERIFIED", "EXPIRED"],
+        "As PhoneNumberInfo above, for the numbers GET /{waba-id}/phone_numbers lists (a number just added is "
+        "NOT_VERIFIED).",
+    ),
+    *(
+        (pointer, {"type": "string", "enum": ["GREEN", "YELLOW", "RED", "NA", "UNKNOWN"]},
+         "A number with no rating yet is UNKNOWN in Graph's reference (meta-lifecycle.md: quality_rating); the "
+         "description lists only NA.")
+        for pointer in (
+            ("components", "schemas", "PhoneNumberInfo", "properties", "quality_rating"),
+            ("components", "schemas", "WhatsAppPhoneNumberQualityRating"),
+        )
     ),
 ]  # fmt: skip
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sandbox.domain.media import Media
-from sandbox.store.memory import MediaTable, Table
+from sandbox.store.memory import UNREAD_LIMIT, Conversation, MediaTable, Table
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -68,3 +68,22 @@ def test_media_bytes_are_those_of_live_objects_after_expiry(rows: list[tuple[int
     assert table.bytes == sum(len(row.data or b"") for row in table)
     live = {str(n): ttl for n, ttl in rows}
     assert {row.id for row in table} == {key for key, ttl in live.items() if T0 + timedelta(days=ttl) > now}
+
+
+def test_a_conversation_keeps_unread_wamids_in_arrival_order_and_reads_up_to_one() -> None:
+    conversation = Conversation()
+    assert conversation.read_up_to("w0") == []
+    for n in range(4):
+        conversation.received(f"w{n}")
+    assert conversation.read_up_to("w9") == []
+    assert conversation.read_up_to("w1") == ["w0", "w1"]
+    assert conversation.read_up_to("w1") == []
+    assert conversation.read_up_to("w3") == ["w2", "w3"]
+
+
+def test_a_conversation_keeps_at_most_the_unread_limit() -> None:
+    conversation = Conversation()
+    for n in range(UNREAD_LIMIT + 5):
+        conversation.received(f"w{n}")
+    assert conversation.read_up_to("w4") == []
+    assert len(conversation.read_up_to(f"w{UNREAD_LIMIT + 4}")) == UNREAD_LIMIT
