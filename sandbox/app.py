@@ -29,6 +29,7 @@ from sandbox.control.common import domain_status, error_response
 from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import DomainError
 from sandbox.errors import GraphError, SandboxError
+from sandbox.services.persistence import Checkpointer
 from sandbox.services.tenants import create_tenant
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
@@ -176,6 +177,10 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
             ),
             "ticker": asyncio.create_task(ticker(sandbox.run_due)),
         }
+        checkpointer = Checkpointer(sandbox, sandbox.settings.checkpoint_mode) if sandbox.data_dir else None
+        if checkpointer is not None:
+            interval = sandbox.settings.checkpoint_interval
+            sandbox.tasks["checkpoint"] = asyncio.create_task(ticker(checkpointer.tick, interval))
         tasks = list(sandbox.tasks.values())
         try:
             with _serving_gc():
@@ -186,6 +191,8 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if checkpointer is not None:
+                checkpointer.close()
             await delivery_transport.close()
 
     app = SandboxApp(

@@ -12,7 +12,7 @@ from typing import Any
 from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import CreateTenant
 from sandbox.services.tenants import create_tenant
-from sandbox.settings import PROFILES, Settings, is_loopback
+from sandbox.settings import CATCH_UP, CHECKPOINT_MODES, PROFILES, Settings, is_loopback
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +36,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout-keep-alive", type=int, help="seconds an idle connection stays open (default 5)")
     parser.add_argument("--limit-concurrency", type=int, help="connections served at once; more get 503 (1000)")
     parser.add_argument("--read-timeout", type=float, help="seconds for a request's headers, then body (30)")
+    parser.add_argument("--data-dir", help="keep the world in this directory across restarts (default none: memory)")
+    parser.add_argument("--checkpoint-interval", type=float, help="seconds between writes to the data dir (1)")
+    parser.add_argument("--catch-up", choices=CATCH_UP, help="on restart, fire what fell due (fire) or skip the gap")
+    parser.add_argument("--checkpoint-mode", choices=CHECKPOINT_MODES, help="serialise in a fork (default) or inline")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,12 +82,23 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "timeout_keep_alive": arguments.timeout_keep_alive,
             "limit_concurrency": arguments.limit_concurrency,
             "read_timeout": arguments.read_timeout,
+            "data_dir": arguments.data_dir,
+            "checkpoint_interval": arguments.checkpoint_interval,
+            "catch_up": arguments.catch_up,
+            "checkpoint_mode": arguments.checkpoint_mode,
         }
     )
 
 
 def build_sandbox(settings: Settings) -> tuple[Sandbox, Tenant]:
+    """The server's sandbox: the world of its data directory when it has one there, with a `default` tenant."""
     sandbox = Sandbox(settings)
+    if settings.data_path is not None:
+        from sandbox.services.persistence import open_data_dir
+
+        open_data_dir(sandbox, settings.data_path, catch_up=settings.catch_up)
+        if "default" in sandbox.tenants:
+            return sandbox, sandbox.tenants["default"]
     webhook_url = settings.webhook_url or None
     command = CreateTenant(
         name="default",
@@ -158,7 +173,11 @@ def serve(arguments: argparse.Namespace) -> int:
         return 2
     for warning in startup_warnings(settings):
         sys.stderr.write(f"wa-sandbox: warning: {warning}\n")
-    sandbox, tenant = build_sandbox(settings)
+    try:
+        sandbox, tenant = build_sandbox(settings)
+    except (RuntimeError, ValueError) as error:  # DataDirError, FormatError: one line says why
+        sys.stderr.write(f"wa-sandbox: {error}\n")
+        return 2
     sys.stdout.write(banner(settings, tenant) + "\n\n")
     sys.stdout.flush()
     uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run()

@@ -19,7 +19,10 @@ SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
     ("timeout_keep_alive", 1, 3600),
     ("limit_concurrency", 1, 100_000),
     ("read_timeout", 0.1, 3600),
+    ("checkpoint_interval", 0.01, 3600),
 )
+CATCH_UP = ("fire", "skip")
+CHECKPOINT_MODES = ("fork", "inline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,12 @@ class Settings:
     timeout_keep_alive: int = 5
     limit_concurrency: int = 1000
     read_timeout: float = 30.0
+    # Where the world is kept across restarts (`none`: memory only); seconds between checkpoints; what a realtime
+    # clock does with the time the server was down; where checkpoints are serialised (docs/persistence.md).
+    data_dir: str | None = None
+    checkpoint_interval: float = 1.0
+    catch_up: str = "fire"
+    checkpoint_mode: str = "fork"
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -82,6 +91,10 @@ class Settings:
         return merged
 
     @property
+    def data_path(self) -> str | None:
+        return None if self.data_dir is None or self.data_dir.strip().lower() in ("", "none") else self.data_dir
+
+    @property
     def world_seed(self) -> int:
         return DEFAULT_SEED if self.seed is None else self.seed
 
@@ -100,6 +113,10 @@ class Settings:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{name} must be from {low:g} to {high:g} ({ENV_PREFIX}{name.upper()})")
+        if self.catch_up not in CATCH_UP:
+            raise ValueError(f"catch_up must be one of {', '.join(CATCH_UP)}")
+        if self.checkpoint_mode not in CHECKPOINT_MODES:
+            raise ValueError(f"checkpoint_mode must be one of {', '.join(CHECKPOINT_MODES)}")
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
         if self.seed is not None and not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:

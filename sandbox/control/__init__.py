@@ -14,6 +14,7 @@ from sandbox.control import (
     pricing,
     quality,
     reviews,
+    snapshots,
     templates,
     tenants,
     verification,
@@ -40,4 +41,5 @@ def control_routes() -> list[BaseRoute]:
         *phone_numbers.routes,
         *quality.routes,
         *templates.routes,
+        *snapshots.routes,
     ]

@@ -78,7 +78,10 @@ def import_file(sandbox: Sandbox, data: bytes) -> Snapshot:
         content = worlds.loads(snapshot.blob, {})
         if not isinstance(content, dict) or not isinstance(content.get("tenants"), dict):
             raise worlds.FormatError("the snapshot file holds no tenants")
-    except worlds.FormatError as error:
+        # Read now, not at restore: a file that is not a world is refused before it is kept.
+        for blob in content["tenants"].values():
+            persistence.read_world(sandbox, blob, dict(content.get("layout") or {}))
+    except (worlds.FormatError, TypeError, ValueError) as error:
         raise Invalid(str(error)) from None
     if sandbox.snapshots.get(snapshot.name) is None and len(sandbox.snapshots.list()) >= MAX_SNAPSHOTS:
         raise Invalid(f"at most {MAX_SNAPSHOTS} snapshots are kept: delete one first")

@@ -53,7 +53,8 @@ class DataDir:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             with self._connect() as db:
-                db.executescript(_SCHEMA)
+                for statement in _SCHEMA.split(";"):
+                    db.execute(statement)
                 found = dict(db.execute("SELECT key, value FROM meta WHERE key IN ('format', 'version')"))
                 if not found:
                     db.executemany(
