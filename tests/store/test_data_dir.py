@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import pickle
-from functools import partial
 import sqlite3
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
 from sandbox.app import create_app
-from sandbox.clock import TenantClock
 from sandbox.cli import build_sandbox
+from sandbox.clock import TenantClock
 from sandbox.services import world
 from sandbox.settings import Settings
 from sandbox.store.sqlite import DataDir, DataDirError
