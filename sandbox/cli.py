@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands that live with their features (scenarios, webhook grader, load runs)."""
     found: list[Callable[[Any], None]] = []
-    for module_name in ("scenarios.cli", "sandbox.grader", "loadtests.cli"):
+    for module_name in ("scenarios.cli", "sandbox.grader", "loadtests.cli", "sandbox.snapshot_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:
