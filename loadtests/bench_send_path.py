@@ -12,6 +12,10 @@ The sandbox tenant keeps the send call's behaviour on (token, node lookup, valid
 journal) with no callback URL; its throughput and pair-rate limits are raised so that the send path, not a
 130429, is measured. Progression is `manual` by default, so what a send causes later (status moves, webhook
 rendering) is left out; `--progression scheduled` includes it.
+
+`--data-dir` adds a third server in the same run: the sandbox keeping its world in a data directory (a fresh
+temporary one unless a path is given), checkpointed every second (`--checkpoint-mode fork` by default), and prints
+its throughput against the sandbox without one (target, issue 17: within 10 %).
 """
 
 from __future__ import annotations
@@ -253,6 +257,10 @@ def main(argv: list[str] | None = None) -> int:
         help="the sandbox tenant's status progression: manual measures the send call alone; scheduled adds the "
         "status moves and their (undelivered) webhook rendering that each send causes later",
     )
+    parser.add_argument(
+        "--data-dir", nargs="?", const="", default=None, help="also measure a sandbox with a data dir (temp default)"
+    )
+    parser.add_argument("--checkpoint-mode", choices=["fork", "inline"], default="fork")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare:
@@ -260,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not (1 <= args.rounds <= 20 and 0 < args.seconds <= 60 and 1 <= args.connections <= 500):
         parser.error("rounds 1..20, seconds up to 60, connections 1..500")
+    import tempfile
+
     import uvloop
 
     sandbox_port, bare_port = free_port(), free_port()
@@ -271,19 +281,32 @@ def main(argv: list[str] | None = None) -> int:
         ),
         _start("bare", [sys.executable, "-m", "loadtests.bench_send_path", "--serve-bare", str(bare_port)], bare_port),
     ]
+    order = ["sandbox", "bare"]
+    scratch = tempfile.TemporaryDirectory(prefix="wa-bench-") if args.data_dir == "" else None
+    if args.data_dir is not None:
+        data_port = free_port()
+        data_dir = scratch.name if scratch is not None else args.data_dir
+        persisted = [*sandbox_argv(data_port), "--data-dir", data_dir, "--checkpoint-mode", args.checkpoint_mode]
+        servers.append(_start("data-dir", persisted, data_port))
+        order.insert(1, "data-dir")
+    data_path: str | None = None
+    data_token: str | None = None
     try:
         path, token = prepare_sandbox(sandbox_port, args.progression)
         requests = requests_for(path, token)
         targets = {"sandbox": (sandbox_port, servers[0]), "bare": (bare_port, servers[1])}
-        for port, _ in targets.values():  # warm-up: customers created, code paths hot
-            uvloop.run(_drive(port, requests, 2.0, args.connections))
-        results: dict[str, list[dict[str, float]]] = {"sandbox": [], "bare": []}
-        order = ["sandbox", "bare"]
+        if args.data_dir is not None:
+            data_path, data_token = prepare_sandbox(data_port, args.progression)
+            targets["data-dir"] = (data_port, servers[2])
+        batches = {name: _requests_of(name, requests, data_path, data_token) for name in targets}
+        for name, (port, _) in targets.items():  # warm-up: customers created, code paths hot
+            uvloop.run(_drive(port, batches[name], 2.0, args.connections))
+        results: dict[str, list[dict[str, float]]] = {name: [] for name in order}
         for round_ in range(args.rounds):
             for name in order if round_ % 2 == 0 else reversed(order):
                 port, server = targets[name]
                 cpu_before = _cpu_seconds(server.process.pid)
-                result = uvloop.run(_drive(port, requests, args.seconds, args.connections))
+                result = uvloop.run(_drive(port, batches[name], args.seconds, args.connections))
                 result["server_cpu_pct"] = (_cpu_seconds(server.process.pid) - cpu_before) / args.seconds * 100
                 result["req_per_core_s"] = result["req_s"] / max(0.01, result["server_cpu_pct"] / 100)
                 results[name].append(result)
@@ -296,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             server.stop()
+        if scratch is not None:
+            scratch.cleanup()
     ratios = [s["req_s"] / b["req_s"] for s, b in zip(results["sandbox"], results["bare"], strict=True)]
     core_ratios = [
         s["req_per_core_s"] / b["req_per_core_s"] for s, b in zip(results["sandbox"], results["bare"], strict=True)
@@ -309,7 +334,21 @@ def main(argv: list[str] | None = None) -> int:
         f"per server core: {statistics.median(core_ratios):.3f}\n"
         f"target >= 0.6: {'met' if ratio >= 0.6 else 'NOT met'}\n"
     )
+    if "data-dir" in results:
+        kept = [d["req_s"] / s["req_s"] for d, s in zip(results["data-dir"], results["sandbox"], strict=True)]
+        data_rps = statistics.median(r["req_s"] for r in results["data-dir"])
+        sys.stdout.write(
+            f"with a data dir ({args.checkpoint_mode} checkpoints): {data_rps:,.0f} req/s; ratio data-dir/memory: "
+            f"{statistics.median(kept):.3f} (per round: {', '.join(f'{r:.3f}' for r in kept)}); "
+            f"target >= 0.9: {'met' if statistics.median(kept) >= 0.9 else 'NOT met'}\n"
+        )
     return 0
+
+
+def _requests_of(name: str, requests: list[bytes], data_path: str | None, data_token: str | None) -> list[bytes]:
+    if name != "data-dir" or data_path is None or data_token is None:
+        return requests
+    return requests_for(data_path, data_token)
 
 
 if __name__ == "__main__":

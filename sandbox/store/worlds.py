@@ -12,14 +12,17 @@ reference and bound to the loading server's own objects. Loading is guarded twic
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import functools
+import gc
 import hashlib
 import importlib
 import io
 import pickle
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import re2
@@ -101,26 +104,40 @@ def _world_module(name: str) -> bool:
     return name in _WORLD_MODULES or name.startswith(_WORLD_PREFIXES)
 
 
+# The objects being loaded may refer to, by name: set for the duration of one `loads`.
+_loading_shared: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar("loading_shared")
+
+
+def shared_object(name: str) -> object:
+    """What a blob's reference to a shared object (the outbox, the number registry) means on the loading server."""
+    shared = _loading_shared.get({})
+    if name not in shared:
+        raise FormatError(f"the blob refers to a shared object {name!r} this server does not have")
+    return shared[name]
+
+
 class _Pickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, shared: Mapping[str, object]) -> None:
         super().__init__(file, protocol=PROTOCOL)
-        self._shared = {id(value): key for key, value in shared.items()}
-        self.dispatch_table = {_RE2_TYPE: _reduce_re2}
+        # By type, looked up in C: `persistent_id` would be a Python call for each of a world's million objects.
+        table: dict[type, Any] = {_RE2_TYPE: _reduce_re2}
+        names = {id(value): key for key, value in shared.items()}
+        for value in shared.values():
+            table[type(value)] = functools.partial(_reduce_shared, names)
+        self.dispatch_table = table
 
-    def persistent_id(self, obj: Any) -> str | None:
-        return self._shared.get(id(obj))
+
+def _reduce_shared(names: dict[int, str], obj: object) -> tuple[Any, tuple[str]]:
+    name = names.get(id(obj))
+    if name is None:
+        raise pickle.PicklingError(f"a second {type(obj).__name__} is not part of one tenant's world")
+    return shared_object, (name,)
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, shared: Mapping[str, object], saved: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(self, file: io.BytesIO, saved: Mapping[str, tuple[str, ...]]) -> None:
         super().__init__(file)
-        self._shared = shared
         self._saved = saved
-
-    def persistent_load(self, pid: Any) -> object:
-        if pid not in self._shared:
-            raise FormatError(f"the blob refers to a shared object {pid!r} this server does not have")
-        return self._shared[pid]
 
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _STDLIB:
@@ -176,15 +193,32 @@ def _migrating(cls: type, saved: tuple[str, ...]) -> type:
 
 def dumps(world: object, shared: Mapping[str, object]) -> bytes:
     buffer = io.BytesIO()
-    _Pickler(buffer, shared).dump(world)
+    with _collector_paused():
+        _Pickler(buffer, shared).dump(world)
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    # A world is up to millions of objects: the cyclic GC's passes over them cost 3-5x a load (and slow a dump).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def loads(blob: bytes, shared: Mapping[str, object], saved: Mapping[str, tuple[str, ...]] | None = None) -> Any:
     """The world in `blob`, its shared references bound to `shared`; `saved`: the layout it was written under."""
+    token = _loading_shared.set(shared)
     try:
-        return _Unpickler(io.BytesIO(blob), shared, saved or {}).load()
+        with _collector_paused():
+            return _Unpickler(io.BytesIO(blob), saved or {}).load()
     except FormatError:
         raise
     except Exception as error:
         raise FormatError(f"the stored world cannot be read ({type(error).__name__}: {error})") from error
+    finally:
+        _loading_shared.reset(token)
