@@ -100,3 +100,32 @@ def test_a_realtime_clock_catches_up_or_skips_the_gap(catch_up: str) -> None:
     assert saved.run_due() == (1 if catch_up == "fire" else 0)
     gap = saved.now() - saved.saved_at
     assert (gap >= timedelta(hours=1)) if catch_up == "fire" else (gap < timedelta(minutes=1))
+
+
+def test_a_forked_checkpoint_writes_what_changed(tmp_path: Path) -> None:
+    from sandbox.services.persistence import Checkpointer
+
+    sandbox, tenant = build_sandbox(_settings(tmp_path))
+    tenant.policy.messages.read_probability = 0.25
+    sandbox.dirty.add(tenant.id)
+    checkpointer = Checkpointer(sandbox, "fork")
+    checkpointer.tick()
+    assert not sandbox.dirty, "marks are taken when the child starts"
+    checkpointer.close()
+    assert checkpointer.health() == {"mode": "fork", "written": 1, "failures": 0}
+    assert build_sandbox(_settings(tmp_path))[1].policy.messages.read_probability == 0.25
+
+
+@pytest.mark.sandbox_errors
+def test_a_failed_checkpoint_is_written_again(tmp_path: Path) -> None:
+    from sandbox.services.persistence import Checkpointer
+
+    sandbox, tenant = build_sandbox(_settings(tmp_path))
+    assert sandbox.data_dir is not None
+    sandbox.data_dir.database.unlink()
+    sandbox.data_dir.database.mkdir()  # the database can no longer be opened
+    sandbox.dirty.add(tenant.id)
+    checkpointer = Checkpointer(sandbox, "fork")
+    checkpointer.tick()
+    checkpointer._reap(block=True)
+    assert checkpointer.failures == 1 and tenant.id in sandbox.dirty
