@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import pickle
 import statistics
 import sys
 import tempfile
@@ -112,7 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     ]  # fmt: skip
     for label, value in rows:
         sys.stdout.write(f"  {label:54s} {value}\n")
-    sys.stdout.write(f"(medians of {args.rounds} rounds; pid {os.getpid()})\n")
+    calibration = [(index, str(index), b"x" * 100) for index in range(300_000)]
+    calibrate_ms, _ = _timed(lambda: pickle.dumps(calibration, 5), args.rounds)
+    sys.stdout.write(
+        f"(medians of {args.rounds} rounds; pid {os.getpid()}; calibration: pickling 300,000 small tuples took "
+        f"{calibrate_ms:.0f} ms on this machine now)\n"
+    )
     return 0
 
 

@@ -98,7 +98,13 @@ def build_sandbox(settings: Settings) -> tuple[Sandbox, Tenant]:
 
         open_data_dir(sandbox, settings.data_path, catch_up=settings.catch_up)
         if "default" in sandbox.tenants:
-            return sandbox, sandbox.tenants["default"]
+            found = sandbox.tenants["default"]
+            # A callback given on this start wins over the stored one, as it would on a fresh world.
+            if settings.webhook_url:
+                found.webhook.url = settings.webhook_url
+                found.webhook.verify_token = settings.verify_token or found.webhook.verify_token
+                sandbox.dirty.add(found.id)
+            return sandbox, found
     webhook_url = settings.webhook_url or None
     command = CreateTenant(
         name="default",

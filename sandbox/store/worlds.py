@@ -37,7 +37,12 @@ _RE2_OPTIONS.log_errors = False
 # the app) are not among them: a blob cannot reach them.
 _WORLD_PREFIXES = ("sandbox.domain.", "sandbox.services.", "sandbox.webhooks.", "sandbox.store.memory")
 _WORLD_MODULES = {"sandbox.context", "sandbox.clock", "sandbox.ids", "sandbox.fakedata", "sandbox.errors", __name__}
-_BARRED_MODULES = {"sandbox.webhooks.http1", "sandbox.webhooks.transport", "sandbox.services.persistence"}
+_BARRED_MODULES = {
+    "sandbox.webhooks.http1",
+    "sandbox.webhooks.transport",
+    "sandbox.services.persistence",
+    "sandbox.services.snapshots",
+}
 _STDLIB = {
     ("builtins", "set"),
     ("builtins", "frozenset"),
