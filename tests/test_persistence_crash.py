@@ -18,7 +18,7 @@ import pytest
 from sandbox.testing import free_port
 
 INTERVAL = 0.2
-MARGIN = 0.5
+MARGIN = 1.0
 
 
 @pytest.fixture

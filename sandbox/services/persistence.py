@@ -24,7 +24,7 @@ from sandbox.store.sqlite import DataDir
 from sandbox.version import __version__
 
 log = logging.getLogger("sandbox.persistence")
-CHILD_NICENESS = 19
+CHILD_NICENESS = 10
 
 
 def _shared(sandbox: Sandbox) -> dict[str, object]:
@@ -164,7 +164,7 @@ class Checkpointer:
         if pid == 0:  # the child: a frozen image of the server at this instant
             code = 1
             try:
-                # Only spare CPU: on a busy machine the checkpoint waits rather than the requests being served.
+                # A lower share of a busy CPU than the requests being served (nice 19 starved it: see persistence.md).
                 os.nice(CHILD_NICENESS)
                 write(self.sandbox, dirty, removed)
                 code = 0
