@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import shlex
 import sys
 from pathlib import Path
@@ -18,17 +19,17 @@ def register(subparsers: Any) -> None:
         "load",
         help="load-test the sandbox: sandbox + webhook sink + locust, then a report in reports/<timestamp>/",
         description="Starts the sandbox (uvicorn, uvloop+httptools, 1 worker), a webhook sink and locust headless "
-        "on 127.0.0.1 for --duration seconds, then writes a report (CSV, Markdown, PNG).",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "on 127.0.0.1 for --duration seconds, then writes a report (CSV, Markdown, PNG). Needs the `load` extra "
+        f"({LOAD_EXTRA}).",
     )
-    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (1..3600)")
-    parser.add_argument("--rate", type=float, default=80.0, help="messages/s offered per number")
-    parser.add_argument("--numbers", type=int, default=1, help="business numbers, one tenant each")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load, 1..3600 (default 60)")
+    parser.add_argument("--rate", type=float, default=80.0, help="messages/s offered per number (default 80)")
+    parser.add_argument("--numbers", type=int, default=1, help="business numbers, one tenant each (default 1)")
     parser.add_argument(
         "--profile",
         choices=list(PROFILES),
         default="steady",
-        help="; ".join(f"{name}: {text}" for name, text in PROFILES.items()),
+        help="; ".join(f"{name}: {text}" for name, text in PROFILES.items()) + " (default steady)",
     )
     parser.add_argument("--inbound-rate", type=float, help="customer messages/s per number (mixed; default rate/10)")
     parser.add_argument("--users-per-number", type=int, help="locust users per number (default: rate/20)")
@@ -37,14 +38,20 @@ def register(subparsers: Any) -> None:
         "--throughput",
         choices=["auto", "STANDARD", "HIGH"],
         default="auto",
-        help="throughput level of the numbers; auto = HIGH above 80/s except for the overload profile",
+        help="throughput level of the numbers; auto (the default) = HIGH above 80/s except for the overload profile",
     )
     parser.add_argument("--no-webhooks", action="store_true", help="no callback URL: no sink, no webhook figures")
     parser.add_argument("--mix", help="message mix as JSON weights, e.g. '{\"text\": 1}'")
-    parser.add_argument("--out", type=Path, default=Path("reports"), help="parent directory of the report")
+    parser.add_argument(
+        "--out", type=Path, default=Path("reports"), help="parent directory of the report (default reports)"
+    )
     parser.add_argument("--port", type=int, help="sandbox port (default: a free one)")
-    parser.add_argument("--drain-timeout", type=float, default=60.0, help="max seconds to wait for late webhooks")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--drain-timeout", type=float, default=60.0, help="max seconds to wait for late webhooks (default 60)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=1, help="seeds the load tenants' worlds: tenant i gets seed × 1000 + i (default 1)"
+    )
     parser.add_argument("--py-spy", action="store_true", help="profile the sandbox with py-spy (speedscope JSON)")
     distributed = parser.add_argument_group("distributed mode (docs/loadtesting.md)")
     distributed.add_argument(
@@ -54,12 +61,27 @@ def register(subparsers: Any) -> None:
     )
     distributed.add_argument("--sandbox-url", help="a running sandbox (with --prepare-only)")
     distributed.add_argument("--sink-url", help="a running sink, e.g. http://127.0.0.1:9000 (with --prepare-only)")
-    distributed.add_argument("--plan", type=Path, default=Path("plan.json"), help="where --prepare-only writes")
+    distributed.add_argument(
+        "--plan", type=Path, default=Path("plan.json"), help="where --prepare-only writes (default plan.json)"
+    )
     parser.set_defaults(handler=handle)
+
+
+LOAD_EXTRA = "pip install 'wa-sandbox[load]'"
+
+
+def missing_load_extra() -> list[str]:
+    """The packages of the `load` extra that are not installed (locust drives the load; the report needs the rest)."""
+    return [name for name in ("locust", "psutil", "matplotlib") if importlib.util.find_spec(name) is None]
 
 
 def handle(arguments: argparse.Namespace) -> int:
     from loadtests.run import RunOptions, run
+
+    missing = missing_load_extra()
+    if missing and not arguments.prepare_only:
+        sys.stderr.write(f"wa-sandbox load: needs the `load` extra ({', '.join(missing)} missing): {LOAD_EXTRA}\n")
+        return 2
 
     try:
         mix = orjson.loads(arguments.mix) if arguments.mix else None
@@ -101,6 +123,10 @@ def handle(arguments: argparse.Namespace) -> int:
             "  locust -f loadtests/locustfile.py --worker --master-host <master address>   # on each worker\n"
         )
         return 0
-    run_dir = run(options)
+    try:
+        run_dir = run(options)
+    except RuntimeError as error:
+        sys.stderr.write(f"wa-sandbox load: {error}\n")
+        return 1
     sys.stdout.write((run_dir / "report.md").read_text() + f"\nReport: {run_dir}/report.md\n")
     return 0

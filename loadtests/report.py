@@ -285,13 +285,13 @@ def _chart(path: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> s
     except ImportError:  # the `load` extra brings matplotlib; without it the report has no chart
         return None
     x = [row["second"] for row in rows]
-    figure, (top, middle, bottom) = plt.subplots(3, 1, figsize=(10, 9), sharex=True)
+    figure, (top, middle, bottom) = plt.subplots(3, 1, figsize=(12, 9), sharex=True)
     top.plot(x, [r["accepted"] for r in rows], label="accepted /s")
     top.plot(x, [r["rejected"] for r in rows], label="rejected /s")
     for status in WEBHOOK_STATUSES:
         top.plot(x, [r[f"webhooks_{status}"] for r in rows], label=f"{status} webhooks /s", linewidth=0.8)
     top.set_ylabel("per second")
-    top.legend(fontsize=8, loc="upper right")
+    _legend_beside(top)
     top.set_title(
         f"{summary['profile']}: {summary['offered_rate_per_number']}/s offered × {summary['numbers']} number(s), "
         f"{summary['accepted_per_s_steady_mean']} accepted/s (steady)"
@@ -302,19 +302,30 @@ def _chart(path: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> s
     middle.plot(x, [r["read_lag_p99_ms"] for r in rows], label="send→read webhook p99 ms", linewidth=0.8)
     middle.set_yscale("symlog", linthresh=10)
     middle.set_ylabel("ms (by second of send)")
-    middle.legend(fontsize=8, loc="upper right")
+    _legend_beside(middle)
     bottom.plot(x, [r["sandbox_cpu_pct"] for r in rows], label="sandbox CPU %", color="tab:red")
     bottom.set_ylabel("CPU % (100 = 1 core)")
     bottom.set_xlabel("seconds since load start")
     rss_axis = bottom.twinx()
     rss_axis.plot(x, [r["sandbox_rss_mb"] for r in rows], label="sandbox RSS MB", color="tab:purple")
     rss_axis.set_ylabel("RSS MB")
-    bottom.legend(fontsize=8, loc="upper left")
-    rss_axis.legend(fontsize=8, loc="upper right")
+    _legend_beside(bottom, rss_axis)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(figure)
     return path.name
+
+
+def _legend_beside(*axes: Any) -> None:
+    """One legend right of the plot area (for a twin axis too), where it never hides a line."""
+    handles, labels = [], []
+    for axis in axes:
+        more_handles, more_labels = axis.get_legend_handles_labels()
+        handles += more_handles
+        labels += more_labels
+    # A twin's y label sits on the right edge: start the legend past it.
+    x = 1.08 if len(axes) > 1 else 1.01
+    axes[0].legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(x, 1.0), borderaxespad=0)
 
 
 def _fmt(value: Any) -> str:

@@ -27,6 +27,7 @@ import orjson
 
 from loadtests.plan import PLAN_ENV, LoadPlan, NumberPlan, recipient, recipients_for, users_for
 from loadtests.processes import HOST, free_port, sandbox_argv
+from loadtests.progress import Ticker, say
 from loadtests.report import load_run, write_report
 
 PROFILES = {
@@ -49,6 +50,8 @@ LOAD_POLICY: dict[str, Any] = {
     "webhook_queue_limit": 200_000,
 }
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+# loadtests.users.SEND_NAME: the locust entry of the sends (users.py imports locust, which this process must not).
+SEND_ENTRY = "/{phone_number_id}/messages"
 
 
 @dataclass
@@ -81,6 +84,8 @@ class RunOptions:
             raise ValueError(f"--profile must be one of {', '.join(PROFILES)}")
         if self.throughput not in ("auto", "STANDARD", "HIGH"):
             raise ValueError("--throughput must be auto, STANDARD or HIGH")
+        if self.port is not None and not 1 <= self.port <= 65535:
+            raise ValueError("--port must be from 1 to 65535")
 
 
 @dataclass
@@ -434,7 +439,13 @@ def run(options: RunOptions) -> Path:
             run_dir,
         )
         started.append(sandbox)
-        _wait_ready(f"{base}/_sandbox/health", 30, sandbox.process)
+        say(f"writing to {run_dir}/; starting the sandbox on {base}")
+        try:
+            _wait_ready(f"{base}/_sandbox/health", 30, sandbox.process)
+        except RuntimeError as error:
+            said = (run_dir / "sandbox.log").read_text(errors="replace").strip().splitlines()
+            raise RuntimeError(f"the sandbox did not start: {said[-1] if said else error}") from None
+        say("sandbox up")
         sink_url = None
         pids = {"sandbox": sandbox.process.pid}
         if options.webhooks:
@@ -460,6 +471,8 @@ def run(options: RunOptions) -> Path:
                 raise RuntimeError(f"the sink did not start: {first!r}")
             sink_url = first.removeprefix("sink listening on ")
             pids["sink"] = sink.process.pid
+            say(f"webhook sink up on {sink_url}")
+        say(f"creating {options.numbers} tenant(s) and opening their customers' windows")
         plan = asyncio.run(
             prepare(
                 base,
@@ -518,6 +531,9 @@ def run(options: RunOptions) -> Path:
         started.append(locust)
         pids["locust"] = locust.process.pid
         sampler.start()
+        say(f"running {total_users} locust user(s) for {options.duration:.0f} s ({options.profile})")
+        ticker = Ticker(options.duration, run_dir / "locust_stats_history.csv", SEND_ENTRY)
+        ticker.start()
         if options.py_spy:
             profiler = _start(
                 "py-spy",
@@ -542,11 +558,17 @@ def run(options: RunOptions) -> Path:
             locust.process.wait(options.duration + 90)
         except subprocess.TimeoutExpired:
             locust.stop()
+        finally:
+            ticker.stop()
+        if locust.process.returncode and locust.process.returncode > 0:
+            raise RuntimeError(f"locust exited with code {locust.process.returncode}: see {run_dir}/locust.log")
         load_ended = time.time()
         drain_s = 0.0
         if sink_url:
             expected = _count_accepted(run_dir) * 3
+            say(f"load done; waiting up to {options.drain_timeout:.0f} s for the last webhooks")
             drain_s = _drain(sink_url, expected, options.drain_timeout)
+            say(f"drained in {drain_s:.1f} s")
             _pause(1.0)
             with contextlib.suppress(OSError):
                 import urllib.request
@@ -576,4 +598,5 @@ def run(options: RunOptions) -> Path:
     _ = load_ended
     (run_dir / "meta.json").write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))
     write_report(run_dir, load_run(run_dir, meta))
+    say(f"report written to {run_dir}/report.md")
     return run_dir

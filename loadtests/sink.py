@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import hashlib
 import hmac
 import ipaddress
@@ -281,15 +282,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed on the first line)")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="stop after this long (default 1 h)")
     args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:
+        parser.error("--port must be from 0 to 65535")
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop comes with uvicorn[standard]
         runner = asyncio.run
     else:
         runner = uvloop.run  # type: ignore[assignment]
-    with contextlib.suppress(KeyboardInterrupt, TimeoutError):
-        runner(_serve(args.host, args.port, args.max_seconds))
+    try:
+        with contextlib.suppress(KeyboardInterrupt, TimeoutError):
+            runner(_serve(args.host, args.port, args.max_seconds))
+    except OSError as error:
+        sys.stderr.write(f"python -m loadtests.sink: {_bind_failure(args.host, args.port, error)}\n")
+        return 1
+    except ValueError as error:
+        sys.stderr.write(f"python -m loadtests.sink: {error}\n")
+        return 2
     return 0
+
+
+def _bind_failure(host: str, port: int, error: OSError) -> str:
+    # sandbox.cli.bind_failure's twin, for the same reason as _is_loopback's.
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use: pick another with --port (0 picks a free one)"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
 
 
 if __name__ == "__main__":

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import errno
 import os
 import shlex
+import socket
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields, replace
 from typing import Any
 
 from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import CreateTenant
-from sandbox.services.tenants import create_tenant
-from sandbox.settings import CATCH_UP, CHECKPOINT_MODES, PROFILES, Settings, is_loopback
+from sandbox.domain.errors import Invalid
+from sandbox.services.tenants import create_verified_tenant, default_tenant
+from sandbox.settings import CATCH_UP, CHECKPOINT_MODES, ENV_PREFIX, PROFILES, Settings, is_loopback
+from sandbox.version import __version__
+from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
 
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,6 +31,13 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=PROFILES, help="profile of the default tenant (default live)")
     parser.add_argument("--webhook-url", help="callback URL of the default tenant (as set in the app dashboard)")
     parser.add_argument("--verify-token", help="verify token of the default tenant's callback")
+    parser.add_argument(
+        "--no-verify-webhook",
+        dest="verify_webhook",
+        action="store_false",
+        default=None,
+        help="save --webhook-url without Meta's handshake (for a receiver started after the sandbox)",
+    )
     parser.add_argument("--graph-version", help="Graph version for unversioned paths and webhooks (default v23.0)")
     parser.add_argument("--admin-token", help="require this bearer token on /_sandbox/ (needed off loopback)")
     parser.add_argument("--log-level", help="uvicorn log level (default warning)")
@@ -40,16 +54,47 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-interval", type=float, help="seconds between writes to the data dir (1)")
     parser.add_argument("--catch-up", choices=CATCH_UP, help="on restart, fire what fell due (fire) or skip the gap")
     parser.add_argument("--checkpoint-mode", choices=CHECKPOINT_MODES, help="serialise in a fork (default) or inline")
+    _name_variables(parser)
+
+
+def _name_variables(parser: argparse.ArgumentParser) -> None:
+    """Each flag that has a `WA_SANDBOX_*` twin says so in its help."""
+    settable = {f.name for f in fields(Settings)}
+    for action in parser._actions:
+        if action.dest in settable and action.help:
+            action.help += f" [env {ENV_PREFIX}{action.dest.upper()}]"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wa-sandbox", description="A local stand-in for the WhatsApp Cloud API.")
-    commands = parser.add_subparsers(dest="command")
-    serve = commands.add_parser("serve", help="run the sandbox server with its default tenant")
+    parser = argparse.ArgumentParser(
+        prog="wa-sandbox",
+        usage="wa-sandbox [serve flags] | wa-sandbox COMMAND [flags]",
+        description="A local stand-in for the WhatsApp Cloud API. Without a command, it runs `serve`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"wa-sandbox {__version__}")
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND", prog="wa-sandbox")
+    serve = commands.add_parser(
+        "serve", help="run the sandbox server with its default tenant (the default command)", description=SERVE_TEXT
+    )
     _serve_arguments(serve)
     for register in _plugins():
         register(commands)
+    parser.epilog = _serve_flags_epilog(serve)
     return parser
+
+
+SERVE_TEXT = "Run the sandbox server with its default tenant. Flags override `WA_SANDBOX_*` variables."
+
+
+def _serve_flags_epilog(serve: argparse.ArgumentParser) -> str:
+    """`wa-sandbox --help` also lists serve's flags, since they work without the word `serve`."""
+    options = serve.format_help().split("options:", 1)[-1]
+    options = "\n".join(line for line in options.splitlines() if "show this help message" not in line)
+    return (
+        "serve flags (wa-sandbox serve --help; each command has its own --help):" + options.rstrip() + "\n\n"
+        "Quick start: wa-sandbox serve --seed 1, then the printed curl."
+    )
 
 
 def _plugins() -> list[Callable[[Any], None]]:
@@ -75,6 +120,7 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "profile": arguments.profile,
             "webhook_url": arguments.webhook_url,
             "verify_token": arguments.verify_token,
+            "verify_webhook": arguments.verify_webhook,
             "graph_version": arguments.graph_version,
             "admin_token": arguments.admin_token,
             "log_level": arguments.log_level,
@@ -90,30 +136,30 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
     )
 
 
-def build_sandbox(settings: Settings) -> tuple[Sandbox, Tenant]:
-    """The server's sandbox: the world of its data directory when it has one there, with a `default` tenant."""
+def build_sandbox(settings: Settings, transport: WebhookTransport | None = None) -> tuple[Sandbox, Tenant]:
+    """The server's sandbox and `default` tenant; raises `Invalid` when its callback URL fails Meta's handshake.
+
+    With a data directory, the world stored there (its `default` tenant keeps its stored callback); raises
+    DataDirError or FormatError (one line each) for a directory this release cannot read.
+    """
     sandbox = Sandbox(settings)
     if settings.data_path is not None:
         from sandbox.services.persistence import open_data_dir
 
         open_data_dir(sandbox, settings.data_path, catch_up=settings.catch_up)
         if "default" in sandbox.tenants:
-            found = sandbox.tenants["default"]
-            # A callback given on this start wins over the stored one, as it would on a fresh world.
-            if settings.webhook_url:
-                found.webhook.url = settings.webhook_url
-                found.webhook.verify_token = settings.verify_token or found.webhook.verify_token
-                sandbox.dirty.add(found.id)
-            return sandbox, found
-    webhook_url = settings.webhook_url or None
-    command = CreateTenant(
-        name="default",
-        profile=settings.profile,
-        webhook_url=webhook_url,
-        verify_token=settings.verify_token if webhook_url else None,
-    )
-    tenant = create_tenant(sandbox, command)
-    return sandbox, tenant
+            return sandbox, sandbox.tenants["default"]
+    command = replace(default_tenant(settings), verify_webhook=settings.verify_webhook)
+    return sandbox, asyncio.run(_create_default(sandbox, command, transport))
+
+
+async def _create_default(sandbox: Sandbox, command: CreateTenant, transport: WebhookTransport | None) -> Tenant:
+    handshake = transport or HttpTransport(1)
+    try:
+        return await create_verified_tenant(sandbox, command, handshake)
+    finally:
+        if transport is None:
+            await handshake.close()
 
 
 def banner(settings: Settings, tenant: Tenant) -> str:
@@ -130,7 +176,7 @@ def banner(settings: Settings, tenant: Tenant) -> str:
         f"  app secret        {doc['app_secret']}",
         f"  verify token      {tenant.webhook.verify_token}",
         f"  credentials       {_credentials_origin(settings)}",
-        f"  webhook URL       {tenant.webhook.url or '(none: PUT /_sandbox/tenants/default/webhook)'}",
+        f"  webhook URL       {_callback(settings, tenant)}",
     ]
     if "phone_number_id" in doc:
         body = (
@@ -145,6 +191,13 @@ def banner(settings: Settings, tenant: Tenant) -> str:
             f"    -d {shlex.quote(body)}",
         ]
     return "\n".join(lines)
+
+
+def _callback(settings: Settings, tenant: Tenant) -> str:
+    if tenant.webhook.url is None:
+        return "(none: PUT /_sandbox/tenants/default/webhook)"
+    verified = "verified" if settings.verify_webhook else "not verified: --no-verify-webhook"
+    return f"{tenant.webhook.url}  ({verified})"
 
 
 def _credentials_origin(settings: Settings) -> str:
@@ -180,23 +233,64 @@ def serve(arguments: argparse.Namespace) -> int:
     for warning in startup_warnings(settings):
         sys.stderr.write(f"wa-sandbox: warning: {warning}\n")
     try:
-        sandbox, tenant = build_sandbox(settings)
-    except (RuntimeError, ValueError) as error:  # DataDirError, FormatError: one line says why
-        sys.stderr.write(f"wa-sandbox: {error}\n")
-        return 2
-    sys.stdout.write(banner(settings, tenant) + "\n\n")
-    sys.stdout.flush()
-    uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run()
+        listener = bind_listener(settings.host, settings.port)
+    except OSError as error:
+        sys.stderr.write(f"wa-sandbox: {bind_failure(settings.host, settings.port, error)}\n")
+        return 1
+    with listener:
+        # --port 0 asks for a free port: the banner and the tenant show the one bound.
+        settings = replace(settings, port=listener.getsockname()[1])
+        try:
+            sandbox, tenant = build_sandbox(settings)
+        except Invalid as error:
+            sys.stderr.write(
+                f"wa-sandbox: --webhook-url {settings.webhook_url}: {error}; start the receiver first, "
+                "or pass --no-verify-webhook (WA_SANDBOX_VERIFY_WEBHOOK=false) to save it unverified\n"
+            )
+            return 2
+        except (RuntimeError, ValueError) as error:  # DataDirError, FormatError: one line says why
+            sys.stderr.write(f"wa-sandbox: {error}\n")
+            return 2
+        sys.stdout.write(banner(settings, tenant) + "\n\n")
+        sys.stdout.flush()
+        uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run(sockets=[listener])
     return 0
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The server's listening socket, bound before the banner says `listening` (uvicorn serves it as given)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind((host, port))
+        listener.listen(2048)
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    return listener
+
+
+def bind_failure(host: str, port: int, error: OSError) -> str:
+    if error.errno == errno.EADDRINUSE:
+        return f"port {port} is in use: pick another with --port"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return f"not allowed to listen on port {port}: pick one above 1023 with --port"
+    return f"cannot listen on {host}:{port}: {error.strerror or error} (check --host)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     arguments_list = list(argv) if argv is not None else sys.argv[1:]
     # `python -m sandbox --port 8001` means `serve`: only a known subcommand (or help) picks another one.
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-    if not arguments_list or (arguments_list[0] not in commands and arguments_list[0] not in ("-h", "--help")):
+    commands = _subcommands(parser)
+    if not arguments_list or (arguments_list[0] not in commands and arguments_list[0] not in _TOP_LEVEL_FLAGS):
         arguments_list = ["serve", *arguments_list]
+    incomplete = _without_its_command(commands, arguments_list)
+    if incomplete is not None:
+        incomplete.print_help()
+        return 2
     arguments = parser.parse_args(arguments_list)
     if arguments.command == "serve":
         return serve(arguments)
@@ -205,3 +299,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     return int(handler(arguments))
+
+
+_TOP_LEVEL_FLAGS = ("-h", "--help", "--version")
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(found[0].choices) if found else {}
+
+
+def _without_its_command(
+    commands: dict[str, argparse.ArgumentParser], arguments_list: list[str]
+) -> argparse.ArgumentParser | None:
+    """`wa-sandbox scenario` alone: the parser of a command that needs a command of its own and got none."""
+    command = commands.get(arguments_list[0])
+    nested = _subcommands(command) if command is not None else {}
+    rest = arguments_list[1:]
+    if not nested or any(word in nested or word in ("-h", "--help") for word in rest):
+        return None
+    return command

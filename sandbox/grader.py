@@ -13,6 +13,7 @@ import asyncio
 import random
 import statistics
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -42,15 +43,25 @@ class Check:
     detail: str
 
 
+class Unreachable(Exception):
+    """Nothing answers at the URL: one line says so instead of a battery of identical connection errors."""
+
+
 @dataclass(slots=True)
 class Report:
     url: str
     checks: list[Check] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
+    # Why checks were skipped (the flags not given), in the order met.
+    missing: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return all(check.verdict != "fail" for check in self.checks)
+
+    @property
+    def complete(self) -> bool:
+        return all(check.verdict != "skip" for check in self.checks)
 
     def add(self, name: str, verdict: Verdict, detail: str) -> None:
         self.checks.append(Check(name, verdict, detail))
@@ -69,11 +80,22 @@ class Report:
                 f"max {ordered[-1]:.1f} ms",
             ]
         counts = {verdict: sum(1 for c in self.checks if c.verdict == verdict) for verdict in marks}
+        if not self.passed:
+            verdict = "NOT READY for Meta"
+        elif not self.complete:
+            verdict = "INCOMPLETE"
+        else:
+            verdict = "OK"
         lines += [
             "",
             f"  {counts['pass']} passed, {counts['fail']} failed, {counts['warn']} warnings, "
-            f"{counts['skip']} skipped: {'OK' if self.passed else 'NOT READY for Meta'}",
+            f"{counts['skip']} skipped: {verdict}",
         ]
+        if not self.complete:
+            lines.append(
+                f"  {counts['skip']} check(s) skipped, not run, because no {' and no '.join(self.missing)} was given: "
+                "pass them, or --allow-skipped to accept a partial check"
+            )
         return "\n".join(lines)
 
 
@@ -134,9 +156,15 @@ class Grader:
         self.report = Report(url)
 
     async def run(self) -> Report:
+        self.report.missing = [
+            flag
+            for flag, value in (("--verify-token", self.verify_token), ("--app-secret", self.app_secret))
+            if not value
+        ]
         connector = aiohttp.TCPConnector(limit=64)
         async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
             self.session = session
+            await self._reachable()
             await self._handshakes()
             await self._signatures()
             await self._duplicates()
@@ -147,6 +175,17 @@ class Grader:
         return self.report
 
     # -- requests -------------------------------------------------------------------------------------------------
+
+    async def _reachable(self) -> None:
+        try:
+            async with self.session.get(
+                self.url, timeout=aiohttp.ClientTimeout(total=self.timeout), allow_redirects=False
+            ) as response:
+                await response.read()
+        except (aiohttp.ClientConnectorError, aiohttp.InvalidURL) as error:
+            raise Unreachable(f"cannot reach {self.url}: {error}: is the receiver running?") from None
+        except (aiohttp.ClientError, TimeoutError):
+            return  # it answers, however badly: the battery reports how
 
     async def _get(self, params: dict[str, str]) -> tuple[int | None, str, str | None]:
         try:
@@ -300,7 +339,7 @@ class Grader:
         elif ok == self.burst:
             self.report.add("burst", "pass", detail)
         else:
-            self.report.add("burst", "fail", detail)
+            self.report.add("burst", "fail", f"{detail}; the rest: {unacknowledged(answers, self.timeout)}")
 
     def _latency_verdict(self) -> None:
         if not self.report.latencies_ms:
@@ -319,6 +358,26 @@ class Grader:
             )
 
 
+def unacknowledged(answers: Sequence[tuple[int | None, float, str | None]], timeout: float) -> str:
+    """What the answers that were not 2xx were, counted: timeouts, resets, refusals, status codes."""
+    reasons: Counter[str] = Counter()
+    for status, _, error in answers:
+        if status is not None:
+            if not 200 <= status < 300:
+                reasons[f"HTTP {status}"] += 1
+            continue
+        kind = (error or "").split(":", 1)[0]
+        if "Timeout" in kind:
+            reasons[f"timeout (no answer within {timeout:g} s)"] += 1
+        elif kind in ("ServerDisconnectedError", "ClientOSError", "ClientConnectionResetError", "ConnectionResetError"):
+            reasons["connection reset or closed"] += 1
+        elif kind == "ClientConnectorError":
+            reasons["connection refused"] += 1
+        else:
+            reasons[kind or "no answer"] += 1
+    return ", ".join(f"{count} × {reason}" for reason, count in reasons.most_common())
+
+
 async def check_webhook(
     url: str,
     app_secret: str | None = None,
@@ -332,17 +391,41 @@ async def check_webhook(
 
 
 def _handler(arguments: argparse.Namespace) -> int:
-    report = asyncio.run(
-        check_webhook(
-            arguments.url,
-            arguments.app_secret,
-            arguments.verify_token,
-            burst=arguments.burst,
-            timeout=arguments.timeout,
+    try:
+        report = asyncio.run(
+            check_webhook(
+                arguments.url,
+                arguments.app_secret,
+                arguments.verify_token,
+                burst=arguments.burst,
+                timeout=arguments.timeout,
+            )
         )
-    )
+    except Unreachable as error:
+        sys.stderr.write(f"wa-sandbox check-webhook: {error}\n")
+        return 2
     sys.stdout.write(report.render() + "\n")
-    return 0 if report.passed else 1
+    return exit_code(report, allow_skipped=arguments.allow_skipped)
+
+
+def exit_code(report: Report, *, allow_skipped: bool) -> int:
+    """1 on a failed check; 3 when checks were skipped, unless the user accepts a partial check."""
+    if not report.passed:
+        return 1
+    return 0 if report.complete or allow_skipped else 3
+
+
+def _bounded(kind: type[int] | type[float], low: float, high: float) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}")
+        return value
+
+    return parse
 
 
 def register(subparsers: Any) -> None:
@@ -353,8 +436,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("url", help="the receiver's callback URL")
     parser.add_argument("--app-secret", help="the app secret the receiver verifies X-Hub-Signature-256 with")
     parser.add_argument("--verify-token", help="the verify token the receiver expects in the handshake")
-    parser.add_argument("--burst", type=int, default=100, help="concurrent payloads in the burst (default 100)")
-    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each answer (default 5)")
+    parser.add_argument(
+        "--burst", type=_bounded(int, 0, 10_000), default=100, help="concurrent payloads in the burst, 0..10000 (100)"
+    )
+    parser.add_argument(
+        "--timeout", type=_bounded(float, 0.1, 300), default=5.0, help="seconds to wait for each answer, 0.1..300 (5)"
+    )
+    parser.add_argument(
+        "--allow-skipped",
+        action="store_true",
+        help="exit 0 even when checks were skipped for want of --app-secret or --verify-token (default: exit 3)",
+    )
     parser.set_defaults(handler=_handler)
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from sandbox.context import Sandbox, Tenant
 from sandbox.settings import Settings
-from sandbox.testing import RecordingTransport, SandboxClient, running_server
+from sandbox.testing import InProcessClient, RecordingTransport, SandboxClient, running_server
 
 if TYPE_CHECKING:
     from sandbox.sink import WebhookSink
@@ -42,8 +42,6 @@ def wa_sandbox() -> Sandbox:
 @pytest.fixture
 def wa_client(wa_sandbox: Sandbox, wa_transport: RecordingTransport) -> Iterator[SandboxClient]:
     """A fresh tenant on an in-process sandbox with a frozen clock at 2026-01-05T09:00Z, webhooks recorded."""
-    from starlette.testclient import TestClient
-
     from sandbox.app import create_app
     from sandbox.domain.commands import ConfigureClock, CreateTenant
     from sandbox.services.tenants import create_tenant
@@ -53,7 +51,7 @@ def wa_client(wa_sandbox: Sandbox, wa_transport: RecordingTransport) -> Iterator
         CreateTenant(name="test", clock=ConfigureClock(mode="frozen"), webhook_url="http://receiver.test/webhook"),
         start=START,
     )
-    with TestClient(create_app(wa_sandbox, transport=wa_transport)) as http:
+    with InProcessClient(create_app(wa_sandbox, transport=wa_transport)) as http:
         yield SandboxClient(http, tenant.id)
 
 

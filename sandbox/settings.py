@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
@@ -14,8 +15,11 @@ ENV_PREFIX = "WA_SANDBOX_"
 DEFAULT_SEED = 0
 MIN_ADMIN_TOKEN = 16
 SEED_RANGE = (-(2**63), 2**63 - 1)
+# The versions the Graph routes answer (sandbox/api/graph.py): v23.0, never a bare 23.
+GRAPH_VERSION = re.compile(r"^v\d{1,2}\.\d{1,2}$")
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
+    ("port", 0, 65535),
     ("timeout_keep_alive", 1, 3600),
     ("limit_concurrency", 1, 100_000),
     ("read_timeout", 0.1, 3600),
@@ -35,6 +39,8 @@ class Settings:
     profile: Profile = "live"
     webhook_url: str | None = None
     verify_token: str | None = None
+    # Meta's handshake to `webhook_url` before the server starts; off for a receiver started after the sandbox.
+    verify_webhook: bool = True
     graph_version: str = "v23.0"
     admin_token: str | None = None
     delivery_concurrency: int = 64
@@ -61,13 +67,15 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        return cls().merged(
-            {
-                f.name: environ[ENV_PREFIX + f.name.upper()]
-                for f in fields(cls)
-                if ENV_PREFIX + f.name.upper() in environ
-            }
-        )
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            variable = ENV_PREFIX + f.name.upper()
+            if variable in environ:
+                try:
+                    values[f.name] = _converted(f.name, str(f.type), environ[variable])
+                except ValueError as error:
+                    raise ValueError(f"{variable}={environ[variable]!r}: {error}") from None
+        return cls().merged(values)
 
     def merged(self, overrides: Mapping[str, Any]) -> Settings:
         """These settings with `overrides` (strings from the environment are converted); `None` values are skipped."""
@@ -76,16 +84,7 @@ class Settings:
             value = overrides.get(f.name)
             if value is None:
                 continue
-            if isinstance(value, str) and f.type in ("int", "int | None", "float"):
-                try:
-                    value = float(value) if f.type == "float" else int(value)
-                except ValueError:
-                    raise ValueError(f"{f.name} must be a{' number' if f.type == 'float' else 'n integer'}") from None
-            elif isinstance(value, str) and f.type == "bool":
-                if value.strip().lower() not in _BOOLEANS:
-                    raise ValueError(f"{f.name} must be one of {', '.join(_BOOLEANS)}")
-                value = _BOOLEANS[value.strip().lower()]
-            changes[f.name] = value
+            changes[f.name] = _converted(f.name, str(f.type), value) if isinstance(value, str) else value
         merged = replace(self, **changes)
         merged.check()
         return merged
@@ -119,6 +118,11 @@ class Settings:
             raise ValueError(f"checkpoint_mode must be one of {', '.join(CHECKPOINT_MODES)}")
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
+        if not GRAPH_VERSION.match(self.graph_version):
+            raise ValueError(
+                f"graph version {self.graph_version!r} must look like v23.0 "
+                f"(--graph-version, {ENV_PREFIX}GRAPH_VERSION)"
+            )
         if self.seed is not None and not SEED_RANGE[0] <= self.seed <= SEED_RANGE[1]:
             raise ValueError("seed must be a 64-bit integer")
         if self.admin_token and len(self.admin_token) < MIN_ADMIN_TOKEN:
@@ -131,6 +135,20 @@ class Settings:
                 f"refusing to listen on {self.host} without an admin token: the control plane would be open "
                 "(pass --admin-token or WA_SANDBOX_ADMIN_TOKEN)"
             )
+
+
+def _converted(name: str, kind: str, value: str) -> Any:
+    """A setting given as text (an environment variable) as its field's type."""
+    if kind in ("int", "int | None", "float"):
+        try:
+            return float(value) if kind == "float" else int(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a{' number' if kind == 'float' else 'n integer'}") from None
+    if kind == "bool":
+        if value.strip().lower() not in _BOOLEANS:
+            raise ValueError(f"{name} must be one of {', '.join(_BOOLEANS)}")
+        return _BOOLEANS[value.strip().lower()]
+    return value
 
 
 def is_loopback(host: str) -> bool:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 import socket
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,8 +67,91 @@ class RecordingTransport:
         return found
 
 
+class _PortalTransport(httpx.BaseTransport):
+    """A synchronous httpx transport that hands each request to `httpx.ASGITransport` on the portal's event loop."""
+
+    def __init__(self, app: Any, portal: Any) -> None:
+        self._asgi = httpx.ASGITransport(app=app)
+        self._portal = portal
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        copy = httpx.Request(request.method, request.url, headers=request.headers, content=request.read())
+        status, headers, raw = self._portal.call(self._send, copy)
+        return httpx.Response(status, headers=headers, content=raw)
+
+    async def _send(self, request: httpx.Request) -> tuple[int, httpx.Headers, bytes]:
+        response = await self._asgi.handle_async_request(request)
+        # Raw bytes: the calling client decodes them by the response's headers, as from a socket.
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        return response.status_code, response.headers, raw
+
+
+class InProcessClient(httpx.Client):
+    """An httpx client wired to an ASGI app in this process, its lifespan run as a server would run it.
+
+    What the `wa_client` fixture and in-process scenario runs use instead of starlette's `TestClient` (which warns
+    when `httpx2` is not installed). Like `TestClient`, it offers `app` and `portal` (the event loop thread the
+    app runs on), so `settle(client)` works with either. Use it as a context manager.
+    """
+
+    def __init__(self, app: Any, base_url: str = "http://testserver", **kwargs: Any) -> None:
+        self.app = app
+        self._stack = contextlib.ExitStack()
+        self.portal = self._stack.enter_context(_portal())
+        super().__init__(base_url=base_url, transport=_PortalTransport(app, self.portal), **kwargs)
+
+    def __enter__(self) -> InProcessClient:
+        super().__enter__()
+        try:
+            self._stack.enter_context(self.portal.wrap_async_context_manager(_lifespan(self.app)))
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            super().__exit__(*exc_info)
+        finally:
+            self._stack.close()
+
+
+def _portal() -> Any:
+    import anyio.from_thread
+
+    return anyio.from_thread.start_blocking_portal()
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """The ASGI lifespan protocol: startup before the first request, shutdown after the last."""
+    to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.ensure_future(app(scope, to_app.get, from_app.put))
+
+    async def answer(message: str) -> None:
+        await to_app.put({"type": message})
+        reply = asyncio.ensure_future(from_app.get())
+        await asyncio.wait({task, reply}, return_when=asyncio.FIRST_COMPLETED)
+        if not reply.done():
+            reply.cancel()
+            task.result()  # the app's own error, if it raised
+            raise RuntimeError(f"the app returned during {message}")
+        if reply.result()["type"].endswith(".failed"):
+            raise RuntimeError(f"{message} failed: {reply.result().get('message', '')}")
+
+    await answer("lifespan.startup")
+    try:
+        yield
+    finally:
+        await answer("lifespan.shutdown")
+        await task
+
+
 def settle(client: Any, max_rounds: int = 100_000) -> None:
-    """Let the outbox of the app behind a starlette `TestClient` attempt everything queued, without sleeping.
+    """Let the outbox of the app behind an `InProcessClient` (or starlette's `TestClient`) attempt everything
+    queued, without sleeping.
 
     Webhooks leave from async workers on the client's event loop; this yields to that loop until the outbox is
     idle, so a test can then read `RecordingTransport.posted`. Deliveries waiting for a retry wait on the tenant

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+import urllib.error
+import urllib.request
 from typing import Any
 
 from scenarios.loader import LIBRARY
@@ -62,6 +64,11 @@ def run_command(arguments: argparse.Namespace) -> int:
         admin_token=arguments.admin_token,
         sink=arguments.sink,
     )
+    if arguments.url:
+        problem = unreachable(arguments.url)
+        if problem is not None:
+            sys.stderr.write(f"wa-sandbox scenario: {problem}\n")
+            return 2
     where = arguments.url or "in-process"
     sys.stdout.write(f"running {len(items)} scenario(s) {where}, {max(1, arguments.jobs)} at a time\n")
     progress = Progress(len(items), quiet=arguments.quiet)
@@ -71,6 +78,18 @@ def run_command(arguments: argparse.Namespace) -> int:
         write_junit(results, arguments.junit)
         sys.stdout.write(f"JUnit XML written to {arguments.junit}\n")
     return 1 if any(r.outcome in ("failed", "error") for r in results) or not results else 0
+
+
+def unreachable(url: str, timeout: float = 5.0) -> str | None:
+    """One line when nothing answers at `url`, before any scenario runs (and fails for the same reason)."""
+    probe = url.rstrip("/") + "/_sandbox/health"
+    try:
+        with urllib.request.urlopen(probe, timeout=timeout):
+            return None
+    except urllib.error.HTTPError:
+        return None  # it answers (503 while degraded, 401 without the admin token): the scenarios say more
+    except (urllib.error.URLError, OSError, ValueError):
+        return f"cannot reach {url}: is the sandbox running? (wa-sandbox serve)"
 
 
 def list_command(arguments: argparse.Namespace) -> int:

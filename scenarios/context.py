@@ -1,4 +1,5 @@
-"""Where a scenario runs: one fresh tenant reached over HTTP, in-process (TestClient) or at a URL (httpx).
+"""Where a scenario runs: one fresh tenant reached over HTTP, in-process (an httpx client over the ASGI app) or at a
+URL.
 
 Both ways go through the same Graph and control-plane calls, so a scenario behaves the same in either; only the
 webhook receiver differs (a recording fake in-process, whatever the tenant's callback URL says otherwise).
@@ -19,6 +20,9 @@ from scenarios.model import Scenario, Skip, StepFailed
 from scenarios.values import render
 
 IN_PROCESS_CALLBACK = "http://receiver.test/webhook"
+# Where a scenario's tenant clock starts unless its `tenant: {clock: {now}}` says otherwise: one instant for every
+# run, so the same scenario and seed print the same report (the pytest fixtures start there too).
+SCENARIO_START = "2026-01-05T09:00:00Z"
 SETTLED_STATES = frozenset({"delivered", "dropped", "no_callback"})
 # Features a scenario may declare in `requires:`; each is probed once per tenant. `None`: decided by the runner.
 FEATURE_PROBES: dict[str, tuple[str, str] | None] = {
@@ -193,12 +197,19 @@ def _delivery_line(delivery: dict[str, Any]) -> str:
                 detail += f" error {errors[0].get('code')} {errors[0].get('title', '')}"
         for message in value.get("messages", []):
             detail = f"from {message['from']} {message['type']} {message['id'][:28]}…"
-    attempts = delivery.get("attempts", [])
-    answers = ",".join(str(a.get("status_code") or a.get("error") or "?") for a in attempts)
     return (
         f"{delivery['created_at']}  {delivery['field']:<8} {delivery['summary']:<18} {detail:<50} "
-        f"{delivery['state']}" + (f" (attempts: {answers})" if attempts else "")
+        f"{delivery['state']}{attempts_note(delivery.get('attempts', []))}"
     )
+
+
+def attempts_note(attempts: list[dict[str, Any]]) -> str:
+    """` (attempts: 3, last answer 200)`: how many times the platform tried, and what the receiver said last."""
+    if not attempts:
+        return ""
+    last = attempts[-1]
+    answer = last.get("status_code") or last.get("error") or "none"
+    return f" (attempts: {len(attempts)}, last answer {answer})"
 
 
 def moment(text: str) -> datetime:
@@ -212,18 +223,16 @@ def _pause() -> None:
 
 @contextlib.contextmanager
 def in_process(seed: int = 7) -> Iterator[tuple[httpx.Client, Receiver]]:
-    """A fresh sandbox served by a TestClient, its webhooks answered by a `Receiver`."""
-    from starlette.testclient import TestClient
-
+    """A fresh sandbox served in this process, its webhooks answered by a `Receiver`."""
     from sandbox.app import create_app
     from sandbox.context import Sandbox
     from sandbox.settings import Settings
-    from sandbox.testing import RecordingTransport
+    from sandbox.testing import InProcessClient, RecordingTransport
 
     receiver = Receiver()
     transport = RecordingTransport(answer=receiver.answer)
     receiver.posted = transport.posted  # type: ignore[assignment]
-    with TestClient(create_app(Sandbox(Settings(seed=seed)), transport=transport)) as client:
+    with InProcessClient(create_app(Sandbox(Settings(seed=seed)), transport=transport)) as client:
         yield client, receiver
 
 
@@ -247,7 +256,7 @@ def sink_available() -> bool:
 
 
 def create_tenant(http: httpx.Client, scenario: Scenario, *, callback: str | None) -> dict[str, Any]:
-    body: dict[str, Any] = {"clock": {"mode": "frozen"}}
+    body: dict[str, Any] = {"clock": {"mode": "frozen", "now": SCENARIO_START, **(scenario.tenant.get("clock") or {})}}
     for key in ("profile", "seed", "name"):
         if key in scenario.tenant:
             body[key] = scenario.tenant[key]
@@ -265,13 +274,59 @@ def create_tenant(http: httpx.Client, scenario: Scenario, *, callback: str | Non
 
 
 def reuse_tenant(http: httpx.Client, scenario: Scenario, tenant_id: str) -> dict[str, Any]:
-    """Reset an existing tenant (credentials and callback kept) for a system under test configured with it."""
-    response = http.post(f"/_sandbox/tenants/{tenant_id}/reset", json={})
+    """Reset an existing tenant (credentials and callback kept) for a system under test configured with it: a
+    fresh world whose frozen clock starts where scenario tenants start."""
+    clock = {"mode": "frozen", "now": SCENARIO_START, **(scenario.tenant.get("clock") or {})}
+    response = http.post(f"/_sandbox/tenants/{tenant_id}/reset", json={"clock": clock})
     if response.status_code != 200:
         raise StepFailed(f"could not reset tenant {tenant_id!r}: {response.status_code} {response.text[:300]}")
     document = dict(response.json())
     wanted = scenario.tenant.get("profile")
     if wanted and wanted != document["profile"]:
         raise Skip(f"needs a {wanted} tenant; tenant {tenant_id!r} is {document['profile']}")
-    http.post(f"/_sandbox/tenants/{tenant_id}/clock", json={"mode": "frozen"})
     return document
+
+
+# A fault's document as listed, less what the sandbox counts, is the body that creates it again.
+_FAULT_COUNTERS = ("id", "hits", "created_at", "remaining", "times")
+
+
+@dataclass(frozen=True, slots=True)
+class FoundSettings:
+    """What a reused tenant had before a scenario ran on it, put back afterwards (`restore`)."""
+
+    tenant_id: str
+    clock: dict[str, Any]
+    webhook: dict[str, Any]
+    policy: dict[str, Any]
+    faults: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, http: httpx.Client, tenant_id: str) -> FoundSettings:
+        base = f"/_sandbox/tenants/{tenant_id}"
+        document = _ok(http.get(base), f"read tenant {tenant_id!r}")
+        return cls(
+            tenant_id,
+            {key: document["clock"][key] for key in ("now", "mode", "rate")},
+            document["webhook"],
+            _ok(http.get(f"{base}/policy"), "read its policy"),
+            _ok(http.get(f"{base}/faults"), "read its faults")["data"],
+        )
+
+    def restore(self, http: httpx.Client) -> None:
+        """A fresh world at the clock's old instant, mode and rate, with the old callback, policy and faults."""
+        base = f"/_sandbox/tenants/{self.tenant_id}"
+        _ok(http.post(f"{base}/reset", json={"clock": self.clock}), "reset it")
+        _ok(http.put(f"{base}/webhook", json={**self.webhook, "verify": False}), "restore its callback")
+        _ok(http.patch(f"{base}/policy", json=self.policy), "restore its policy")
+        for fault in self.faults:
+            body = {key: value for key, value in fault.items() if key not in _FAULT_COUNTERS}
+            # What was left of a counted fault is what it gets again.
+            body["times"] = fault.get("remaining")
+            _ok(http.post(f"{base}/faults", json=body), "restore its faults")
+
+
+def _ok(response: httpx.Response, doing: str) -> Any:
+    if response.status_code not in (200, 201):
+        raise StepFailed(f"could not {doing}: {response.status_code} {response.text[:300]}")
+    return response.json()

@@ -176,7 +176,8 @@ def check_webhooks(context: Context, args: dict[str, Any]) -> list[dict[str, Any
 def _event_summary(event: dict[str, Any]) -> str:
     if event["kind"] == "status":
         errors = f" error {event['errors'][0]} {event['titles'][0]}" if event["errors"] else ""
-        return f"{event['status']}{errors} ({event['state']}, {event['attempts']} attempts)"
+        count = event["attempts"]
+        return f"{event['status']}{errors} ({event['state']}, {count} attempt{'' if count == 1 else 's'})"
     if event["kind"] == "message":
         return f"message {event['type']} from {event['from']} ({event['state']})"
     return f"{event['field']} ({event['state']})"

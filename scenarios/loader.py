@@ -16,7 +16,7 @@ from scenarios.steps import RESPONSE_KEYS, STEPS
 from scenarios.values import ScenarioSyntaxError, parse_duration
 
 SCENARIO_KEYS = frozenset({"name", "description", "rules", "requires", "tenant", "policy", "variables", "steps"})
-TENANT_KEYS = frozenset({"profile", "seed", "name", "webhook"})
+TENANT_KEYS = frozenset({"profile", "seed", "name", "webhook", "clock"})
 RULE = re.compile(r"^(SEED-[A-Z]+-\d+|META-[A-Z0-9-]+|[A-Za-z][\w .:/()'-]*)$")
 LIBRARY = Path(__file__).parent / "library"
 
@@ -87,6 +87,8 @@ def parse(
     tenant = document.get("tenant") or {}
     if not isinstance(tenant, dict) or set(tenant) - TENANT_KEYS:
         raise ScenarioSyntaxError(f"{where}: tenant: takes {', '.join(sorted(TENANT_KEYS))}")
+    if not isinstance(tenant.get("clock") or {}, dict):
+        raise ScenarioSyntaxError(f"{where}: tenant: clock: takes {{now?, mode?, rate?}}")
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise ScenarioSyntaxError(f"{where}: steps: must be a non-empty list")

@@ -17,6 +17,7 @@ from scenarios import expectations as _expectations  # noqa: F401 - registers th
 from scenarios.context import (
     IN_PROCESS_CALLBACK,
     Context,
+    FoundSettings,
     Receiver,
     create_tenant,
     in_process,
@@ -163,12 +164,13 @@ def _run(
     result = ScenarioResult(scenario, "passed")
     context: Context | None = None
     created = options.tenant is None
+    found: FoundSettings | None = None
     try:
-        tenant = (
-            reuse_tenant(http, scenario, options.tenant)
-            if options.tenant
-            else create_tenant(http, scenario, callback=callback)
-        )
+        if options.tenant:
+            found = FoundSettings.read(http, options.tenant)
+            tenant = reuse_tenant(http, scenario, options.tenant)
+        else:
+            tenant = create_tenant(http, scenario, callback=callback)
         result.tenant = tenant["id"]
         context = Context(http, tenant, where, receiver, options.wait)
         context.variables.update({"tenant": tenant["id"]} | {k: tenant[k] for k in TENANT_VARIABLES if k in tenant})
@@ -193,6 +195,8 @@ def _run(
         result.outcome, result.message = "error", f"{type(unexpected).__name__}: {unexpected}"
         result.report = "".join(traceback.format_exception(unexpected))
     finally:
+        if found is not None:
+            _restore(found, http, result)
         keep = options.keep_failed and options.url is not None and result.outcome in ("failed", "error")
         if created and context is not None and not keep:
             with contextlib.suppress(httpx.HTTPError):
@@ -203,6 +207,15 @@ def _run(
                 f"GET {where}/_sandbox/tenants/{context.tenant['id']}/state\n"
             )
     return result
+
+
+def _restore(found: FoundSettings, http: httpx.Client, result: ScenarioResult) -> None:
+    """Leave a reused tenant as the scenario found it; a failure to do so fails the scenario, saying why."""
+    try:
+        found.restore(http)
+    except (StepFailed, httpx.HTTPError) as error:
+        result.outcome, result.message = "error", f"tenant {found.tenant_id} not restored: {error}"
+        result.report += f"  {result.message}\n"
 
 
 def load_all(paths: Iterable[str | Path]) -> list[Scenario | ScenarioResult]:

@@ -47,7 +47,7 @@ def parse_create_tenant(body: Fields) -> CreateTenant:
     webhook = body.object("webhook", what="an object with url and verify_token")
     clock = body.object("clock", what="an object with mode and rate")
     if webhook is not None:
-        webhook.only(("url", "verify_token"))
+        webhook.only(("url", "verify_token", "verify"))
     return CreateTenant(
         name=body.text("name", max_length=64, pattern=TENANT_NAME, what="1–64 letters, digits, '.', '_' or '-'"),
         profile=body.choice("profile", Profile),
@@ -55,12 +55,15 @@ def parse_create_tenant(body: Fields) -> CreateTenant:
         webhook_url=webhook.text("url", max_length=URL_LENGTH) if webhook else None,
         verify_token=webhook.text("verify_token", max_length=TOKEN_LENGTH, min_length=0) if webhook else None,
         clock=parse_configure_clock(clock) if clock is not None else None,
+        # The one rule of every callback URL (PUT .../webhook, --webhook-url): Meta's handshake, unless refused.
+        verify_webhook=bool(webhook.flag("verify", default=True)) if webhook else False,
     )
 
 
 async def create_tenant(request: Request) -> Response:
     command = parse_create_tenant(Fields(await json_body(request)))
-    return respond(tenants.create_tenant(sandbox_of(request), command).document(), 201)
+    tenant = await tenants.create_verified_tenant(sandbox_of(request), command, request.app.state.transport)
+    return respond(tenant.document(), 201)
 
 
 async def list_tenants(request: Request) -> Response:
@@ -77,8 +80,11 @@ async def delete_tenant(request: Request) -> Response:
 
 
 async def reset_tenant(request: Request) -> Response:
-    seed = _seed(Fields(await json_body(request)))
-    return respond(tenants.reset_tenant(sandbox_of(request), tenant_of(request), seed).document())
+    body = Fields(await json_body(request))
+    body.only(("seed", "clock"))
+    clock = body.object("clock", what="an object with now, mode and rate")
+    command = parse_configure_clock(clock) if clock is not None else None
+    return respond(tenants.reset_tenant(sandbox_of(request), tenant_of(request), _seed(body), command).document())
 
 
 async def reset_sandbox(request: Request) -> Response:

@@ -131,6 +131,8 @@ class CreateTenant:
     webhook_url: str | None = None
     verify_token: str | None = None
     clock: ConfigureClock | None = None
+    # Meta's handshake before the callback is saved (the HTTP surfaces; Python callers build tenants unverified).
+    verify_webhook: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,10 @@ from sandbox.ids import IdFactory, salted, secret_credentials
 from sandbox.services import trial
 from sandbox.services.business_profiles import seed_business_profile
 from sandbox.services.phone_numbers import international
+from sandbox.services.webhook_settings import verify_callback
+from sandbox.settings import Settings
 from sandbox.store import TenantStore
+from sandbox.webhooks.transport import WebhookTransport
 
 # The portfolio's messaging limit each profile starts at (docs/messaging-limits.md): `live` is a verified business
 # past automatic scaling, so the load suite's templates to thousands of distinct users are never over its limit;
@@ -42,12 +45,44 @@ def _seed_for(sandbox: Sandbox, name: str, seed: int | None) -> int:
     return random.Random(f"{sandbox.settings.world_seed}:{name}").randrange(2**31)
 
 
+def default_tenant(settings: Settings, seed: int | None = None) -> CreateTenant:
+    """The `default` tenant as the server was started: its profile, callback URL and verify token."""
+    webhook_url = settings.webhook_url or None
+    return CreateTenant(
+        name="default",
+        profile=settings.profile,
+        seed=seed,
+        webhook_url=webhook_url,
+        verify_token=settings.verify_token if webhook_url else None,
+    )
+
+
 def create_tenant(sandbox: Sandbox, command: CreateTenant | None = None, *, start: datetime | None = None) -> Tenant:
     """A new tenant whose world is built from its profile under its seed; the same seed gives the same world.
 
-    `start` (Python callers only) is the clock's first instant; raises `Conflict` when the name is taken.
+    `start` (Python callers only) is the clock's first instant unless the command's clock gives `now`; raises
+    `Conflict` when the name is taken. The callback URL is saved unverified (see `create_verified_tenant`).
     """
-    command = command or CreateTenant()
+    return _add(sandbox, _prepare(sandbox, command or CreateTenant(), start))
+
+
+async def create_verified_tenant(sandbox: Sandbox, command: CreateTenant, transport: WebhookTransport) -> Tenant:
+    """`create_tenant`, with Meta's handshake to the callback URL first when `command.verify_webhook`: a receiver
+    that does not echo the challenge leaves no tenant behind."""
+    tenant = _prepare(sandbox, command, None)
+    if command.verify_webhook and tenant.webhook.url is not None:
+        await verify_callback(tenant, transport, tenant.webhook.url, tenant.webhook.verify_token)
+    return _add(sandbox, tenant)
+
+
+def _add(sandbox: Sandbox, tenant: Tenant) -> Tenant:
+    # Checked again: another creation may have taken the name while this one waited on its handshake.
+    if tenant.id in sandbox.tenants:
+        raise Conflict(f"tenant {tenant.id!r} already exists")
+    return sandbox.add(tenant)
+
+
+def _prepare(sandbox: Sandbox, command: CreateTenant, start: datetime | None) -> Tenant:
     name = command.name
     if name is None:
         sandbox.tenant_counter += 1
@@ -59,6 +94,9 @@ def create_tenant(sandbox: Sandbox, command: CreateTenant | None = None, *, star
         raise Conflict(f"tenant {name!r} already exists")
     clock = command.clock
     mode = clock.mode if clock is not None and clock.mode is not None else "realtime"
+    if clock is not None and clock.now is not None:
+        # A new world has no past to protect: `now` at creation is where its clock starts, earlier or later.
+        start, clock = clock.now, ConfigureClock(mode=clock.mode, rate=clock.rate)
     profile = command.profile or sandbox.settings.profile
     replay = sandbox.settings.replays or command.seed is not None
     tenant = _build(sandbox, name, profile, _seed_for(sandbox, name, command.seed), start, mode, replay=replay)
@@ -68,7 +106,7 @@ def create_tenant(sandbox: Sandbox, command: CreateTenant | None = None, *, star
         tenant.webhook = WebhookSettings(
             url=command.webhook_url, verify_token=command.verify_token or tenant.credentials.verify_token
         )
-    return sandbox.add(tenant)
+    return tenant
 
 
 def _credentials(
@@ -93,6 +131,13 @@ def _credentials(
     return drawn, source
 
 
+def _id_parts(seed: int, name: str) -> tuple[object, ...]:
+    """What a tenant's ids are drawn from: its seed and its name, unique on a server, so that two tenants given
+    one seed share their world's company, number and behaviours but never an id. `default` keeps the bare seed,
+    so `--seed N` hands out the ids it always did; other names replay as long as they are created again."""
+    return (seed,) if name == "default" else (seed, name)
+
+
 def _build(
     sandbox: Sandbox,
     name: str,
@@ -106,8 +151,7 @@ def _build(
 ) -> Tenant:
     """The world of `profile` under `seed`; `keep` carries a reset tenant's credentials over."""
     salt = None if replay else sandbox.next_salt()
-    world = random.Random(f"{seed}:world")
-    ids = IdFactory(world)
+    ids = IdFactory(random.Random(":".join(map(str, (*_id_parts(seed, name), "world")))))
     fake = FakeData(seed)
     credentials, credential_ids = _credentials(sandbox, ids, name, seed, salt)
     if keep is not None:
@@ -129,7 +173,7 @@ def _build(
             messages=policy.journal.messages, requests=policy.journal.requests, ledger=policy.pricing.ledger_entries
         ),
         credentials=credentials,
-        ids=IdFactory(salted(seed, "ids", salt=salt)),
+        ids=IdFactory(salted(*_id_parts(seed, name), "ids", salt=salt)),
         behaviour=random.Random(f"{seed}:behaviour"),
         fake=fake,
         outbox=sandbox.outbox,
@@ -183,36 +227,41 @@ def _build(
     return tenant
 
 
-def reset_tenant(sandbox: Sandbox, tenant: Tenant, seed: int | None = None) -> Tenant:
+def reset_tenant(
+    sandbox: Sandbox, tenant: Tenant, seed: int | None = None, clock: ConfigureClock | None = None
+) -> Tenant:
     """Rebuild `tenant` from its profile (same name; same credentials when the seed is the same).
 
-    Its ids do not repeat the old world's unless it replays (its seed, or the server's, was given).
+    Its ids do not repeat the old world's unless it replays (its seed, or the server's, was given). The new world
+    keeps the tenant's time, clock mode and rate unless `clock` says otherwise; its `now` may be earlier, since
+    the new world has no past.
     """
+    clock = clock or ConfigureClock()
     webhook = tenant.webhook
     sandbox.remove(tenant.id)
-    # The rebuilt world keeps the tenant's time and clock mode; what the old world had scheduled is dropped.
+    # What the old world had scheduled is dropped.
     new_seed = tenant.seed if seed is None else seed
     fresh = _build(
         sandbox,
         tenant.name,
         tenant.profile,
         new_seed,
-        tenant.clock.now(),
-        tenant.clock.mode,
+        clock.now or tenant.clock.now(),
+        clock.mode or tenant.clock.mode,
         replay=tenant.replay or seed is not None,
         keep=tenant.credentials if new_seed == tenant.seed else None,
     )
-    fresh.clock.rate = tenant.clock.rate
+    fresh.clock.rate = tenant.clock.rate if clock.rate is None else clock.rate
     fresh.webhook = webhook
     return sandbox.add(fresh)
 
 
 def reset_sandbox(sandbox: Sandbox, seed: int | None = None) -> Tenant:
-    """Remove every tenant and rebuild `default` from the server's profile."""
+    """Remove every tenant and rebuild `default` as the server was started (profile, callback, verify token)."""
     for tenant_id in list(sandbox.tenants):
         sandbox.remove(tenant_id)
     sandbox.tenant_counter = 0
-    return create_tenant(sandbox, CreateTenant(name="default", seed=seed))
+    return create_tenant(sandbox, default_tenant(sandbox.settings, seed))
 
 
 def issue_token(tenant: Tenant, sandbox: Sandbox, command: IssueToken) -> dict[str, Any]:

@@ -175,19 +175,27 @@ def test_unknown_tenant_is_404_everywhere(client: TestClient, method: str, path:
     check_sandbox_error(client.request(method, f"/_sandbox/tenants/nobody{path}", json={}), 404)
 
 
-def test_same_seed_same_world(client: TestClient) -> None:
+def test_same_seed_same_world_but_never_the_same_ids(client: TestClient) -> None:
     first = client.post("/_sandbox/tenants", json={"name": "a", "seed": 42}).json()
     second = client.post("/_sandbox/tenants", json={"name": "b", "seed": 42}).json()
-    for key in ("waba_id", "phone_number_id", "display_phone_number", "business_id"):
-        assert first[key] == second[key]
+    assert first["display_phone_number"] == second["display_phone_number"]
+    for key in ("app_id", "app_secret", "access_token", "verify_token", "waba_id", "phone_number_id", "business_id"):
+        assert first[key] != second[key], key
     state_a = client.get("/_sandbox/tenants/a/state").json()
     state_b = client.get("/_sandbox/tenants/b/state").json()
-    assert state_a["templates"] == state_b["templates"]
-    assert state_a["businesses"] == state_b["businesses"]
+    assert [t["name"] for t in state_a["templates"]] == [t["name"] for t in state_b["templates"]]
+    assert [b["name"] for b in state_a["businesses"]] == [b["name"] for b in state_b["businesses"]]
+
+
+def test_a_seeded_tenant_created_again_under_its_name_replays_its_ids(client: TestClient) -> None:
+    first = client.post("/_sandbox/tenants", json={"name": "a", "seed": 42}).json()
+    client.delete("/_sandbox/tenants/a")
+    again = client.post("/_sandbox/tenants", json={"name": "a", "seed": 42}).json()
+    assert {**first, "clock": None} == {**again, "clock": None}
 
 
 def test_same_seed_tenants_stay_isolated(client: TestClient) -> None:
-    """Two tenants built from one seed share ids but never a token: each token reaches its own tenant only."""
+    """Two tenants built from one seed share neither ids nor a token: each token reaches its own tenant only."""
     first = client.post("/_sandbox/tenants", json={"name": "a", "seed": 42}).json()
     second = client.post("/_sandbox/tenants", json={"name": "b", "seed": 42}).json()
     assert first["access_token"] != second["access_token"]

@@ -171,3 +171,22 @@ steps:
         assert result.passed, result.report
         skipped = run_scenario(load_text(text), RunOptions(url=url))
         assert skipped.outcome == "skipped"
+
+
+def test_the_same_scenario_and_seed_print_the_same_report_at_the_documented_instant() -> None:
+    first = run_scenario(load_text(LATE_REPLY_DELIVERED, path="late.yaml")).report
+    second = run_scenario(load_text(LATE_REPLY_DELIVERED, path="late.yaml")).report
+    assert first == second
+    # 2026-01-05T09:00Z, the documented start, plus 25 hours and a minute.
+    assert "2026-01-06T10:00:00Z  POST /v23.0/" in first
+    assert "(attempts: 1, last answer 200)" in first
+    assert "(delivered, 1 attempt)" in first
+
+
+def test_a_scenario_may_start_its_tenant_clock_elsewhere() -> None:
+    text = (
+        "rules: [the scenario clock]\ntenant: {clock: {now: '2030-03-01T12:00:00Z'}}\n"
+        "steps:\n  - control: {method: GET, path: /clock}\n    expect: {body: {now: {contains: '2030-03-01T12:00'}}}\n"
+    )
+    result = run_scenario(load_text(text))
+    assert result.passed, result.report

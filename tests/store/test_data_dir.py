@@ -23,7 +23,9 @@ TEXT = {"messaging_product": "whatsapp", "type": "text", "text": {"body": "hi"}}
 
 
 def _settings(path: Path) -> Settings:
-    return Settings(data_dir=str(path), checkpoint_mode="inline", webhook_url="http://receiver.test/hook")
+    return Settings(
+        data_dir=str(path), checkpoint_mode="inline", webhook_url="http://receiver.test/hook", verify_webhook=False
+    )
 
 
 def test_stop_and_start_on_a_data_dir(tmp_path: Path) -> None:
