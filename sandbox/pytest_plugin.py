@@ -198,8 +198,6 @@ def _snapshot_file(path: str) -> Any:
 def wa_snapshot(request: pytest.FixtureRequest, wa_transport: RecordingTransport) -> Iterator[SandboxClient]:
     """A client of an in-process sandbox restored from an exported snapshot file, afresh before each test: the
     file of `@pytest.mark.wa_snapshot(path)`, else of the `wa_snapshot` ini option (paths from the rootdir)."""
-    from starlette.testclient import TestClient
-
     from sandbox.app import create_app
     from sandbox.services.snapshots import restore_snapshot
 
@@ -210,7 +208,7 @@ def wa_snapshot(request: pytest.FixtureRequest, wa_transport: RecordingTransport
     sandbox = Sandbox(Settings(seed=7))
     restored = restore_snapshot(sandbox, _snapshot_file(str(request.config.rootpath / path)))
     tenant = "default" if "default" in sandbox.tenants else restored[0].id
-    with TestClient(create_app(sandbox, transport=wa_transport)) as http:
+    with InProcessClient(create_app(sandbox, transport=wa_transport)) as http:
         yield SandboxClient(http, tenant)
 
 
