@@ -67,6 +67,12 @@ def _statuses(payload: dict) -> list[dict]:  # type: ignore[type-arg]
     return [s for e in payload["entry"] for c in e["changes"] for s in c["value"].get("statuses", [])]
 
 
+def test_health_reports_the_checkpoints(tmp_path: Path) -> None:
+    with TestClient(create_app(build_sandbox(_settings(tmp_path))[0])) as client:
+        health = client.get("/_sandbox/health").json()
+    assert health["persistence"] == {"data_dir": str(tmp_path), "running": True}
+
+
 def test_a_removed_tenant_stays_removed(tmp_path: Path) -> None:
     sandbox, _ = build_sandbox(_settings(tmp_path))
     with TestClient(create_app(sandbox)) as client:
