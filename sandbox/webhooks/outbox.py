@@ -348,6 +348,7 @@ class Outbox:
 
     def forget_tenant(self, tenant_id: str) -> None:
         self._tenants.pop(tenant_id, None)
+        self.touched.discard(tenant_id)
         for lane_key in [key for key in self._lanes if key[0] == tenant_id]:
             lane = self._lanes.pop(lane_key)
             if lane.timer is not None:

@@ -137,3 +137,15 @@ def test_a_failed_checkpoint_is_written_again(tmp_path: Path) -> None:
     checkpointer.tick()
     checkpointer._reap(block=True)
     assert checkpointer.failures == 1 and tenant.id in sandbox.dirty
+
+
+def test_without_a_data_dir_removed_tenants_leave_no_marks() -> None:
+    from sandbox.context import Sandbox
+    from sandbox.domain.commands import CreateTenant
+    from sandbox.services.tenants import create_tenant
+
+    sandbox = Sandbox(Settings(seed=7))
+    for index in range(50):
+        create_tenant(sandbox, CreateTenant(name=f"t{index}"))
+        sandbox.remove(f"t{index}")
+    assert not sandbox.removed and not sandbox.dirty and not sandbox.outbox.touched
