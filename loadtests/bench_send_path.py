@@ -27,6 +27,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -259,6 +260,10 @@ def main(argv: list[str] | None = None) -> int:
         "status moves and their (undelivered) webhook rendering that each send causes later",
     )
     parser.add_argument("--baseline", metavar="DIR", help="another checkout whose sandbox is measured alongside")
+    parser.add_argument(
+        "--data-dir", nargs="?", const="", default=None, help="also measure a sandbox with a data dir (temp default)"
+    )
+    parser.add_argument("--checkpoint-mode", choices=["fork", "inline"], default="fork")
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare:
@@ -280,6 +285,13 @@ def main(argv: list[str] | None = None) -> int:
         argv = [arg for arg in sandbox_argv(port) if arg != "--quiet"]
         servers.append(_start("baseline", argv, port, cwd=args.baseline))
         order.insert(1, "baseline")
+    scratch = tempfile.TemporaryDirectory(prefix="wa-bench-") if args.data_dir == "" else None
+    if args.data_dir is not None:
+        port = free_port()
+        data_dir = scratch.name if scratch is not None else args.data_dir
+        persisted = [*sandbox_argv(port), "--data-dir", data_dir, "--checkpoint-mode", args.checkpoint_mode]
+        servers.append(_start("data-dir", persisted, port))
+        order.insert(1, "data-dir")
     try:
         targets = {server.name: (server.port, server) for server in servers}
         requests_of = {
@@ -307,10 +319,19 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers:
             server.stop()
+        if scratch is not None:
+            scratch.cleanup()
     bare_rps = statistics.median(r["req_s"] for r in results["bare"])
     sys.stdout.write(f"\nbare starlette+orjson {bare_rps:,.0f} req/s (median)\n")
     for name in [name for name in order if name != "bare"]:
         sys.stdout.write(_summary(name, results[name], results["bare"], target=name == "sandbox"))
+    if "data-dir" in results:
+        kept = [d["req_s"] / s["req_s"] for d, s in zip(results["data-dir"], results["sandbox"], strict=True)]
+        sys.stdout.write(
+            f"ratio data-dir/memory ({args.checkpoint_mode} checkpoints): {statistics.median(kept):.3f} "
+            f"(per round: {', '.join(f'{r:.3f}' for r in kept)}); "
+            f"target >= 0.9: {'met' if statistics.median(kept) >= 0.9 else 'NOT met'}\n"
+        )
     return 0
 
 
@@ -318,7 +339,7 @@ def _summary(name: str, runs: list[dict[str, float]], bare: list[dict[str, float
     ratios = [s["req_s"] / b["req_s"] for s, b in zip(runs, bare, strict=True)]
     core_ratios = [s["req_per_core_s"] / b["req_per_core_s"] for s, b in zip(runs, bare, strict=True)]
     ratio = statistics.median(ratios)
-    label = "sandbox" if name == "sandbox" else "baseline sandbox"
+    label = {"sandbox": "sandbox", "baseline": "baseline sandbox"}.get(name, f"sandbox with a {name}")
     text = (
         f"{label} {statistics.median(r['req_s'] for r in runs):,.0f} req/s (median); "
         f"ratio {label}/bare: {ratio:.3f} (per round: {', '.join(f'{r:.3f}' for r in ratios)}); "

@@ -31,6 +31,7 @@ from sandbox.control.index import is_public
 from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import DomainError
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
+from sandbox.services.persistence import Checkpointer
 from sandbox.services.tenants import create_tenant
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
@@ -193,6 +194,10 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
             ),
             "ticker": asyncio.create_task(ticker(sandbox.run_due)),
         }
+        checkpointer = Checkpointer(sandbox, sandbox.settings.checkpoint_mode) if sandbox.data_dir else None
+        if checkpointer is not None:
+            interval = sandbox.settings.checkpoint_interval
+            sandbox.tasks["checkpoint"] = asyncio.create_task(ticker(checkpointer.tick, interval))
         tasks = list(sandbox.tasks.values())
         try:
             with _serving_gc():
@@ -203,6 +208,8 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if checkpointer is not None:
+                checkpointer.close()
             await delivery_transport.close()
 
     app = SandboxApp(

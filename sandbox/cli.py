@@ -17,7 +17,7 @@ from sandbox.context import Sandbox, Tenant
 from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import Invalid
 from sandbox.services.tenants import create_verified_tenant, default_tenant
-from sandbox.settings import ENV_PREFIX, PROFILES, Settings, is_loopback
+from sandbox.settings import CATCH_UP, CHECKPOINT_MODES, ENV_PREFIX, PROFILES, Settings, is_loopback
 from sandbox.version import __version__
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
@@ -54,6 +54,10 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--quiet", action="store_true", default=None, help="no console line per Graph call and webhook delivery"
     )
+    parser.add_argument("--data-dir", help="keep the world in this directory across restarts (default none: memory)")
+    parser.add_argument("--checkpoint-interval", type=float, help="seconds between writes to the data dir (1)")
+    parser.add_argument("--catch-up", choices=CATCH_UP, help="on restart, fire what fell due (fire) or skip the gap")
+    parser.add_argument("--checkpoint-mode", choices=CHECKPOINT_MODES, help="serialise in a fork (default) or inline")
     _name_variables(parser)
 
 
@@ -100,7 +104,7 @@ def _serve_flags_epilog(serve: argparse.ArgumentParser) -> str:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands that live with their features (scenarios, webhook grader, load runs)."""
     found: list[Callable[[Any], None]] = []
-    for module_name in ("scenarios.cli", "sandbox.grader", "loadtests.cli"):
+    for module_name in ("scenarios.cli", "sandbox.grader", "loadtests.cli", "sandbox.snapshot_cli"):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:
@@ -130,13 +134,27 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "read_timeout": arguments.read_timeout,
             "max_body_bytes": arguments.max_body_bytes,
             "quiet": arguments.quiet,
+            "data_dir": arguments.data_dir,
+            "checkpoint_interval": arguments.checkpoint_interval,
+            "catch_up": arguments.catch_up,
+            "checkpoint_mode": arguments.checkpoint_mode,
         }
     )
 
 
 def build_sandbox(settings: Settings, transport: WebhookTransport | None = None) -> tuple[Sandbox, Tenant]:
-    """The server's sandbox and `default` tenant; raises `Invalid` when its callback URL fails Meta's handshake."""
+    """The server's sandbox and `default` tenant; raises `Invalid` when its callback URL fails Meta's handshake.
+
+    With a data directory, the world stored there (its `default` tenant keeps its stored callback); raises
+    DataDirError or FormatError (one line each) for a directory this release cannot read.
+    """
     sandbox = Sandbox(settings)
+    if settings.data_path is not None:
+        from sandbox.services.persistence import open_data_dir
+
+        open_data_dir(sandbox, settings.data_path, catch_up=settings.catch_up)
+        if "default" in sandbox.tenants:
+            return sandbox, sandbox.tenants["default"]
     command = replace(default_tenant(settings), verify_webhook=settings.verify_webhook)
     return sandbox, asyncio.run(_create_default(sandbox, command, transport))
 
@@ -236,6 +254,9 @@ def serve(arguments: argparse.Namespace) -> int:
                 f"wa-sandbox: --webhook-url {settings.webhook_url}: {error}; start the receiver first, "
                 "or pass --no-verify-webhook (WA_SANDBOX_VERIFY_WEBHOOK=false) to save it unverified\n"
             )
+            return 2
+        except (RuntimeError, ValueError) as error:  # DataDirError, FormatError: one line says why
+            sys.stderr.write(f"wa-sandbox: {error}\n")
             return 2
         sys.stdout.write(banner(settings, tenant) + "\n\n")
         sys.stdout.flush()

@@ -78,6 +78,37 @@ class TenantClock:
         self._firing_at: datetime | None = None
         # Told of a callback that raised (the tenant records it as an incident); the clock goes on either way.
         self.on_error: Callable[[Exception], None] | None = None
+        self.saved_at = self._anchor
+
+    def __getstate__(self) -> dict[str, object]:
+        # Sandbox time as it stands and the wall time it stood there: a restart either catches up from that
+        # wall time (`resumed` not called) or resumes at that instant (`resume`). `on_error` is its owner's.
+        return {
+            "saved_at": self.now(),
+            "saved_wall": self._wall(),
+            "wall": self._wall,
+            "mode": self.mode,
+            "rate": self.rate,
+            "queue": self._queue,
+            "next_seq": max((seq for _, seq, _ in self._queue), default=-1) + 1,
+        }
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self._wall = state["wall"]  # type: ignore[assignment]
+        self._anchor = state["saved_at"]  # type: ignore[assignment]
+        self._anchor_wall = state["saved_wall"]  # type: ignore[assignment]
+        self.saved_at: datetime = self._anchor
+        self.mode = state["mode"]  # type: ignore[assignment]
+        self.rate = state["rate"]  # type: ignore[assignment]
+        self._queue = state["queue"]  # type: ignore[assignment]
+        self._seq = itertools.count(state["next_seq"])  # type: ignore[call-overload]
+        self._firing_at = None
+        # Its owner sets it again (a bound method is not part of a world: sandbox/store/worlds.py).
+        self.on_error = None
+
+    def resume(self) -> None:
+        """After a restore: sandbox time goes on from the instant it was saved, however long ago that was."""
+        self._rebase(self.saved_at)
 
     def now(self) -> datetime:
         if self._firing_at is not None:

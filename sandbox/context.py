@@ -22,6 +22,8 @@ from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory, process_salt, token_key
 from sandbox.settings import Settings
 from sandbox.store import TenantStore
+from sandbox.store.snapshots import MemorySnapshots, Snapshots
+from sandbox.store.sqlite import DataDir
 from sandbox.webhooks import dispatch
 from sandbox.webhooks.outbox import Outbox
 
@@ -84,7 +86,11 @@ class Tenant:
     replay: bool = False
 
     def __post_init__(self) -> None:
-        self.clock.on_error = lambda error: self.incident("scheduled_work_failed", error)
+        # A bound method, not a lambda: the tenant's world is pickled whole (sandbox/services/persistence.py).
+        self.clock.on_error = self.scheduled_work_failed
+
+    def scheduled_work_failed(self, error: Exception) -> None:
+        self.incident("scheduled_work_failed", error)
 
     def incident(self, kind: str, error: Exception, **facts: Any) -> None:
         """Record what went wrong in this tenant's own work (journal `incidents`, in its state): the server goes on."""
@@ -165,6 +171,11 @@ class Sandbox:
         self.tasks: dict[str, asyncio.Task[None]] = {}
         # Where a served sandbox reports each Graph call (sandbox/console.py); None: nowhere, at no cost.
         self.console: Console | None = None
+        # Tenants changed since the last checkpoint, and those removed (sandbox/services/persistence.py).
+        self.dirty: set[str] = set()
+        self.removed: set[str] = set()
+        self.snapshots: Snapshots = MemorySnapshots()
+        self.data_dir: DataDir | None = None
 
     def next_salt(self) -> str | None:
         """A salt no earlier world of this server had: a tenant built again never repeats its ids or tokens."""
@@ -188,12 +199,16 @@ class Sandbox:
         """The tenant and the app a token authenticates (None: the tenant's own app)."""
         tenant = self.tenant_for_token(token)
         if tenant is not None:
+            self.dirty.add(tenant.id)
             return tenant, None
         owner = self.app_tokens.get(self._token_key(token))
         if owner is None or (tenant := self.tenants.get(owner[0])) is None:
             return None
         app = tenant.partners.get(owner[1])
-        return (tenant, app) if app is not None else None
+        if app is None:
+            return None
+        self.dirty.add(tenant.id)
+        return tenant, app
 
     def grant(self, tenant_id: str, tokens: Iterable[str]) -> None:
         for token in tokens:
@@ -204,6 +219,8 @@ class Sandbox:
 
     def add(self, tenant: Tenant) -> Tenant:
         self.tenants[tenant.id] = tenant
+        self.dirty.add(tenant.id)
+        self.removed.discard(tenant.id)
         self.grant(tenant.id, [tenant.credentials.access_token, *tenant.extra_tokens])
         for app in tenant.partners.values():
             self.grant_app(tenant.id, app)
@@ -218,6 +235,9 @@ class Sandbox:
                 del self.app_tokens[token]
             self.outbox.forget_tenant(tenant_id)
             self.numbers.forget_tenant(tenant_id)
+            self.dirty.discard(tenant_id)
+            if self.data_dir is not None:  # kept only for a checkpoint to delete: bounded by what one interval removes
+                self.removed.add(tenant_id)
         return tenant
 
     def run_due(self) -> int:
@@ -226,7 +246,10 @@ class Sandbox:
         fired = 0
         for tenant in list(self.tenants.values()):
             try:
-                fired += tenant.clock.run_due()
+                count = tenant.clock.run_due()
+                if count:
+                    fired += count
+                    self.dirty.add(tenant.id)
             except Exception as error:
                 log.exception("tenant %s: its clock failed while firing due work", tenant.id)
                 tenant.incident("clock_failed", error)

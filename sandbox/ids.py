@@ -11,6 +11,7 @@ import hashlib
 import random
 import secrets
 import string
+from typing import Any
 
 
 class IdFactory:
@@ -18,6 +19,12 @@ class IdFactory:
 
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # The CSPRNG has no state to save: a restored world draws its further secrets from `secrets` again.
+        if isinstance(self._rng, random.SystemRandom):
+            return secret_credentials, ()
+        return IdFactory, (self._rng,)
 
     def _digits(self, count: int) -> str:
         return str(self._rng.randint(1, 9)) + "".join(self._rng.choices(string.digits, k=count - 1))

@@ -7,6 +7,7 @@ files (`*.yaml` under a directory named `scenarios`, with `rules:` and `steps:`)
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -181,10 +182,45 @@ def wa_server_scenario(wa_sink_client: SandboxClient, wa_sink: WebhookSink) -> S
     return Session(wa_sink_client.http, wa_sink_client.document, receiver=Receiver(sink=wa_sink), wait=2.0)
 
 
+# -- a prepared world restored before each test ----------------------------------------------------------------
+
+
+@functools.cache
+def _snapshot_file(path: str) -> Any:
+    from sandbox.store.snapshots import parse_export
+    from sandbox.version import __version__
+
+    # Read and parsed once per session: each test then only unpickles the world (docs/persistence.md).
+    return parse_export(Path(path).read_bytes(), __version__)
+
+
+@pytest.fixture
+def wa_snapshot(request: pytest.FixtureRequest, wa_transport: RecordingTransport) -> Iterator[SandboxClient]:
+    """A client of an in-process sandbox restored from an exported snapshot file, afresh before each test: the
+    file of `@pytest.mark.wa_snapshot(path)`, else of the `wa_snapshot` ini option (paths from the rootdir)."""
+    from sandbox.app import create_app
+    from sandbox.services.snapshots import restore_snapshot
+
+    marker = request.node.get_closest_marker("wa_snapshot")
+    path = marker.args[0] if marker is not None and marker.args else request.config.getini("wa_snapshot")
+    if not path:
+        pytest.fail("wa_snapshot needs a snapshot file: @pytest.mark.wa_snapshot(path) or the wa_snapshot ini option")
+    sandbox = Sandbox(Settings(seed=7))
+    restored = restore_snapshot(sandbox, _snapshot_file(str(request.config.rootpath / path)))
+    tenant = "default" if "default" in sandbox.tenants else restored[0].id
+    with InProcessClient(create_app(sandbox, transport=wa_transport)) as http:
+        yield SandboxClient(http, tenant)
+
+
 # -- scenario files as pytest items ------------------------------------------------------------------------------
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "wa_snapshot(path): the exported snapshot the wa_snapshot fixture restores")
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini("wa_snapshot", "exported snapshot file the wa_snapshot fixture restores before each test")
     parser.addini(
         "wa_scenarios",
         "collect scenario YAML files found under a directory named 'scenarios'",

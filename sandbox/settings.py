@@ -24,7 +24,10 @@ SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
     ("limit_concurrency", 1, 100_000),
     ("read_timeout", 0.1, 3600),
     ("max_body_bytes", 65_536, 2**31),
+    ("checkpoint_interval", 0.01, 3600),
 )
+CATCH_UP = ("fire", "skip")
+CHECKPOINT_MODES = ("fork", "inline")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,12 @@ class Settings:
     max_body_bytes: int = 128 * 1024 * 1024
     # No console line per Graph call and webhook delivery (sandbox/console.py) from `wa-sandbox serve`.
     quiet: bool = False
+    # Where the world is kept across restarts (`none`: memory only); seconds between checkpoints; what a realtime
+    # clock does with the time the server was down; where checkpoints are serialised (docs/persistence.md).
+    data_dir: str | None = None
+    checkpoint_interval: float = 1.0
+    catch_up: str = "fire"
+    checkpoint_mode: str = "fork"
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -87,6 +96,10 @@ class Settings:
         return merged
 
     @property
+    def data_path(self) -> str | None:
+        return None if self.data_dir is None or self.data_dir.strip().lower() in ("", "none") else self.data_dir
+
+    @property
     def world_seed(self) -> int:
         return DEFAULT_SEED if self.seed is None else self.seed
 
@@ -105,6 +118,10 @@ class Settings:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{name} must be from {low:g} to {high:g} ({ENV_PREFIX}{name.upper()})")
+        if self.catch_up not in CATCH_UP:
+            raise ValueError(f"catch_up must be one of {', '.join(CATCH_UP)}")
+        if self.checkpoint_mode not in CHECKPOINT_MODES:
+            raise ValueError(f"checkpoint_mode must be one of {', '.join(CHECKPOINT_MODES)}")
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}")
         if not GRAPH_VERSION.match(self.graph_version):

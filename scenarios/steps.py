@@ -333,6 +333,28 @@ def policy(context: Context, step: Step, args: Any) -> httpx.Response:
 
 
 @step_kind(
+    "snapshot",
+    "save the tenant's world under a name, or restore a named snapshot: {save: NAME} | {restore: NAME}",
+    call=True,
+)
+def snapshot(context: Context, step: Step, args: Any) -> httpx.Response:
+    args = _object(args, "snapshot")
+    if set(args) == {"save"}:
+        return context.control("POST", "/_sandbox/snapshots", {"name": args["save"], "tenant": context.tenant["id"]})
+    if set(args) != {"restore"}:
+        raise ScenarioSyntaxError(f"snapshot takes one of save: NAME or restore: NAME, got {render(args)}")
+    response = context.control("POST", f"/_sandbox/snapshots/{args['restore']}/restore")
+    if response.status_code == 200:
+        restored = body_of(response)
+        documents = restored.get("data", [restored]) if isinstance(restored, dict) else []
+        # The scenario goes on with its own tenant if the snapshot holds it, else with the one restored.
+        same = [doc for doc in documents if doc.get("id") == context.tenant["id"]]
+        if same or documents:
+            context.tenant = (same or documents)[0]
+    return response
+
+
+@step_kind(
     "fault",
     "inject a fault: {match, error?: {code}, http_status?, latency_ms?, times?, probability?}",
     call=True,

@@ -15,6 +15,7 @@ from sandbox.control import (
     pricing,
     quality,
     reviews,
+    snapshots,
     templates,
     tenants,
     verification,
@@ -42,4 +43,5 @@ def control_routes() -> list[BaseRoute]:
         *phone_numbers.routes,
         *quality.routes,
         *templates.routes,
+        *snapshots.routes,
     ]

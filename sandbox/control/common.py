@@ -33,6 +33,8 @@ def tenant_of(request: Request) -> Tenant:
     tenant = sandbox.tenants.get(request.path_params["tenant"])
     if tenant is None:
         raise SandboxError(404, f"no tenant {request.path_params['tenant']!r}")
+    if request.method != "GET":
+        sandbox.dirty.add(tenant.id)
     return tenant
 
 

@@ -24,12 +24,15 @@ TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 async def health(request: Request) -> Response:
-    """The shared machinery every tenant depends on; 503 when the ticker or any outbox worker is not running."""
+    """The shared machinery every tenant depends on; 503 when the ticker, any outbox worker or (with a data
+    directory) the checkpoints are not running."""
     sandbox = sandbox_of(request)
     ticker = sandbox.tasks.get("ticker")
     ticker_running = ticker is not None and not ticker.done()
     outbox = sandbox.outbox.health()
-    healthy = ticker_running and outbox["running"]
+    checkpoint = sandbox.tasks.get("checkpoint")
+    checkpoint_running = sandbox.data_dir is None or (checkpoint is not None and not checkpoint.done())
+    healthy = ticker_running and outbox["running"] and checkpoint_running
     incidents = {
         tenant.id: len(tenant.store.incidents) for tenant in sandbox.tenants.values() if tenant.store.incidents
     }
@@ -41,6 +44,8 @@ async def health(request: Request) -> Response:
         "outbox": outbox,
         "incidents": incidents,
     }
+    if sandbox.data_dir is not None:
+        document["persistence"] = {"data_dir": str(sandbox.data_dir.path), "running": checkpoint_running}
     return respond(document, 200 if healthy else 503)
 
 

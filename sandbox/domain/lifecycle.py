@@ -52,6 +52,10 @@ class Lifecycle:
     machine: Machine = field(init=False, repr=False)
     moves: Moves = field(init=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # A pickled world names its lifecycles, never copies their shared machine (sandbox/services/persistence.py).
+        return named, (self.name,)
+
     def __post_init__(self) -> None:
         self.machine = Machine(
             model=None,
@@ -128,6 +132,11 @@ def declare(
         raise ValueError(f"lifecycle {name!r} is declared twice")
     lifecycle = _REGISTRY[name] = Lifecycle(name, attribute, states, transitions, description)
     return lifecycle
+
+
+def named(name: str) -> Lifecycle:
+    """The declared lifecycle `name` (how a pickled world finds it again)."""
+    return _REGISTRY.get(name) or lifecycles()[name]
 
 
 def lifecycles() -> dict[str, Lifecycle]:

@@ -16,6 +16,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sandbox.clock import ScheduledCall
@@ -48,7 +49,7 @@ def after(
     tenant: Tenant, seconds: float, lifecycle: Lifecycle, model: EventSource, trigger: str, *args: Any
 ) -> ScheduledCall:
     """`step` in `seconds` of tenant time; the handle cancels it."""
-    return tenant.clock.call_later(seconds, lambda: step(tenant, lifecycle, model, trigger, *args))
+    return tenant.clock.call_later(seconds, partial(step, tenant, lifecycle, model, trigger, *args))
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +90,7 @@ def schedule(
     now = tenant.clock.now()
     pending = PendingDecision(kind, target, decision, reason, now, now + timedelta(seconds=seconds))
     tenant.store.decisions[(kind, target)] = pending
-    pending.handle = tenant.clock.call_at(pending.due_at, lambda: _decide(tenant, pending))
+    pending.handle = tenant.clock.call_at(pending.due_at, partial(_decide, tenant, pending))
     return pending
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sandbox.context import Tenant
@@ -205,7 +206,7 @@ def set_throughput(tenant: Tenant, command: SetThroughput) -> dict[str, Any]:
     if upgrade and command.maintenance_seconds > 0:
         until = tenant.clock.now() + timedelta(seconds=command.maintenance_seconds)
         tenant.limits.maintenance_until[phone.id] = until
-        tenant.clock.call_at(until, lambda: _upgraded(tenant, phone))
+        tenant.clock.call_at(until, partial(_upgraded, tenant, phone))
     else:
         phone.throughput_level = level
         if upgrade:

@@ -10,6 +10,7 @@ up, half the limit used in 7 days schedules one step up within 6 hours, checked 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sandbox.context import Tenant
@@ -96,7 +97,7 @@ def _scale(tenant: Tenant, business: Business, portfolio: PortfolioUsage, size: 
         delay = tenant.behaviour.uniform(low, high)
         tier = business.messaging_limit_tier
         portfolio.upgrade_due_at = tenant.clock.now() + timedelta(seconds=delay)
-        portfolio.upgrade_handle = tenant.clock.call_later(delay, lambda: _upgrade_due(tenant, business, tier))
+        portfolio.upgrade_handle = tenant.clock.call_later(delay, partial(_upgrade_due, tenant, business, tier))
 
 
 def _upgrade_due(tenant: Tenant, business: Business, tier: str) -> None:

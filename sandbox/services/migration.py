@@ -10,6 +10,8 @@ GREEN/UNKNOWN templates reach the destination `migration_template_copy_seconds` 
 
 from __future__ import annotations
 
+from functools import partial
+
 from sandbox.context import Tenant
 from sandbox.domain.commands import RegisterPhoneNumber
 from sandbox.domain.migration import MIGRATION_LIFECYCLE, Migration, MigrationStatus, refusal
@@ -119,7 +121,7 @@ def register(tenant: Tenant, phone: PhoneNumber, command: RegisterPhoneNumber) -
         tenant.numbers.claim(phone.display_phone_number, tenant.id, phone.id)
     decisions.step(tenant, MIGRATION_LIFECYCLE, migration, "complete")
     tenant.clock.call_later(
-        tenant.policy.numbers.migration_template_copy_seconds, lambda: copy_templates(tenant, migration)
+        tenant.policy.numbers.migration_template_copy_seconds, partial(copy_templates, tenant, migration)
     )
 
 

@@ -5,6 +5,8 @@ Every step runs on the tenant clock; a step that is no longer legal (a test move
 
 from __future__ import annotations
 
+from functools import partial
+
 from sandbox.context import Tenant
 from sandbox.domain.customer import Customer
 from sandbox.domain.lifecycle import InvalidTransition
@@ -32,9 +34,9 @@ def start(
     delay = _delay(tenant, tenant.policy.messages.sent_delay) + extra_delay
     if failure is not None:
         code, details = failure
-        tenant.clock.call_later(delay, lambda: _fail(tenant, message, code, details))
+        tenant.clock.call_later(delay, partial(_fail, tenant, message, code, details))
         return
-    tenant.clock.call_later(delay, lambda: _sent(tenant, message, customer))
+    tenant.clock.call_later(delay, partial(_sent, tenant, message, customer))
 
 
 def _publish(tenant: Tenant, message: Message) -> None:
@@ -63,9 +65,9 @@ def _sent(tenant: Tenant, message: Message, customer: Customer) -> None:
     else:
         delay = _delay(tenant, tenant.policy.messages.delivered_delay)
     if customer.reads == "instant":
-        tenant.clock.call_later(delay, lambda: _read_at_once(tenant, message))
+        tenant.clock.call_later(delay, partial(_read_at_once, tenant, message))
         return
-    tenant.clock.call_later(delay, lambda: _delivered(tenant, message, customer))
+    tenant.clock.call_later(delay, partial(_delivered, tenant, message, customer))
 
 
 def _read_at_once(tenant: Tenant, message: Message) -> None:
@@ -80,7 +82,7 @@ def _delivered(tenant: Tenant, message: Message, customer: Customer) -> None:
     pricing.delivered(tenant, message)
     if customer.reads == "never" or tenant.behaviour.random() >= tenant.policy.messages.read_probability:
         return
-    tenant.clock.call_later(_delay(tenant, tenant.policy.messages.read_delay), lambda: _step(tenant, message, "read"))
+    tenant.clock.call_later(_delay(tenant, tenant.policy.messages.read_delay), partial(_step, tenant, message, "read"))
 
 
 def _step(tenant: Tenant, message: Message, trigger: str) -> bool:

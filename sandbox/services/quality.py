@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sandbox.context import Tenant
@@ -170,7 +171,7 @@ def _rate(tenant: Tenant, phone: PhoneNumber, rating: str) -> None:
         STATUS_LIFECYCLE.fire(phone, "flag", now)
         event = "FLAGGED"
         quality.flagged_until = now + timedelta(days=tenant.policy.quality.flag_days)
-        quality.handle = tenant.clock.call_at(quality.flagged_until, lambda: _flag_due(tenant, phone))
+        quality.handle = tenant.clock.call_at(quality.flagged_until, partial(_flag_due, tenant, phone))
     tenant.publish([PhoneNumberQualityChanged(now, phone, event, current_limit=tier)])
     if rating not in UPGRADE_RATINGS and quality.upgrade_handle is not None:
         quality.upgrade_handle.cancel()
@@ -208,7 +209,7 @@ def _schedule_recheck(tenant: Tenant, phone: PhoneNumber, quality: NumberQuality
         quality.recheck_handle = None
     due = quality.next_expiry(tenant.policy.quality.window_days)
     if due is not None:
-        quality.recheck_handle = tenant.clock.call_at(due, lambda: recompute(tenant, phone))
+        quality.recheck_handle = tenant.clock.call_at(due, partial(recompute, tenant, phone))
 
 
 # -- the automatic throughput upgrade (META-TP) -------------------------------------------------------------------
@@ -230,7 +231,7 @@ def _schedule_upgrade(tenant: Tenant, phone: PhoneNumber, quality: NumberQuality
         return
     low, high = tenant.policy.quality.throughput_upgrade_delay
     quality.upgrade_handle = tenant.clock.call_later(
-        tenant.behaviour.uniform(low, high), lambda: _upgrade_due(tenant, phone)
+        tenant.behaviour.uniform(low, high), partial(_upgrade_due, tenant, phone)
     )
 
 

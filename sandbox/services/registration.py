@@ -9,6 +9,7 @@ of the `numbers` policy group, and the codes of these refusals are the sandbox's
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from sandbox.context import Tenant
 from sandbox.domain.business import BusinessVerificationStatus
@@ -100,7 +101,7 @@ def verify_code(tenant: Tenant, phone: PhoneNumber, command: VerifyCode) -> None
     if onboarding.expiry is not None:
         onboarding.expiry.cancel()
     onboarding.expiry = tenant.clock.call_later(
-        timedelta(days=policy.verification_days).total_seconds(), lambda: _expire(tenant, phone.id)
+        timedelta(days=policy.verification_days).total_seconds(), partial(_expire, tenant, phone.id)
     )
     _start_trial(tenant, phone)
 

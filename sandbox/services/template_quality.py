@@ -7,6 +7,7 @@ score on an APPROVED template pauses it on the tenant clock (FIRST_PAUSE 3 h, SE
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sandbox.context import Tenant
@@ -88,7 +89,7 @@ def _pause(tenant: Tenant, template: MessageTemplate, now: datetime) -> None:
     health.pauses += 1
     if decisions.step(tenant, TEMPLATE_LIFECYCLE, template, "pause", NONE, info):
         _cancel_resume(health)
-        health.resume = tenant.clock.call_later(hours * 3600, lambda: _resume(tenant, template))
+        health.resume = tenant.clock.call_later(hours * 3600, partial(_resume, tenant, template))
 
 
 def _resume(tenant: Tenant, template: MessageTemplate) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sandbox.clock import TenantClock
@@ -127,7 +128,7 @@ def _batch(tenant: Publisher, url: str, rendered: Rendered, secret: str) -> None
     if len(waiting) >= tenant.policy.webhooks.batch_max:
         _flush(tenant, url, secret)
     elif len(waiting) == 1:
-        tenant.clock.call_later(tenant.policy.webhooks.batch_window_seconds, lambda: _flush(tenant, url, secret))
+        tenant.clock.call_later(tenant.policy.webhooks.batch_window_seconds, partial(_flush, tenant, url, secret))
 
 
 def _flush(tenant: Publisher, url: str, secret: str | None = None) -> None:
@@ -204,7 +205,7 @@ def _enqueue(
         field,
         summary,
         # Nobody will receive an unrouted delivery: it is rendered and signed only if its log entry is read.
-        _signed_payload(changes, secret) if url is not None else lambda: _signed_payload(changes, secret),
+        _signed_payload(changes, secret) if url is not None else partial(_signed_payload, changes, secret),
         ordering_key,
         unrouted=unrouted,
         not_before=not_before,

@@ -20,6 +20,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from sandbox.clock import ScheduledCall, TenantClock, monotonic, to_rfc3339
@@ -176,6 +177,8 @@ class Outbox:
         self._workers: list[asyncio.Task[None]] = []
         # Where each attempt is reported as it ends (sandbox/console.py); None: nowhere.
         self.console: Console | None = None
+        # Tenants whose deliveries changed since the data directory's last checkpoint (sandbox/services/persistence.py).
+        self.touched: set[str] = set()
 
     # -- the synchronous side, called by services inside the event loop thread ---------------------------------
 
@@ -278,7 +281,7 @@ class Outbox:
                 waiter.set_result(None)
                 break
 
-    def _wake(self, lane: Lane) -> None:
+    def wake(self, lane: Lane) -> None:
         if lane.token == "waiting":
             self._mark_ready(lane)
 
@@ -322,8 +325,35 @@ class Outbox:
         queue = self._tenants.get(tenant_id)
         return queue.log.get(delivery_id) if queue else None
 
+    def share_of(self, tenant_id: str) -> tuple[TenantQueue | None, list[Lane]]:
+        """The tenant's part of the outbox, to be saved with its world."""
+        return self._tenants.get(tenant_id), [lane for key, lane in self._lanes.items() if key[0] == tenant_id]
+
+    def adopt(self, tenant_id: str, queue: TenantQueue | None, lanes: list[Lane]) -> None:
+        """Take back a saved share (after `forget_tenant`): a lane that was ready or in flight when it was saved is
+        ready again (delivered at least once); a waiting lane is woken by its timer, restored with the clock."""
+        if queue is not None:
+            self._tenants[tenant_id] = queue
+        for lane in lanes:
+            self._lanes[lane.key] = lane
+            for delivery in lane.queue:
+                delivery.in_flight = False
+            if lane.token in ("ready", "busy"):
+                self._mark_ready(lane)
+
+    @property
+    def next_id(self) -> int:
+        """The number of the next delivery id (`whd_N`), kept across restarts so that no id repeats."""
+        following = next(self._ids)
+        self._ids = itertools.count(following)
+        return following
+
+    def continue_ids(self, following: int) -> None:
+        self._ids = itertools.count(max(following, self.next_id))
+
     def forget_tenant(self, tenant_id: str) -> None:
         self._tenants.pop(tenant_id, None)
+        self.touched.discard(tenant_id)
         for lane_key in [key for key in self._lanes if key[0] == tenant_id]:
             lane = self._lanes.pop(lane_key)
             if lane.timer is not None:
@@ -433,7 +463,7 @@ class Outbox:
         if head.not_before is not None and head.not_before > clock.now():
             lane.token = "waiting"
             head.next_attempt_at = head.not_before
-            lane.timer = clock.call_at(head.not_before, lambda lane=lane: self._wake(lane))  # type: ignore[misc]
+            lane.timer = clock.call_at(head.not_before, partial(wake, self, lane))
             self._notify_settled()
             return
         lane.token = "busy"
@@ -466,6 +496,7 @@ class Outbox:
         delivery.attempts.append(attempt)
         if self.console is not None:
             self.console.webhook(getattr(owner, "name", owner.id), delivery, attempt)
+        self.touched.add(owner.id)
         if lane.token == "gone":
             return
         queue = self.tenant(owner.id)
@@ -486,7 +517,7 @@ class Outbox:
         delivery.state = "retrying"
         delivery.next_attempt_at = retry_at
         lane.token = "waiting"
-        lane.timer = owner.clock.call_at(retry_at, lambda: self._wake(lane))
+        lane.timer = owner.clock.call_at(retry_at, partial(wake, self, lane))
 
     def _advance_lane(self, lane: Lane) -> None:
         if lane.queue:
@@ -516,3 +547,8 @@ class Outbox:
         if retry_at - delivery.created_at > timedelta(seconds=policy.webhooks.retry_horizon_seconds):
             return None
         return retry_at
+
+
+def wake(outbox: Outbox, lane: Lane) -> None:
+    """A lane's timer (a module-level function: the timers are pickled with their tenant's clock)."""
+    outbox.wake(lane)

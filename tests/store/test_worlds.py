@@ -1,0 +1,113 @@
+"""A tenant's world survives pickling whole: state document, clock's pending work, outbox's pending deliveries."""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from sandbox.app import create_app
+from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
+from sandbox.services import persistence, world
+from sandbox.services.tenants import create_tenant
+from sandbox.settings import Settings
+from sandbox.store import worlds
+from sandbox.testing import RecordingTransport, settle
+from tests.conftest import CALLBACK, START
+
+TEMPLATE = {
+    "name": "order_update",
+    "language": "en_US",
+    "category": "UTILITY",
+    "components": [{"type": "BODY", "text": "Your order has shipped."}],
+}
+
+
+def _rich_world(client: TestClient, sandbox: Sandbox) -> tuple[Tenant, Tenant]:
+    """Onboarding under way, a template pending review, messages both ways, deliveries retrying, a fault, policy."""
+    live, blank = sandbox.tenants["t1"], sandbox.tenants["onboarding"]
+    auth = {"Authorization": f"Bearer {live.credentials.access_token}"}
+    phone = next(iter(live.store.phone_numbers)).id
+    assert client.patch("/_sandbox/tenants/t1/policy", json={"messages": {"progression": "scheduled"}}).is_success
+    fault = {"match": {"path_regex": "^/[0-9]+/media$"}, "error": {"code": 131056}, "times": 3}
+    assert client.post("/_sandbox/tenants/t1/faults", json=fault).status_code == 201
+    assert client.post(f"/v23.0/{live.waba_id}/message_templates", json=TEMPLATE, headers=auth).status_code == 200
+    for index in range(5):
+        body = {"messaging_product": "whatsapp", "to": f"1650555{index:04d}", "type": "text", "text": {"body": "hi"}}
+        assert client.post(f"/v23.0/{phone}/messages", json=body, headers=auth).status_code == 200
+    inbound = {"from": "16505550001", "type": "text", "text": {"body": "hello"}}
+    assert client.post("/_sandbox/tenants/t1/inbound", json=inbound).status_code in (200, 201)
+    client.post("/_sandbox/tenants/t1/clock/advance", json={"seconds": 2})
+    settle(client)
+    blank_auth = {"Authorization": f"Bearer {blank.credentials.access_token}"}
+    number = {"cc": "1", "phone_number": "4155551234", "verified_name": "Lucky Shrub"}
+    added = client.post(f"/v23.0/{blank.waba_id}/phone_numbers", json=number, headers=blank_auth).json()
+    client.post(f"/v23.0/{added['id']}/request_code?code_method=SMS&language=en_US", headers=blank_auth)
+    return live, blank
+
+
+def _pending(tenant: Tenant) -> list[tuple[Any, ...]]:
+    return [(when, type(call.callback).__name__) for when, _, call in sorted(tenant.clock._queue) if not call.cancelled]
+
+
+def _deliveries(sandbox: Sandbox, tenant: Tenant) -> list[dict[str, Any]]:
+    return [delivery.snapshot() for delivery in sandbox.outbox.log(tenant.id)]
+
+
+@pytest.fixture
+def rich() -> tuple[Sandbox, TestClient]:
+    sandbox = Sandbox(Settings(seed=7))
+    frozen = ConfigureClock(mode="frozen")
+    create_tenant(sandbox, CreateTenant(name="t1", clock=frozen, webhook_url=CALLBACK), start=START)
+    create_tenant(sandbox, CreateTenant(name="onboarding", profile="blank", clock=frozen), start=START)
+    # The receiver fails: deliveries stay in the outbox, retrying on the tenant clock.
+    transport = RecordingTransport(answer=lambda _: 500)
+    with TestClient(create_app(sandbox, transport=transport)) as client:
+        _rich_world(client, sandbox)
+        yield sandbox, client
+
+
+def test_a_rich_world_round_trips_equal(rich: tuple[Sandbox, TestClient]) -> None:
+    sandbox, _ = rich
+    for tenant in list(sandbox.tenants.values()):
+        before = (world.snapshot(tenant), _pending(tenant), _deliveries(sandbox, tenant))
+        assert before[1], "the scenario leaves work scheduled"
+        blob = persistence.world_blob(sandbox, tenant)
+        restored = persistence.load_world(sandbox, blob, worlds.layout(), resume=True)
+        assert restored is not tenant and sandbox.tenants[tenant.id] is restored
+        assert (world.snapshot(restored), _pending(restored), _deliveries(sandbox, restored)) == before
+    retrying = [d for d in sandbox.outbox.log("t1") if d.state == "retrying"]
+    assert retrying, "the failing receiver leaves deliveries retrying"
+
+
+def test_restored_work_goes_on(rich: tuple[Sandbox, TestClient]) -> None:
+    sandbox, client = rich
+    tenant = sandbox.tenants["t1"]
+    persistence.load_world(sandbox, persistence.world_blob(sandbox, tenant), worlds.layout(), resume=True)
+    client.app.state.transport.answer = lambda _: 200  # type: ignore[attr-defined]
+    client.post("/_sandbox/tenants/t1/clock/advance", json={"seconds": 3600})
+    settle(client)
+    states = {d.state for d in sandbox.outbox.log("t1")}
+    assert "retrying" not in states and "delivered" in states
+    assert sandbox.tenants["t1"].clock.on_error is not None
+
+
+def test_a_blob_cannot_name_what_is_not_a_world() -> None:
+    evil = pickle.dumps(__import__("os").system)
+    with pytest.raises(worlds.FormatError, match="not part of a sandbox world"):
+        worlds.loads(evil, {})
+
+
+def test_a_dataclass_that_gained_a_field_is_migrated_by_name() -> None:
+    from sandbox.domain.fault import Latency
+
+    blob = worlds.dumps(Latency("uniform", 1.0, 2.0), {})
+    # Written when Latency had (a, distribution, b): values are matched by name, never by position.
+    old = {"sandbox.domain.fault:Latency": ("a", "distribution", "b", "gone")}
+    swapped = worlds.dumps(Latency(1.0, "uniform", 2.0), {})  # type: ignore[arg-type]
+    assert worlds.loads(blob, {}) == Latency("uniform", 1.0, 2.0)
+    migrated = worlds.loads(swapped, {}, old)
+    assert type(migrated) is Latency and migrated == Latency("uniform", 1.0, 2.0)
