@@ -201,7 +201,7 @@ def _body(route: ControlRoute) -> dict[str, Any] | None:
         schema = route.body_schema()
     else:
         return None
-    return {"required": route.body_required, "content": {"application/json": {"schema": schema}}}
+    return {"required": route.body_required, "content": {route.body_media: {"schema": schema}}}
 
 
 def operation(route: ControlRoute, method: str) -> dict[str, Any]:

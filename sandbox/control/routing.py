@@ -32,6 +32,7 @@ class ControlRoute(Route):
         media_types: Sequence[str] = ("application/json",),
         public: bool = False,
         parameters: dict[str, dict[str, Any]] | None = None,
+        body_media: str = "application/json",
     ) -> None:
         """`body` is the parser the handler calls (`body_schema` a schema from another declaration, such as the
         policy's knobs); `answer` names the component the success answers with; `public` routes need no admin
@@ -45,3 +46,5 @@ class ControlRoute(Route):
         self.media_types = tuple(media_types)
         self.public = public
         self.parameters = parameters or {}
+        # What the body is sent as: JSON but for a file upload such as a snapshot import.
+        self.body_media = body_media

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from sandbox.control.common import json_body, respond, sandbox_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import ControlRoute as Route
 from sandbox.control.tenants import TENANT_NAME
 from sandbox.errors import SandboxError
 from sandbox.services import snapshots
@@ -24,12 +24,17 @@ def _name(request: Request) -> str:
     return name
 
 
-async def save_snapshot(request: Request) -> Response:
-    sandbox = sandbox_of(request)
-    body = Fields(await json_body(request, required=True))
+def parse_save_snapshot(body: Fields) -> tuple[str, str | None]:
+    """The snapshot's name and the tenant it holds (None: the whole server)."""
     body.only(("name", "tenant"))
     name = body.text("name", max_length=64, pattern=TENANT_NAME, what=NAME_WHAT, required=True) or ""
-    tenant_id = body.text("tenant", max_length=64)
+    return name, body.text("tenant", max_length=64)
+
+
+async def save_snapshot(request: Request) -> Response:
+    """Save a tenant's world, or the whole server's, under a name."""
+    sandbox = sandbox_of(request)
+    name, tenant_id = parse_save_snapshot(Fields(await json_body(request, required=True)))
     tenant = sandbox.tenants.get(tenant_id) if tenant_id is not None else None
     if tenant_id is not None and tenant is None:
         raise SandboxError(404, f"no tenant {tenant_id!r}")
@@ -76,11 +81,30 @@ async def import_snapshot(request: Request) -> Response:
     return respond(snapshots.import_file(sandbox_of(request), b"".join(chunks)).document(), 201)
 
 
+NAME_PARAMETER = {"name": {"type": "string", "pattern": TENANT_NAME.pattern}}
 routes = [
-    Route("/_sandbox/snapshots", save_snapshot, methods=["POST"]),
+    Route(
+        "/_sandbox/snapshots", save_snapshot, methods=["POST"], body=parse_save_snapshot, body_required=True, status=201
+    ),
     Route("/_sandbox/snapshots", list_snapshots, methods=["GET"]),
-    Route("/_sandbox/snapshots/import", import_snapshot, methods=["POST"]),
-    Route("/_sandbox/snapshots/{name}", delete_snapshot, methods=["DELETE"]),
-    Route("/_sandbox/snapshots/{name}/restore", restore_snapshot, methods=["POST"]),
-    Route("/_sandbox/snapshots/{name}/export", export_snapshot, methods=["GET"]),
+    Route(
+        "/_sandbox/snapshots/import",
+        import_snapshot,
+        methods=["POST"],
+        body_schema=lambda: {"type": "string", "format": "binary"},
+        body_required=True,
+        body_media="application/octet-stream",
+        status=201,
+    ),
+    Route(
+        "/_sandbox/snapshots/{name}", delete_snapshot, methods=["DELETE"], answer="Success", parameters=NAME_PARAMETER
+    ),
+    Route("/_sandbox/snapshots/{name}/restore", restore_snapshot, methods=["POST"], parameters=NAME_PARAMETER),
+    Route(
+        "/_sandbox/snapshots/{name}/export",
+        export_snapshot,
+        methods=["GET"],
+        media_types=("application/octet-stream",),
+        parameters=NAME_PARAMETER,
+    ),
 ]
