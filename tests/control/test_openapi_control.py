@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,6 +34,7 @@ from sandbox.settings import Settings
 from sandbox.testing import RecordingTransport, check_sandbox_error
 from tests.control.test_control_fuzz import ensure_tenants
 
+ROOT = Path(__file__).resolve().parents[2]
 DESCRIPTION = description(control_routes())
 # The coverage phase tries each field's bounds; over the policy's 134 knobs that is ~3,400 cases, which
 # tests/domain/test_policy.py and test_control_fuzz.py already cover. Methods a path does not have answer 405 from
@@ -191,3 +194,16 @@ def test_a_url_urlsplit_refuses_is_a_400_not_a_500(client: TestClient) -> None:
         json={"override_callback_uri": "http://[::1", "verify_token": "x"},
     )
     assert answer.status_code == 400 and answer.json()["error"]["code"] == 100, answer.text
+
+
+def test_every_control_route_is_in_the_users_reference() -> None:
+    """docs/reference/control-plane.md is what users read: every served route is in it (placeholders aside)."""
+    placeholder = re.compile(r"\{[^}]*\}")
+    reference = placeholder.sub("{}", (ROOT / "docs" / "reference" / "control-plane.md").read_text())
+    missing = [
+        f"{method} {route.path}"
+        for route in control_routes()
+        for method in sorted(route.methods or ())
+        if method != "HEAD" and placeholder.sub("{}", route.path) not in reference
+    ]
+    assert not missing, "control routes missing from docs/reference/control-plane.md: " + ", ".join(missing)
