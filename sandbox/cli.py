@@ -207,6 +207,8 @@ def _callback(settings: Settings, tenant: Tenant) -> str:
 
 
 def _credentials_origin(settings: Settings) -> str:
+    if settings.data_path is not None:
+        return f"kept in the data directory {settings.data_path} across restarts (--data-dir none: memory only)"
     if settings.secret_credentials:
         return "drawn from `secrets` (new on every start)"
     if settings.replays:

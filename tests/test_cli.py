@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -271,3 +272,12 @@ def test_scenarios_against_a_url_where_nothing_listens_are_one_line(capsys: pyte
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"wa-sandbox scenario: cannot reach {url}: is the sandbox running? (wa-sandbox serve)\n"
+
+
+def test_the_banner_says_a_data_directory_keeps_the_credentials(
+    uvicorn_runs: list[dict[str, object]], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert cli.main(["serve", "--port", "0", "--data-dir", str(tmp_path / "world")]) == 0
+    out, _ = capsys.readouterr()
+    assert f"kept in the data directory {tmp_path / 'world'} across restarts" in out
+    assert "fresh on every start" not in out
