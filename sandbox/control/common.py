@@ -21,6 +21,10 @@ __all__ = ["SandboxError", "error_response", "json_body", "limit_of", "respond",
 
 BODY_LIMIT = 1024 * 1024
 MAX_PAGE = 100_000
+# The query parameters of a page, as the OpenAPI description declares them (`limit_of` reads `limit`).
+LIMIT_QUERY: dict[str, dict[str, Any]] = {"limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}}
+TIME_QUERY: dict[str, Any] = {"type": "string", "format": "date-time"}
+TEXT_QUERY: dict[str, Any] = {"type": "string"}
 
 
 def sandbox_of(request: Request) -> Sandbox:

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.control.common import SandboxError, json_body, limit_of, respond, tenant_of
+from sandbox.control.common import LIMIT_QUERY, SandboxError, json_body, limit_of, respond, tenant_of
 from sandbox.control.faults import DETAILS_LENGTH, KNOWN_CODE
 from sandbox.control.parse import ID_LENGTH, Fields, wa_id_of
 from sandbox.control.routing import ControlRoute as Route
@@ -155,7 +155,13 @@ def parse_move(body: Fields, action: str = "fail") -> tuple[GraphErrorCode | Non
 
 routes = [
     Route("/_sandbox/tenants/{tenant}/inbound", inbound, methods=["POST"], body=parse_inbound, body_required=True),
-    Route("/_sandbox/tenants/{tenant}/customers", list_customers, methods=["GET"], answer="List"),
+    Route(
+        "/_sandbox/tenants/{tenant}/customers",
+        list_customers,
+        methods=["GET"],
+        answer="List",
+        query={**LIMIT_QUERY, "after": {"type": "string", "pattern": "^[0-9]{1,32}$"}},
+    ),
     Route(
         "/_sandbox/tenants/{tenant}/customers/{wa_id}",
         put_customer,

@@ -7,8 +7,17 @@ import re
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.control.common import SandboxError, limit_of, respond, sandbox_of, tenant_of
-from sandbox.control.parse import Fields
+from sandbox.control.common import (
+    LIMIT_QUERY,
+    TEXT_QUERY,
+    TIME_QUERY,
+    SandboxError,
+    limit_of,
+    respond,
+    sandbox_of,
+    tenant_of,
+)
+from sandbox.control.parse import Fields, choices_of
 from sandbox.control.routing import ControlRoute as Route
 from sandbox.errors import GraphErrorCode
 from sandbox.services import subscribed_apps
@@ -110,8 +119,38 @@ async def list_errors(request: Request) -> Response:
 
 routes = [
     Route("/_sandbox/errors", list_errors, methods=["GET"], answer="List"),
-    Route("/_sandbox/tenants/{tenant}/requests", list_requests, methods=["GET"], answer="List"),
-    Route("/_sandbox/tenants/{tenant}/messages", list_messages, methods=["GET"], answer="Messages"),
-    Route("/_sandbox/tenants/{tenant}/webhooks", list_webhooks, methods=["GET"], answer="List"),
+    Route(
+        "/_sandbox/tenants/{tenant}/requests",
+        list_requests,
+        methods=["GET"],
+        answer="List",
+        query={**LIMIT_QUERY, "status": TEXT_QUERY, "method": TEXT_QUERY},
+    ),
+    Route(
+        "/_sandbox/tenants/{tenant}/messages",
+        list_messages,
+        methods=["GET"],
+        answer="Messages",
+        query={**LIMIT_QUERY, "to": TEXT_QUERY, "status": TEXT_QUERY, "direction": TEXT_QUERY, "since": TIME_QUERY},
+    ),
+    Route(
+        "/_sandbox/tenants/{tenant}/webhooks",
+        list_webhooks,
+        methods=["GET"],
+        answer="List",
+        query={
+            **LIMIT_QUERY,
+            "state": {"enum": list(choices_of(DeliveryState))},
+            "status": {"enum": list(choices_of(DeliveryState))},
+            "field": TEXT_QUERY,
+            "wamid": TEXT_QUERY,
+            "to": TEXT_QUERY,
+            "phone_number_id": TEXT_QUERY,
+            "chaos": TEXT_QUERY,
+            "since": TIME_QUERY,
+            "until": TIME_QUERY,
+            "payload": {"enum": ["true", "false", "1", "0", "yes", "no"]},
+        },
+    ),
     Route("/_sandbox/tenants/{tenant}/webhooks/{delivery_id}/redeliver", redeliver, methods=["POST"], status=201),
 ]

@@ -8,7 +8,7 @@ from functools import partial
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.control.common import json_body, respond, tenant_of
+from sandbox.control.common import TEXT_QUERY, json_body, respond, tenant_of
 from sandbox.control.parse import Fields
 from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import SetMessagingLimitTier, SetThroughput
@@ -71,7 +71,12 @@ async def put_throughput(request: Request) -> Response:
 
 routes = [
     Route("/_sandbox/tenants/{tenant}/limits", get_limits, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/messaging_limit", get_messaging_limit, methods=["GET"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/messaging_limit",
+        get_messaging_limit,
+        methods=["GET"],
+        query={"business_id": TEXT_QUERY},
+    ),
     Route(
         "/_sandbox/tenants/{tenant}/messaging_limit",
         put_messaging_limit,

@@ -228,11 +228,12 @@ def operation(route: ControlRoute, method: str) -> dict[str, Any]:
     }
     if doc:
         described["description"] = doc
-    if route.param_convertors:
-        described["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": route.parameters.get(name, NON_EMPTY)}
-            for name in route.param_convertors
-        ]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": route.parameters.get(name, NON_EMPTY)}
+        for name in route.param_convertors
+    ] + [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in route.query.items()]
+    if parameters:
+        described["parameters"] = parameters
     if body is not None:
         described["requestBody"] = body
     if route.public:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.control.common import json_body, limit_of, respond, sandbox_of, tenant_of
+from sandbox.control.common import LIMIT_QUERY, json_body, limit_of, respond, sandbox_of, tenant_of
 from sandbox.control.parse import Fields
 from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.errors import Invalid
@@ -52,7 +52,13 @@ async def move_number(request: Request) -> Response:
 routes = [
     Route("/_sandbox/numbers/{e164}", put_number, methods=["PUT"], body=parse_whatsapp_app, body_required=True),
     Route("/_sandbox/numbers/{e164}", get_number, methods=["GET"]),
-    Route("/_sandbox/tenants/{tenant}/otp", otp_outbox, methods=["GET"], answer="List"),
+    Route(
+        "/_sandbox/tenants/{tenant}/otp",
+        otp_outbox,
+        methods=["GET"],
+        answer="List",
+        query={**LIMIT_QUERY, "phone_number": {"type": "string", "maxLength": MAX_NUMBER_TEXT}},
+    ),
     Route(
         "/_sandbox/tenants/{tenant}/phone_numbers/{phone_number_id}/{action}",
         move_number,

@@ -96,13 +96,14 @@ def patch_schema() -> dict[str, Any]:
 
 
 routes = [
-    Route("/_sandbox/tenants/{tenant}/policy", get_policy, methods=["GET"]),
+    Route("/_sandbox/tenants/{tenant}/policy", get_policy, methods=["GET"], query={"shape": {"enum": list(SHAPES)}}),
     Route(
         "/_sandbox/tenants/{tenant}/policy",
         patch_policy,
         methods=["PATCH"],
         body_schema=patch_schema,
         body_required=True,
+        query={"shape": {"enum": list(SHAPES)}},
     ),
     Route("/_sandbox/policy/knobs", get_knobs, methods=["GET"], answer="List"),
 ]

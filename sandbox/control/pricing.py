@@ -6,7 +6,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.control.common import limit_of, respond, tenant_of
+from sandbox.control.common import LIMIT_QUERY, limit_of, respond, tenant_of
 from sandbox.control.routing import ControlRoute as Route
 from sandbox.services import pricing
 
@@ -18,5 +18,10 @@ async def get_ledger(request: Request) -> Response:
 
 
 routes = [
-    Route("/_sandbox/tenants/{tenant}/ledger", get_ledger, methods=["GET"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/ledger",
+        get_ledger,
+        methods=["GET"],
+        query={**LIMIT_QUERY, "view": {"enum": list(pricing.VIEWS)}},
+    ),
 ]

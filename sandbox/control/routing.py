@@ -33,6 +33,7 @@ class ControlRoute(Route):
         public: bool = False,
         parameters: dict[str, dict[str, Any]] | None = None,
         body_media: str = "application/json",
+        query: dict[str, dict[str, Any]] | None = None,
     ) -> None:
         """`body` is the parser the handler calls (`body_schema` a schema from another declaration, such as the
         policy's knobs); `answer` names the component the success answers with; `public` routes need no admin
@@ -48,3 +49,5 @@ class ControlRoute(Route):
         self.parameters = parameters or {}
         # What the body is sent as: JSON but for a file upload such as a snapshot import.
         self.body_media = body_media
+        # The query parameters the handler reads, each with its schema (all optional).
+        self.query = query or {}

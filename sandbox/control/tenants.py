@@ -142,6 +142,11 @@ routes = [
     Route("/_sandbox/tenants/{tenant}", get_tenant, methods=["GET"], answer="Tenant"),
     Route("/_sandbox/tenants/{tenant}", delete_tenant, methods=["DELETE"], answer="Success"),
     Route("/_sandbox/tenants/{tenant}/reset", reset_tenant, methods=["POST"], body=_seed, answer="Tenant"),
-    Route("/_sandbox/tenants/{tenant}/state", tenant_state, methods=["GET"]),
+    Route(
+        "/_sandbox/tenants/{tenant}/state",
+        tenant_state,
+        methods=["GET"],
+        query={"limit": {"type": "integer", "minimum": 1, "maximum": STATE_PAGE_LIMIT}},
+    ),
     Route("/_sandbox/tenants/{tenant}/tokens", issue_token, methods=["POST"], body=parse_issue_token, status=201),
 ]

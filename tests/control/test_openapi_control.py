@@ -207,3 +207,17 @@ def test_every_control_route_is_in_the_users_reference() -> None:
         if method != "HEAD" and placeholder.sub("{}", route.path) not in reference
     ]
     assert not missing, "control routes missing from docs/reference/control-plane.md: " + ", ".join(missing)
+
+
+def test_every_query_parameter_a_handler_reads_is_described() -> None:
+    """The names a handler reads off its query string (directly or through `limit_of`) are its route's `query`."""
+    reads = re.compile(
+        r"""(?:\bq|query_params|query)(?:\.get\(|\[|\.time\(|\.choice\()\s*"([a-z_]+)"|"([a-z_]+)" in q\b"""
+    )
+    for route in control_routes():
+        assert isinstance(route, ControlRoute)
+        source = inspect.getsource(route.endpoint)
+        names = {a or b for a, b in reads.findall(source)}
+        if "limit_of(" in source:
+            names.add("limit")
+        assert names <= set(route.query), (route.path, sorted(names - set(route.query)))
