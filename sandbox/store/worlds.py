@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import copyreg
 import dataclasses
 import functools
 import gc
 import hashlib
 import importlib
 import io
+import operator
 import pickle
 import sys
 from collections.abc import Iterator, Mapping
@@ -121,11 +123,66 @@ def shared_object(name: str) -> object:
     return shared[name]
 
 
+class _Setter:
+    """Stands, in a blob, for the function that puts a slotted dataclass's field values back: it is written once
+    per class and blob with the field names, so each object is its class, a tuple of values and two memo refs."""
+
+    __slots__ = ("cls", "names")
+
+    def __init__(self, cls: type, names: tuple[str, ...]) -> None:
+        self.cls, self.names = cls, names
+
+    def __call__(self, obj: Any, values: tuple[Any, ...]) -> None:  # the pickler wants a callable; never called
+        _fast_setter(self.cls)(obj, values)
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str, tuple[str, ...]]]:
+        return setter_for, (self.cls.__module__, self.cls.__qualname__, self.names)
+
+
+_DEFAULT_REDUCE = operator.methodcaller("__reduce_ex__", PROTOCOL)
+_NEWOBJ = copyreg.__newobj__
+
+
+def _positional(cls: type) -> tuple[str, ...] | None:
+    """The fields of a world dataclass that can be written as a tuple of values: slotted (no `__dict__` to lose),
+    every slot a field, at least two fields, and no pickling hooks of its own. None: pickled the default way."""
+    if not dataclasses.is_dataclass(cls) or not _world_module(cls.__module__) or cls.__dictoffset__:
+        return None
+    names = _layout_of(cls)
+    if len(names) < 2 or set(copyreg._slotnames(cls)) != set(names):  # type: ignore[attr-defined]
+        return None
+    for hook in ("__reduce__", "__reduce_ex__", "__getstate__", "__setstate__"):
+        found = getattr(cls, hook, None)
+        if found is not getattr(object, hook, None) and getattr(found, "__module__", None) != "dataclasses":
+            return None
+    return names
+
+
+class _DispatchTable(dict[type, Any]):
+    """By type, looked up in C: each type costs one Python call (`__missing__`) per dump, not one per object."""
+
+    def __missing__(self, cls: type) -> Any:
+        if issubclass(cls, type):
+            raise KeyError(cls)  # a class (an enum's): written by name, the pickler's own way
+        names = _positional(cls)
+        if names is None:
+            reducer = copyreg.dispatch_table.get(cls, _DEFAULT_REDUCE)
+        else:
+            getter, setter = operator.attrgetter(*names), _Setter(cls, names)
+
+            def reducer(obj: Any) -> tuple[Any, ...]:
+                # NEWOBJ (memoised before its values, so cycles hold), then setter(obj, values): both C-dispatched.
+                return _NEWOBJ, (cls,), getter(obj), None, None, setter
+
+        self[cls] = reducer
+        return reducer
+
+
 class _Pickler(pickle.Pickler):
     def __init__(self, file: io.BytesIO, shared: Mapping[str, object]) -> None:
         super().__init__(file, protocol=PROTOCOL)
-        # By type, looked up in C: `persistent_id` would be a Python call for each of a world's million objects.
-        table: dict[type, Any] = {_RE2_TYPE: _reduce_re2}
+        # `persistent_id` or `reducer_override` would be a Python call for each of a world's million objects.
+        table = _DispatchTable({_RE2_TYPE: _reduce_re2})
         names = {id(value): key for key, value in shared.items()}
         for value in shared.values():
             table[type(value)] = functools.partial(_reduce_shared, names)
@@ -147,18 +204,65 @@ class _Unpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _STDLIB:
             return super().find_class(module, name)
-        if not _world_module(module):
-            raise FormatError(f"the blob names {module}.{name}, which is not part of a sandbox world")
-        found = importlib.import_module(module)
-        for part in name.split("."):
-            found = getattr(found, part, None)
-            if found is None:
-                raise FormatError(f"the blob names {module}.{name}, which this release does not have")
+        found = _world_object(module, name)
         if isinstance(found, type) and dataclasses.is_dataclass(found):
             saved = self._saved.get(f"{module}:{name}")
             if saved is not None and saved != _layout_of(found):
+                if _positional(found) is not None:
+                    _renamed.get()[found] = saved
+                    return found
                 return _migrating(found, saved)
         return found
+
+
+def _world_object(module: str, name: str) -> Any:
+    if not _world_module(module):
+        raise FormatError(f"the blob names {module}.{name}, which is not part of a sandbox world")
+    found: Any = importlib.import_module(module)
+    for part in name.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            raise FormatError(f"the blob names {module}.{name}, which this release does not have")
+    return found
+
+
+# Field layouts the data directory or snapshot holds beside a blob, where they differ from the blob's own: they
+# win (both are written together, so they differ only when a caller says the blob was written under another).
+_renamed: contextvars.ContextVar[dict[type, tuple[str, ...]]] = contextvars.ContextVar("renamed")
+
+
+def setter_for(module: str, name: str, names: tuple[str, ...]) -> Any:
+    """What puts back the values of a dataclass written as `names` (by `_Setter`): generated code when they are
+    its fields now, else a migration by field name."""
+    cls = _world_object(module, name)
+    if not isinstance(type(cls), type) or _positional(cls) is None or not isinstance(names, tuple):
+        raise FormatError(f"the blob writes {module}.{name} as a tuple of values, which it is not")
+    names = _renamed.get({}).get(cls, names)
+    return _fast_setter(cls) if names == _layout_of(cls) else _migrating_setter(cls, names)
+
+
+@functools.cache
+def _fast_setter(cls: type) -> Any:
+    names = _layout_of(cls)
+    frozen = cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+    # The names are the class's own identifiers, never the blob's: the generated source cannot be injected.
+    if frozen:
+        body = "".join(f"    _set(obj, {name!r}, values[{index}])\n" for index, name in enumerate(names))
+    else:
+        body = f"    ({', '.join(f'obj.{name}' for name in names)},) = values\n"
+    namespace: dict[str, Any] = {"_set": object.__setattr__}
+    exec(f"def _put(obj, values):\n{body}", namespace)
+    return namespace["_put"]
+
+
+@functools.cache
+def _migrating_setter(cls: type, saved: tuple[str, ...]) -> Any:
+    stand_in = _migrating(cls, saved)
+
+    def _put(obj: Any, values: tuple[Any, ...]) -> None:
+        stand_in.__setstate__(obj, values)
+
+    return _put
 
 
 @functools.cache
@@ -217,7 +321,7 @@ def _collector_paused() -> Iterator[None]:
 
 def loads(blob: bytes, shared: Mapping[str, object], saved: Mapping[str, tuple[str, ...]] | None = None) -> Any:
     """The world in `blob`, its shared references bound to `shared`; `saved`: the layout it was written under."""
-    token = _loading_shared.set(shared)
+    token, renamed = _loading_shared.set(shared), _renamed.set({})
     try:
         with _collector_paused():
             return _Unpickler(io.BytesIO(blob), saved or {}).load()
@@ -227,3 +331,4 @@ def loads(blob: bytes, shared: Mapping[str, object], saved: Mapping[str, tuple[s
         raise FormatError(f"the stored world cannot be read ({type(error).__name__}: {error})") from error
     finally:
         _loading_shared.reset(token)
+        _renamed.reset(renamed)

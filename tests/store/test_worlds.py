@@ -111,3 +111,19 @@ def test_a_dataclass_that_gained_a_field_is_migrated_by_name() -> None:
     assert worlds.loads(blob, {}) == Latency("uniform", 1.0, 2.0)
     migrated = worlds.loads(swapped, {}, old)
     assert type(migrated) is Latency and migrated == Latency("uniform", 1.0, 2.0)
+
+
+def test_a_positional_blob_carries_its_field_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sandbox.domain.fault import Latency
+
+    old = ("a", "distribution", "gone")  # Latency as once written: `b` added since, `gone` dropped
+
+    def written_under_old(self: Any) -> tuple[Any, ...]:
+        return worlds.setter_for, (self.cls.__module__, self.cls.__qualname__, old)
+
+    monkeypatch.setattr(worlds._Setter, "__reduce__", written_under_old)
+    blob = worlds.dumps(Latency(1.0, "uniform", 9.9), {})  # type: ignore[arg-type]  # values in the old order
+    monkeypatch.undo()
+    migrated = worlds.loads(blob, {})
+    assert type(migrated) is Latency and migrated == Latency("uniform", 1.0)
+    assert worlds.loads(worlds.dumps(Latency("fixed", 2.0), {}), {}) == Latency("fixed", 2.0)
