@@ -23,7 +23,9 @@ function bodyOf(form, submitter) {
 }
 
 function show(form, text, ok) {
-  const out = form.querySelector("output[data-result]") || document.getElementById("toast");
+  // A form inside a live fragment shows its answer outside it (data-out), where the next refresh leaves it.
+  const out = (form.dataset.out && document.getElementById(form.dataset.out))
+    || form.querySelector("output[data-result]") || document.getElementById("toast");
   out.textContent = text;
   out.className = ok ? "ok" : "refused";
 }
