@@ -33,6 +33,8 @@ from sandbox.domain.errors import DomainError
 from sandbox.errors import GraphError, GraphErrorCode, SandboxError
 from sandbox.services.persistence import Checkpointer
 from sandbox.services.tenants import create_tenant
+from sandbox.ui import auth as ui_auth
+from sandbox.ui import ui_routes
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
 log = logging.getLogger("sandbox")
@@ -88,8 +90,9 @@ async def _unknown_control_path(request: Request) -> Response:
 
 
 class AdminTokenGuard:
-    """With an admin token set, every `/_sandbox/` call needs `Authorization: Bearer <admin token>`, but for the
-    control plane's description and its viewer (sandbox/control/index.py)."""
+    """With an admin token set, every `/_sandbox/` call needs `Authorization: Bearer <admin token>` (or the
+    dashboard's cookie, sandbox/ui/auth.py), but for the control plane's description and its viewer
+    (sandbox/control/index.py)."""
 
     def __init__(self, app: ASGIApp, sandbox: Sandbox) -> None:
         self.app = app
@@ -105,8 +108,13 @@ class AdminTokenGuard:
         ):
             headers = dict(scope["headers"])
             # Compared in constant time: how long a refusal takes must not tell how much of the token was right.
-            if not hmac.compare_digest(headers.get(b"authorization", b""), b"Bearer " + token.encode()):
-                response = error_response(self.sandbox, 401, "the control plane needs the admin token")
+            bearer = hmac.compare_digest(headers.get(b"authorization", b""), b"Bearer " + token.encode())
+            if not bearer and not ui_auth.cookie_admits(scope, token):
+                response = ui_auth.login(scope, token)
+                if response is None:
+                    dashboard = scope["path"].startswith(ui_auth.PREFIX)
+                    message = "the control plane needs the admin token"
+                    response = ui_auth.refusal() if dashboard else error_response(self.sandbox, 401, message)
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -217,6 +225,7 @@ def create_app(sandbox: Sandbox | None = None, *, transport: WebhookTransport | 
             # Versioned Graph paths first: otherwise every send is matched against each control route in turn.
             Route("/{version:graph_version}/{path:path}", router.handle, methods=GRAPH_METHODS),
             *control_routes(),
+            *ui_routes(),
             Route("/_sandbox/{rest:path}", _unknown_control_path, methods=GRAPH_METHODS),
             Route("/whatsapp_business/attachments/", download_media, methods=["GET"]),
             Route("/{path:path}", router.handle, methods=GRAPH_METHODS),

@@ -168,11 +168,17 @@ async def _create_default(sandbox: Sandbox, command: CreateTenant, transport: We
             await handshake.close()
 
 
+def _dashboard_token(settings: Settings) -> str:
+    # A browser cannot send the bearer header: the link carries the token once, the dashboard keeps it in a cookie.
+    return f"?token={settings.admin_token}" if settings.admin_token else ""
+
+
 def banner(settings: Settings, tenant: Tenant) -> str:
     base = f"http://{settings.host}:{settings.port}"
     doc = tenant.document()
     lines = [
         f"wa-sandbox listening on {base}  (Graph {settings.graph_version}; control plane {base}/_sandbox/)",
+        f"  dashboard         {base}/_sandbox/ui/{_dashboard_token(settings)}",
         "",
         f"  tenant            {doc['id']} (profile {doc['profile']}, seed {doc['seed']})",
         f"  access token      {doc['access_token']}",
