@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import errno
 import os
-import shlex
 import socket
 import sys
 from collections.abc import Callable, Sequence
@@ -18,6 +17,7 @@ from sandbox.domain.commands import CreateTenant
 from sandbox.domain.errors import Invalid
 from sandbox.services.tenants import create_verified_tenant, default_tenant
 from sandbox.settings import CATCH_UP, CHECKPOINT_MODES, ENV_PREFIX, PROFILES, Settings, is_loopback
+from sandbox.ui.views import curl_lines
 from sandbox.version import __version__
 from sandbox.webhooks.transport import HttpTransport, WebhookTransport
 
@@ -191,17 +191,7 @@ def banner(settings: Settings, tenant: Tenant) -> str:
         f"  webhook URL       {_callback(settings, tenant)}",
     ]
     if "phone_number_id" in doc:
-        body = (
-            '{"messaging_product":"whatsapp","to":"+16505551234","type":"template",'
-            '"template":{"name":"hello_world","language":{"code":"en_US"}}}'
-        )
-        lines += [
-            "",
-            "Send a message:",
-            f"  curl -s {base}/{settings.graph_version}/{doc['phone_number_id']}/messages \\",
-            f"    -H 'Authorization: Bearer {doc['access_token']}' -H 'Content-Type: application/json' \\",
-            f"    -d {shlex.quote(body)}",
-        ]
+        lines += ["", "Send a message:", *(f"  {line}" for line in curl_lines(base, doc))]
     return "\n".join(lines)
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from sandbox.context import Sandbox, Tenant
 from sandbox.control.common import (
     LIMIT_QUERY,
     TEXT_QUERY,
@@ -27,18 +30,17 @@ from sandbox.webhooks.outbox import DeliveryState
 WEBHOOK_PAGE_LIMIT = 1000
 
 
-async def list_requests(request: Request) -> Response:
-    tenant = tenant_of(request)
-    q = request.query_params
-    status = q.get("status")
-    entries = tenant.store.requests.newest(
-        limit_of(request),
-        lambda e: (
-            (status is None or str(e["status"]) == status)
-            and (q.get("method") is None or e["method"] == q.get("method"))
-        ),
+def requests_page(tenant: Tenant, limit: int, status: str | None = None, method: str | None = None) -> list[Any]:
+    """The Graph request journal, newest first, narrowed by answer status and method (the dashboard's too)."""
+    return tenant.store.requests.newest(
+        limit,
+        lambda e: (status is None or str(e["status"]) == status) and (method is None or e["method"] == method),
     )
-    return respond({"data": entries})
+
+
+async def list_requests(request: Request) -> Response:
+    q = request.query_params
+    return respond({"data": requests_page(tenant_of(request), limit_of(request), q.get("status"), q.get("method"))})
 
 
 async def list_messages(request: Request) -> Response:
@@ -69,9 +71,42 @@ async def list_webhooks(request: Request) -> Response:
     to = re.sub(r"[^0-9]", "", q["to"]) if "to" in q else None
     since, until = query.time("since"), query.time("until")
     with_payload = q.get("payload", "true").lower() not in ("false", "0", "no")
-    limit = min(limit_of(request), WEBHOOK_PAGE_LIMIT)
+    found = deliveries_page(
+        sandbox_of(request),
+        tenant,
+        min(limit_of(request), WEBHOOK_PAGE_LIMIT),
+        field=field,
+        state=state,
+        since=since,
+        until=until,
+        wamid=wamid,
+        to=to,
+        phone_number_id=phone,
+        chaos=chaos,
+        with_payload=with_payload,
+    )
+    summary = sandbox_of(request).outbox.tenant(tenant.id).summary()
+    return respond({"data": found, "summary": summary})
+
+
+def deliveries_page(
+    sandbox: Sandbox,
+    tenant: Tenant,
+    limit: int,
+    *,
+    field: str | None = None,
+    state: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    wamid: str | None = None,
+    to: str | None = None,
+    phone_number_id: str | None = None,
+    chaos: str | None = None,
+    with_payload: bool = True,
+) -> list[dict[str, Any]]:
+    """The delivery log, newest first, narrowed by every filter given (the dashboard's too)."""
     found = []
-    for d in sandbox_of(request).outbox.newest(tenant.id):
+    for d in sandbox.outbox.newest(tenant.id):
         if (
             (field is None or d.field == field)
             and (state is None or d.state == state)
@@ -79,14 +114,13 @@ async def list_webhooks(request: Request) -> Response:
             and (until is None or d.created_at <= until)
             and (wamid is None or wamid in d.wamids)
             and (to is None or to in d.recipients)
-            and (phone is None or d.phone_number_id == phone)
+            and (phone_number_id is None or d.phone_number_id == phone_number_id)
             and (chaos is None or chaos in d.chaos)
         ):
             found.append(d.snapshot(with_payload=with_payload))
             if len(found) >= limit:
                 break
-    summary = sandbox_of(request).outbox.tenant(tenant.id).summary()
-    return respond({"data": found, "summary": summary})
+    return found
 
 
 async def redeliver(request: Request) -> Response:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime
 from typing import Any
 
 from sandbox.clock import to_rfc3339
 from sandbox.context import Sandbox, Tenant
+from sandbox.control import journal
 from sandbox.services import decisions, world
 
 # One page shows at most this many of a journal; the control plane's paged routes list the rest.
@@ -17,13 +19,24 @@ TICKS = {"accepted": "🕓", "sent": "✓", "delivered": "✓✓", "read": "✓�
 CREDENTIALS = ("access_token", "app_id", "app_secret", "verify_token", "business_id", "waba_id", "phone_number_id")
 
 
+HELLO_WORLD = (
+    '{"messaging_product":"whatsapp","to":"+16505551234","type":"template",'
+    '"template":{"name":"hello_world","language":{"code":"en_US"}}}'
+)
+
+
+def curl_lines(base_url: str, document: dict[str, Any]) -> list[str]:
+    """A ready `curl` sending the approved `hello_world` template from the tenant's first number (a template, so it
+    is delivered outside the 24-hour window too); the banner prints it, the dashboard shows it."""
+    return [
+        f"curl -s {base_url}/{document['graph_version']}/{document['phone_number_id']}/messages \\",
+        f"  -H 'Authorization: Bearer {document['access_token']}' -H 'Content-Type: application/json' \\",
+        f"  -d {shlex.quote(HELLO_WORLD)}",
+    ]
+
+
 def curl(base_url: str, document: dict[str, Any]) -> str:
-    """A ready `curl` that sends a text from the tenant's number (to a customer number the sandbox accepts)."""
-    body = json.dumps({"messaging_product": "whatsapp", "to": "15550100001", "type": "text", "text": {"body": "hi"}})
-    return (
-        f"curl -sS {base_url}/{document['graph_version']}/{document['phone_number_id']}/messages "
-        f"-H 'Authorization: Bearer {document['access_token']}' -H 'Content-Type: application/json' -d '{body}'"
-    )
+    return "\n".join(curl_lines(base_url, document))
 
 
 def overview(tenant: Tenant) -> dict[str, Any]:
@@ -111,30 +124,17 @@ def templates(tenant: Tenant) -> list[dict[str, Any]]:
 
 
 def deliveries(sandbox: Sandbox, tenant: Tenant, filters: dict[str, str]) -> list[dict[str, Any]]:
-    """The delivery log, newest first, narrowed as `GET .../webhooks` narrows it (field, state, wamid)."""
-    found = []
-    for delivery in sandbox.outbox.newest(tenant.id):
-        if (
-            (not filters.get("field") or delivery.field == filters["field"])
-            and (not filters.get("state") or delivery.state == filters["state"])
-            and (not filters.get("wamid") or filters["wamid"] in delivery.wamids)
-        ):
-            document = delivery.snapshot()
-            document["pretty"] = _pretty(document.pop("body", ""))
-            found.append(document)
-            if len(found) >= PAGE:
-                break
+    """The delivery log as `GET .../webhooks` pages it (field, state, wamid), each payload pretty-printed."""
+    given = {key: filters.get(key) or None for key in ("field", "state", "wamid")}
+    found = journal.deliveries_page(sandbox, tenant, PAGE, **given)
+    for document in found:
+        document["pretty"] = _pretty(document.pop("body", ""))
     return found
 
 
 def requests(tenant: Tenant, filters: dict[str, str]) -> list[dict[str, Any]]:
-    """The Graph request journal, newest first, narrowed as `GET .../requests` narrows it (status, method)."""
-    status, method = filters.get("status"), filters.get("method")
-    return list(
-        tenant.store.requests.newest(
-            PAGE, lambda e: (not status or str(e["status"]) == status) and (not method or e["method"] == method)
-        )
-    )
+    """The Graph request journal as `GET .../requests` pages it (status, method)."""
+    return list(journal.requests_page(tenant, PAGE, filters.get("status") or None, filters.get("method") or None))
 
 
 def _pretty(body: str) -> str:
