@@ -34,8 +34,8 @@ def test_a_first_run_says_it_installs_and_a_second_is_silent(tmp_path: Path) -> 
     first = _bootstrap(tmp_path, python)
     assert first.returncode == 0, first.stderr
     assert first.stdout == ""
-    assert "creating .venv and installing wa-sandbox [test,load] (first run, about a minute)" in first.stderr
-    assert "pip install --quiet -e .[test,load]" in (tmp_path / ".venv" / "bin" / "calls").read_text()
+    assert "creating .venv and installing wa-sandbox [test,load,ui-test] (first run, about a minute)" in first.stderr
+    assert "pip install --quiet -e .[test,load,ui-test]" in (tmp_path / ".venv" / "bin" / "calls").read_text()
     second = _bootstrap(tmp_path, python)
     assert (second.returncode, second.stdout, second.stderr) == (0, "", "")
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'y'\n")
