@@ -304,6 +304,25 @@ class GraphErrorCode(enum.IntEnum):
         ("Message failed to send because of an unknown error with your request parameters."),
     )
 
+    BLOCK_USERS_FAILED = (
+        139100,
+        "Failed to block/unblock users",
+        400,
+        ("Blocking or unblocking failed for some or all of the users in the request."),
+    )
+    BLOCKLIST_LIMIT_REACHED = (
+        139101,
+        "Blocklist limit reached",
+        400,
+        ("The blocklist has reached its 64,000-user limit: unblock users before blocking more."),
+    )
+    BLOCKLIST_CONCURRENT_UPDATE = (
+        139102,
+        "Blocklist concurrent update",
+        400,
+        ("The blocklist changed while it was being paged: start again from the first page."),
+    )
+
     MIGRATION_TWO_STEP_ENABLED = (
         2388001,
         "Make sure two-step verification is disabled",

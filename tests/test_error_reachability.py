@@ -146,6 +146,24 @@ def _extra_parameter(api: Api) -> httpx.Response:
     return api.send(template(components=[{"type": "body", "parameters": [{"type": "text", "text": "x"}]}]))
 
 
+def _blocked(api: Api) -> httpx.Response:
+    api.control("POST", "/inbound", {"from": CUSTOMER, "type": "text", "text": {"body": "hi"}})
+    blocks = {"messaging_product": "whatsapp", "block_users": [{"user": CUSTOMER}]}
+    assert api.client.post(f"/v23.0/{api.phone}/block_users", json=blocks, headers=api.auth).status_code == 200
+    return api.send(text())
+
+
+def _stale_cursor(api: Api) -> httpx.Response:
+    path = f"/v23.0/{api.phone}/block_users"
+    for customer in (CUSTOMER, "16505551235"):
+        api.control("POST", "/inbound", {"from": customer, "type": "text", "text": {"body": "hi"}})
+        blocks = {"messaging_product": "whatsapp", "block_users": [{"user": customer}]}
+        api.client.post(path, json=blocks, headers=api.auth)
+        if customer == CUSTOMER:
+            cursor = api.client.get(path, headers=api.auth).json()["paging"]["cursors"]["after"]
+    return api.client.get(path, params={"after": cursor}, headers=api.auth)
+
+
 def _fault(code: GraphErrorCode) -> Recipe:
     return Recipe(f'fault `{{"error": {{"code": {int(code)}}}}}`, then send', lambda api: _with_fault(api, code))
 
@@ -162,7 +180,7 @@ def _magic_failure(code: GraphErrorCode) -> Recipe:
 
 G = GraphErrorCode
 DELIVERY_TIME_MAGIC = (
-    G.BUSINESS_BLOCKED_USER, G.EXPERIMENT, G.BUSINESS_PAYMENT_ISSUE, G.SPAM_RATE_LIMIT_HIT, G.HEALTHY_ECOSYSTEM,
+    G.EXPERIMENT, G.BUSINESS_PAYMENT_ISSUE, G.SPAM_RATE_LIMIT_HIT, G.HEALTHY_ECOSYSTEM,
     G.MARKETING_OPT_OUT,
 )  # fmt: skip
 RECIPES: dict[GraphErrorCode, Recipe] = {
@@ -197,6 +215,12 @@ RECIPES: dict[GraphErrorCode, Recipe] = {
     G.BSUID_RECIPIENT_NOT_SUPPORTED: Recipe(
         "request: an approved authentication template sent by `recipient` (the customer's BSUID)",
         _authentication_to_a_bsuid,
+    ),
+    G.BUSINESS_BLOCKED_USER: Recipe(
+        "request: block a customer who wrote (`POST .../block_users`), then send", _blocked
+    ),
+    G.BLOCKLIST_CONCURRENT_UPDATE: Recipe(
+        "request: page `GET .../block_users` with a cursor cut before another block", _stale_cursor
     ),
     G.TEMPLATE_PARAM_COUNT_MISMATCH: Recipe("request: `hello_world` with a body parameter", _extra_parameter),
     G.MESSAGE_UNDELIVERABLE: Recipe(

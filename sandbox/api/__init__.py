@@ -2,6 +2,7 @@
 
 from sandbox.api import (
     accounts,
+    block_users,
     media,
     message_templates,
     messages,
@@ -21,6 +22,7 @@ ROUTES: list[GraphRoute] = [
     *subscribed_apps.routes,
     *whatsapp_business_profile.routes,
     *settings.routes,
+    *block_users.routes,
 ]
 
 

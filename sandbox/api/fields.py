@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sandbox import json_bodies
-from sandbox.errors import invalid_parameter
+from sandbox.errors import GraphError, invalid_parameter
 
 
 def requested_fields(fields: str | None, default: Sequence[str]) -> list[str]:
@@ -48,13 +48,21 @@ def project(document: dict[str, Any], fields: str | None, default: Sequence[str]
     return selected
 
 
-def _cursor(index: int) -> str:
-    return base64.urlsafe_b64encode(f"index:{index}".encode()).decode().rstrip("=")
+def _cursor(index: int, version: int | None = None) -> str:
+    text = f"index:{index}" if version is None else f"version:{version}:index:{index}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _index(cursor: str) -> int:
+def _index(cursor: str, version: int | None = None, stale: GraphError | None = None) -> int:
     try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode().removeprefix("index:")
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if version is not None:
+            head, _, text = text.removeprefix("version:").partition(":")
+            if not (head.isascii() and head.isdigit()):
+                raise ValueError(head)
+            if int(head) != version and stale is not None:
+                raise stale
+        text = text.removeprefix("index:")
         if not (text.isascii() and text.isdigit()):
             raise ValueError(text)
         return int(text)
@@ -63,26 +71,33 @@ def _index(cursor: str) -> int:
 
 
 def page(
-    items: list[dict[str, Any]], query: dict[str, str], default_limit: int = 25, url: str | None = None
+    items: list[dict[str, Any]],
+    query: dict[str, str],
+    default_limit: int = 25,
+    url: str | None = None,
+    *,
+    version: int | None = None,
+    stale: GraphError | None = None,
 ) -> dict[str, Any]:
     """`{"data": [...], "paging": {"cursors": {...}, "next"?, "previous"?}}` for `limit`, `after`, `before` and
     `offset`. With the request's `url`, `next` and `previous` are absolute links as Meta gives them: clients (pywa's
-    `Result.has_next`) page by following `next`, present only while more items follow."""
+    `Result.has_next`) page by following `next`, present only while more items follow. With a `version`, cursors
+    carry it, and one cut from another version of the list is `stale` (the list changed while it was paged)."""
     limit_text = query.get("limit", str(default_limit))
     if not (limit_text.isascii() and limit_text.isdigit()) or int(limit_text) < 1:
         raise invalid_parameter("limit must be a positive integer")
     limit = min(int(limit_text), 1000)
     start = 0
     if "after" in query:
-        start = _index(query["after"]) + 1
+        start = _index(query["after"], version, stale) + 1
     elif "before" in query:
-        start = max(_index(query["before"]) - limit, 0)
+        start = max(_index(query["before"], version, stale) - limit, 0)
     elif query.get("offset", "").isascii() and query.get("offset", "").isdigit():
         start = int(query["offset"])
     window = items[start : start + limit]
     result: dict[str, Any] = {"data": window}
     if window:
-        before, after = _cursor(start), _cursor(start + len(window) - 1)
+        before, after = _cursor(start, version), _cursor(start + len(window) - 1, version)
         paging: dict[str, Any] = {"cursors": {"before": before, "after": after}}
         if url is not None:
             kept = {k: v for k, v in query.items() if k not in ("after", "before", "offset")} | {"limit": str(limit)}

@@ -24,10 +24,10 @@ DISTRIBUTIONS: tuple[Distribution, ...] = get_args(Distribution)
 MAX_LATENCY_SECONDS = 120.0
 
 # Codes Meta decides at delivery time: the send is accepted (200 + wamid) and a `failed` status webhook carries the
-# error (meta-messaging.md §3 "Sync vs async"; 131048 "mostly async"; 130403 unverified, grouped with 131026).
+# error (meta-messaging.md §3 "Sync vs async"; 131048 "mostly async"). 130403 is not among them: Meta's block-users
+# page says a message to a blocked user returns an error, and a real block answers it synchronously.
 DELIVERY_TIME_CODES = frozenset(
     {
-        GraphErrorCode.BUSINESS_BLOCKED_USER,
         GraphErrorCode.EXPERIMENT,
         GraphErrorCode.MESSAGE_UNDELIVERABLE,
         GraphErrorCode.BUSINESS_PAYMENT_ISSUE,

@@ -67,6 +67,9 @@ def send_message(tenant: Tenant, command: SendMessage) -> Message:
         wa_id = customer_with_user_id(tenant, command.user_id).wa_id
     if wa_id == phone.display_phone_number:
         raise GraphError(GraphErrorCode.RECIPIENT_CANNOT_BE_SENDER)
+    blocks = tenant.store.blocklists.get(phone.id)
+    if blocks is not None and wa_id in blocks:
+        raise GraphError(GraphErrorCode.BUSINESS_BLOCKED_USER)
     template = (
         template_sending.sendable_template(tenant, phone, command.content) if command.type == TEMPLATE_TYPE else None
     )
@@ -148,6 +151,10 @@ def mark_message_read(tenant: Tenant, command: MarkMessageRead) -> None:
 def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
     """A customer writes to the business: the `messages` webhook goes out and the 24-hour window opens."""
     phone = _inbound_phone(tenant, command.phone_number_id)
+    blocks = tenant.store.blocklists.get(phone.id)
+    if blocks is not None and command.wa_id in blocks:
+        # WhatsApp never delivers a blocked user's message: the business sees nothing, so nothing is recorded.
+        raise Conflict(f"{command.wa_id} is blocked by phone number {phone.id}: their messages do not reach it")
     limits.record_inbound(tenant, phone)
     customer = customer_for(tenant, command.wa_id)
     if command.profile_name:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
+from sandbox.domain.block_users import Blocklist
 from sandbox.domain.business import Business
 from sandbox.domain.business_profile import BusinessProfile
 from sandbox.domain.conversation import CustomerServiceWindows
@@ -237,6 +238,8 @@ class TenantStore:
         self.template_health: dict[str, TemplateHealth] = {}
         # Number migrations between WABAs, by the destination's phone-number id (sandbox/services/migration.py).
         self.migrations: dict[str, Any] = {}
+        # Per phone-number id: the users it has blocked (sandbox/services/block_users.py).
+        self.blocklists: dict[str, Blocklist] = {}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         # A world stored before a table was added loads with that table empty (sandbox/store/worlds.py).

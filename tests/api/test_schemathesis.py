@@ -57,6 +57,9 @@ SERVED = [
     ("POST", "/{Version}/{Phone-Number-ID}/settings"),
     ("GET", "/{Version}/{Phone-Number-ID}/whatsapp_business_profile"),
     ("POST", "/{Version}/{Phone-Number-ID}/whatsapp_business_profile"),
+    ("GET", "/{Version}/{Phone-Number-ID}/block_users"),
+    ("POST", "/{Version}/{Phone-Number-ID}/block_users"),
+    ("DELETE", "/{Version}/{Phone-Number-ID}/block_users"),
     ("GET", "/{Version}/{Media-ID}"),
     ("DELETE", "/{Version}/{Media-ID}"),
 ]

@@ -414,3 +414,20 @@ def test_pywa_sends_a_template_with_parameters_and_unpauses_it(setup: Setup) -> 
     assert refused.success is False and refused.reason
     assert wa.get_template(template_id=created.id).status == t.TemplateStatus.APPROVED
     assert wa.send_template(to=CUSTOMER, name="order_shipped", language=t.TemplateLanguage.ENGLISH_US, params=params)
+
+
+def test_pywa_blocks_lists_and_unblocks_a_customer(setup: Setup) -> None:
+    """pywa's block_users / get_blocked_users / unblock_users, and the 130403 a block puts on sending."""
+    customer_writes(setup)
+    wa = setup.wa
+    blocked = wa.block_users([CUSTOMER, "16505550000"])
+    assert [user.wa_id for user in blocked.added_users] == [CUSTOMER]
+    assert [failure.input for failure in blocked.failed_users] == ["16505550000"]
+    assert blocked.errors is not None and blocked.errors.code == 139100
+    assert [user.wa_id for user in wa.get_blocked_users()] == [CUSTOMER]
+    with pytest.raises(errors.WhatsAppError) as caught:
+        wa.send_message(CUSTOMER, "Still there?")
+    assert caught.value.code == 130403
+    assert [user.wa_id for user in wa.unblock_users([CUSTOMER]).removed_users] == [CUSTOMER]
+    assert list(wa.get_blocked_users()) == []
+    assert wa.send_message(CUSTOMER, "Welcome back").id.startswith("wamid.")

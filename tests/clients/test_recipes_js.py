@@ -148,3 +148,39 @@ def test_great_detail_without_the_trailing_slash_sends_unversioned_paths(run_rec
     recipe = run_recipe("great-detail", ('graphVersion: "v23.0/"', 'graphVersion: "v23.0"'))
     recipe_tenant.outbound(recipe.first_line()["messages"][0]["id"])
     assert recipe_tenant.paths() == [f"/{recipe_tenant.document['phone_number_id']}/messages"]
+
+
+BLOCK_SCRIPT = """
+import { WhatsAppAPI } from "whatsapp-api-js";
+const SANDBOX = process.env.WA_SANDBOX_URL;
+const api = new WhatsAppAPI({
+  token: process.env.WA_ACCESS_TOKEN,
+  appSecret: process.env.WA_APP_SECRET,
+  v: "v23.0",
+  ponyfill: { fetch: (url, init) => fetch(String(url).replace("https://graph.facebook.com", SANDBOX), init) },
+});
+const id = process.env.WA_PHONE_NUMBER_ID;
+const blocked = await api.blockUser(id, "16505551234", "16505550000");
+const unblocked = await api.unblockUser(id, "16505551234");
+console.log(JSON.stringify({ blocked, unblocked }));
+"""
+
+
+def test_whatsapp_api_js_blocks_and_unblocks_users(node: str, recipe_tenant, tmp_path: Path) -> None:
+    """whatsapp-api-js 6.3's blockUser / unblockUser (unversioned `/{id}/block_users`) read Meta's answers."""
+    recipe_tenant.customer_writes("hello")
+    (tmp_path / "node_modules").symlink_to(JS / "node_modules", target_is_directory=True)
+    script = tmp_path / "block.mjs"
+    script.write_text(BLOCK_SCRIPT, encoding="utf-8")
+    done = subprocess.run(
+        [node, str(script)], cwd=tmp_path, env={**os.environ, **recipe_tenant.env}, capture_output=True, text=True,
+        timeout=WAIT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout.splitlines()[-1])
+    assert answers["blocked"]["block_users"]["added_users"] == [{"input": "16505551234", "wa_id": "16505551234"}]
+    assert [user["input"] for user in answers["blocked"]["block_users"]["failed_users"]] == ["16505550000"]
+    assert answers["blocked"]["errors"]["code"] == 139100
+    assert answers["unblocked"]["block_users"]["removed_users"] == [{"input": "16505551234", "wa_id": "16505551234"}]
+    phone = recipe_tenant.document["phone_number_id"]
+    assert f"/{phone}/block_users" in recipe_tenant.paths()
