@@ -12,6 +12,7 @@ from starlette.responses import Response
 from sandbox.control.common import json_body, respond, sandbox_of, tenant_of
 from sandbox.control.parse import Fields
 from sandbox.control.routing import ControlRoute as Route
+from sandbox.control.webhook import TOKEN_LENGTH
 from sandbox.services import partner_apps
 
 URL = re.compile(r"^https?://[^\s/]+")
@@ -19,10 +20,13 @@ MAX_NAME = 128
 MAX_URL = 2048
 
 
-def parse_app(body: Fields) -> tuple[str | None, str | None]:
-    body.only(("name", "webhook"))
-    return body.text("name", max_length=MAX_NAME), body.text(
-        "webhook", max_length=MAX_URL, pattern=URL, what="an http(s) URL"
+def parse_app(body: Fields) -> tuple[str | None, str | None, str | None, bool]:
+    body.only(("name", "webhook", "verify_token", "verify"))
+    return (
+        body.text("name", max_length=MAX_NAME),
+        body.text("webhook", max_length=MAX_URL, pattern=URL, what="an http(s) URL"),
+        body.text("verify_token", max_length=TOKEN_LENGTH),
+        bool(body.flag("verify", default=True)),
     )
 
 
@@ -48,8 +52,10 @@ def parse_two_step(body: Fields) -> bool:
 
 async def add_app(request: Request) -> Response:
     tenant = tenant_of(request)
-    name, webhook = parse_app(Fields(await json_body(request)))
-    app = partner_apps.add_app(sandbox_of(request), tenant, name, webhook)
+    name, webhook, verify_token, verify = parse_app(Fields(await json_body(request)))
+    app = await partner_apps.add_verified_app(
+        sandbox_of(request), tenant, name, webhook, verify_token, request.app.state.transport if verify else None
+    )
     return respond(app.document(), 201)
 
 

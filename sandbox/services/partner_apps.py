@@ -13,24 +13,48 @@ from sandbox.domain.events import AccountUpdated, PhoneNumberSecurityEvent
 from sandbox.domain.partner_app import MAX_PARTNER_APPS, PartnerApp
 from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.waba import SubscribedApp, WhatsAppBusinessAccount
+from sandbox.services.webhook_settings import verify_callback
+from sandbox.webhooks.transport import WebhookTransport
 
 # A tenant cannot grow its WABAs or businesses without limit.
 MAX_WABAS = 100
 MAX_BUSINESSES = 20
 
 
-def add_app(sandbox: Sandbox, tenant: Tenant, name: str | None, webhook: str | None) -> PartnerApp:
+async def add_verified_app(
+    sandbox: Sandbox,
+    tenant: Tenant,
+    name: str | None,
+    webhook: str | None,
+    verify_token: str | None,
+    transport: WebhookTransport | None,
+) -> PartnerApp:
+    """`add_app`; with a `transport`, the callback is kept only once it has answered Meta's verification handshake
+    (as on the app dashboard, and as the tenant's own callback is). Nothing is created when it fails."""
+    if len(tenant.partners) >= MAX_PARTNER_APPS:
+        raise Conflict(f"a tenant has at most {MAX_PARTNER_APPS} partner apps")
+    if webhook is not None and transport is not None:
+        # The receiver must know the token it is asked to echo: the caller's, or one made now and kept.
+        verify_token = verify_token or (tenant.credential_ids or tenant.ids).token(16)
+        await verify_callback(tenant, transport, webhook, verify_token)
+    return add_app(sandbox, tenant, name, webhook, verify_token)
+
+
+def add_app(
+    sandbox: Sandbox, tenant: Tenant, name: str | None, webhook: str | None, verify_token: str | None = None
+) -> PartnerApp:
     """`POST /_sandbox/tenants/{tenant}/apps`: a partner app with its own token, secret and callback."""
     if len(tenant.partners) >= MAX_PARTNER_APPS:
         raise Conflict(f"a tenant has at most {MAX_PARTNER_APPS} partner apps")
     # Secrets from where the tenant's own came from (`secrets` off loopback), ids from the world's stream.
     credentials = tenant.credential_ids or tenant.ids
+    verify_token = verify_token or credentials.token(16)
     app = PartnerApp(
         id=tenant.ids.node_id(),
         name=name or f"Partner app {len(tenant.partners) + 1}",
         secret=credentials.app_secret(),
         access_token=credentials.access_token(),
-        verify_token=credentials.token(16),
+        verify_token=verify_token,
         webhook_url=webhook,
     )
     tenant.partners[app.id] = app

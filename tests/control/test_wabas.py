@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.testclient import TestClient
 
 from sandbox.context import Tenant
 from sandbox.testing import RecordingTransport, settle
+from sandbox.webhooks.transport import Answer
 
 PARTNER_HOOK = "http://partner.test/hook"
 
@@ -83,3 +85,28 @@ def test_two_step_off_then_on_needs_a_pin(client: TestClient, tenant: Tenant, tr
     assert any(change["field"] == "security" for p in transport.payloads() for change in p["entry"][0]["changes"])
     assert client.post(url, json={"enabled": True}).status_code == 409
     assert client.post(url, json={"enabled": "no"}).status_code == 400
+
+
+def test_a_partner_app_s_callback_is_kept_only_after_meta_s_handshake(client: TestClient, tenant: Tenant) -> None:
+    """As for the tenant's own callback: the receiver must echo `hub.challenge` for the given verify token."""
+    transport = client.app.state.transport
+    asked: list[dict[str, str]] = []
+
+    def refuse(url: str, params: Mapping[str, str]) -> Answer:
+        asked.append(dict(params))
+        return Answer(403, "no")
+
+    transport.challenge_answer = refuse
+    base = f"/_sandbox/tenants/{tenant.id}/apps"
+    body = {"name": "New BSP", "webhook": PARTNER_HOOK, "verify_token": "partner-token-1"}
+    refused = client.post(base, json=body)
+    assert refused.status_code == 400 and "verification failed" in refused.text
+    assert asked[0]["hub.verify_token"] == "partner-token-1" and asked[0]["hub.mode"] == "subscribe"
+    assert [app["name"] for app in client.get(base).json()["data"]] == [tenant.name]
+    kept = client.post(base, json=body | {"verify": False})
+    assert kept.status_code == 201 and kept.json()["webhook"] == {
+        "url": PARTNER_HOOK,
+        "verify_token": "partner-token-1",
+    }
+    transport.challenge_answer = None
+    assert client.post(base, json=body | {"name": "Third"}).status_code == 201
