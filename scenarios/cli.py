@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import urllib.error
-import urllib.request
 from typing import Any
 
 from scenarios.loader import LIBRARY
 from scenarios.model import Scenario
 from scenarios.report import Progress, write_junit
-from scenarios.runner import RunOptions, load_all, run_all
+from scenarios.runner import RunOptions, answers, load_all, run_all
 from scenarios.values import ScenarioSyntaxError, parse_duration
 
 
@@ -82,14 +80,9 @@ def run_command(arguments: argparse.Namespace) -> int:
 
 def unreachable(url: str, timeout: float = 5.0) -> str | None:
     """One line when nothing answers at `url`, before any scenario runs (and fails for the same reason)."""
-    probe = url.rstrip("/") + "/_sandbox/health"
-    try:
-        with urllib.request.urlopen(probe, timeout=timeout):
-            return None
-    except urllib.error.HTTPError:
-        return None  # it answers (503 while degraded, 401 without the admin token): the scenarios say more
-    except (urllib.error.URLError, OSError, ValueError):
-        return f"cannot reach {url}: is the sandbox running? (wa-sandbox serve)"
+    if answers(url, timeout):
+        return None  # even a 503 while degraded or a 401 without the admin token: the scenarios say more
+    return f"cannot reach {url}: is the sandbox running? (wa-sandbox serve)"
 
 
 def list_command(arguments: argparse.Namespace) -> int:

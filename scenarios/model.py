@@ -93,6 +93,8 @@ class ScenarioResult:
     report: str = ""
     steps: list[StepRecord] = field(default_factory=list)
     tenant: str | None = None
+    # The sandbox at `--url` stopped answering during this scenario (the run stops rather than fail every other).
+    lost_server: bool = False
 
     @property
     def passed(self) -> bool:

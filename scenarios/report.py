@@ -77,8 +77,8 @@ class Progress:
 
     def __call__(self, result: ScenarioResult) -> None:
         self.count += 1
-        if self.quiet and result.outcome == "passed":
-            return
+        if (self.quiet and result.outcome == "passed") or (result.lost_server and not result.report):
+            return  # the scenarios not run once the sandbox went away are counted once, in the summary
         width = len(str(self.total))
         line = (
             f"[{self.count:>{width}}/{self.total}] {self.paint(result.outcome, MARKS[result.outcome])} "
@@ -94,7 +94,11 @@ class Progress:
     def summary(self, results: list[ScenarioResult]) -> None:
         bad = [r for r in results if r.outcome in ("failed", "error")]
         for result in bad:
-            self.stream.write("\n" + self.paint(result.outcome, f"{result.outcome.upper()} ") + result.report)
+            if result.report:
+                self.stream.write("\n" + self.paint(result.outcome, f"{result.outcome.upper()} ") + result.report)
+        not_run = [r for r in bad if r.lost_server and not r.report]
+        if not_run:
+            self.stream.write(f"\n{len(not_run)} scenario(s) not run: the sandbox stopped answering\n")
         counts = {outcome: sum(1 for r in results if r.outcome == outcome) for outcome in MARKS}
         seconds = sum(r.seconds for r in results)
         text = ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n) or "no scenarios"

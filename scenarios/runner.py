@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import time
 import traceback
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -185,19 +187,31 @@ def _run(
         result.outcome, result.message = "skipped", str(skip)
     except StepError as error:
         cause = error.cause
+        if isinstance(cause, httpx.TransportError) and options.url is not None:
+            _lost(result, where, cause, f"step {error.index}: ")
+            return result
         result.outcome = "failed" if isinstance(cause, StepFailed) else "error"
         result.message = f"step {error.index}: {cause}"
         result.report = format_failure(scenario, error.index, error.step, cause, context)
     except StepFailed as failure:
         result.outcome, result.message = "error", str(failure)
         result.report = format_failure(scenario, None, None, failure, context)
+    except httpx.TransportError as lost:
+        if options.url is None:
+            raise
+        _lost(result, where, lost)
     except Exception as unexpected:
         result.outcome, result.message = "error", f"{type(unexpected).__name__}: {unexpected}"
         result.report = "".join(traceback.format_exception(unexpected))
     finally:
         if found is not None:
             _restore(found, http, result)
-        keep = options.keep_failed and options.url is not None and result.outcome in ("failed", "error")
+        keep = (
+            options.keep_failed
+            and options.url is not None
+            and result.outcome in ("failed", "error")
+            and not result.lost_server
+        )
         if created and context is not None and not keep:
             with contextlib.suppress(httpx.HTTPError):
                 http.delete(f"/_sandbox/tenants/{context.tenant['id']}")
@@ -207,6 +221,23 @@ def _run(
                 f"GET {where}/_sandbox/tenants/{context.tenant['id']}/state\n"
             )
     return result
+
+
+def _lost(result: ScenarioResult, where: str, cause: BaseException, at: str = "") -> None:
+    result.outcome, result.lost_server = "error", True
+    result.message = f"{at}no answer from {where} ({type(cause).__name__}: {cause})"
+    result.report = f"  {result.message}\n"
+
+
+def answers(url: str, timeout: float = 5.0) -> bool:
+    """Whether anything answers at `url` (any HTTP status counts: 503 while degraded, 401 without the token)."""
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + "/_sandbox/health", timeout=timeout):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
 
 
 def _restore(found: FoundSettings, http: httpx.Client, result: ScenarioResult) -> None:
@@ -261,9 +292,20 @@ def run_all(
         else:
             pending.append(item)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_scenario, scenario, options) for scenario in pending]
+        futures = {pool.submit(run_scenario, scenario, options): scenario for scenario in pending}
+        stopped = False
         for future in as_completed(futures):
-            done(future.result())
+            if future.cancelled():
+                continue
+            result = future.result()
+            done(result)
+            if result.lost_server and not stopped and options.url is not None and not answers(options.url):
+                # Every scenario left would fail the same way: say it once and stop.
+                stopped = True
+                for waiting, scenario in futures.items():
+                    if waiting.cancel():
+                        message = f"not run: {options.url} stopped answering"
+                        done(ScenarioResult(scenario, "error", message=message, lost_server=True))
     order = {id(item if isinstance(item, Scenario) else item.scenario): n for n, item in enumerate(items)}
     return sorted(results, key=lambda r: order.get(id(r.scenario), 0))
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import io
+import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -11,6 +15,10 @@ from sandbox.cli import main
 from sandbox.services import decisions
 from sandbox.testing import running_server
 from scenarios import RunOptions, ScenarioBuilder, load_text, run_scenario
+from scenarios.loader import LIBRARY
+from scenarios.model import ScenarioResult
+from scenarios.report import Progress
+from scenarios.runner import load_all, run_all
 
 LATE_REPLY_DELIVERED = """\
 name: late-reply-delivered
@@ -190,3 +198,42 @@ def test_a_scenario_may_start_its_tenant_clock_elsewhere() -> None:
     )
     result = run_scenario(load_text(text))
     assert result.passed, result.report
+
+
+@pytest.mark.server
+def test_a_sandbox_that_dies_mid_run_stops_the_run_with_one_line_per_lost_scenario(tmp_path: Path) -> None:
+    """The server killed after the first scenario: the one it was running says it got no answer, the rest are one
+    summary line (not a failure and a traceback each)."""
+    argv = [sys.executable, "-m", "sandbox", "--port", "0", "--quiet"]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        match = re.match(r"wa-sandbox listening on (http://127\.0\.0\.1:\d+) ", process.stdout.readline())
+        assert match
+        items = load_all([LIBRARY / "window", LIBRARY / "messages"])
+        output = io.StringIO()
+        progress = Progress(len(items), output)
+
+        def kill_after_first(result: ScenarioResult) -> None:
+            progress(result)
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+        results = run_all(items, RunOptions(url=match.group(1)), progress=kill_after_first)
+        progress.summary(results)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+        process.stdout.close()
+    assert results[0].outcome == "passed"
+    lost = [result for result in results if result.lost_server]
+    assert len(lost) == len(results) - 1 and all(result.outcome == "error" for result in lost)
+    text = output.getvalue()
+    assert "Traceback" not in text and "kept for inspection" not in text
+    reported = [result for result in lost if result.report]
+    not_run = len(lost) - len(reported)
+    assert not_run > 0 and f"{not_run} scenario(s) not run: the sandbox stopped answering" in text
+    assert all("no answer from" in result.message for result in reported)
+    assert len(text.splitlines()) < 6 + 3 * len(reported), text
