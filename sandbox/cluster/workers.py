@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+import httpx
 
 from sandbox.cluster import front
 from sandbox.cluster.shard import DEFAULT_TENANT
@@ -48,3 +56,49 @@ def serve_workers(settings: Settings) -> int:
         sys.stderr.write(f"wa-sandbox: {error}\n")
         return 2
     return front.run(front.Front(settings, urls, children))
+
+
+@contextlib.contextmanager
+def running_workers(
+    workers: int, *extra: str, port: int | None = None, cwd: str | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`wa-sandbox serve --workers N` (plus `extra` flags) on a loopback port, once its health is 200; yields its
+    base URL and process, and stops it (Ctrl-C: shards and HAProxy with it) afterwards."""
+    from sandbox.testing import free_port
+
+    port = port or free_port()
+    command = [sys.executable, "-m", "sandbox", "serve", "--workers", str(workers), "--port", str(port), *extra]
+    environment = {k: v for k, v in os.environ.items() if k != "WA_SANDBOX_WORKERS"}
+    process = subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process, _admin_headers(extra))
+        yield base, process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _admin_headers(flags: Sequence[str]) -> dict[str, str]:
+    token = next((flags[i + 1] for i, flag in enumerate(flags[:-1]) if flag == "--admin-token"), None)
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], headers: dict[str, str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with status {process.returncode} while starting")
+        try:
+            if httpx.get(f"{base}/_sandbox/health", headers=headers, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("the server did not become healthy within 60 s")
+        # A real process starting, not simulated time.
+        threading.Event().wait(0.2)

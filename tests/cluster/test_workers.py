@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +15,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from sandbox.app import create_app
+from sandbox.cluster.workers import running_workers
 from sandbox.context import Sandbox
 from sandbox.domain.commands import CreateTenant
 from sandbox.ids import shard_for
 from sandbox.services.tenants import create_tenant
-from sandbox.testing import free_port
 
 pytestmark = pytest.mark.skipif(
     not any(os.access(p, os.X_OK) for p in ("/usr/sbin/haproxy", "/usr/bin/haproxy")),
@@ -35,31 +34,8 @@ def names_on(shard: int, count: int = 2, prefix: str = "t") -> str:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "--workers", "2", "--port", str(port), "--seed", "3", "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, "the server exited while starting"
-            try:
-                if httpx.get(f"{base}/_sandbox/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
-        yield base, process
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with running_workers(2, "--seed", "3", "--quiet", cwd=str(ROOT)) as running:
+        yield running
 
 
 def _create(base: str, name: str) -> dict:
@@ -154,8 +130,12 @@ def test_a_dead_shard_makes_health_503(server: tuple[str, subprocess.Popen[bytes
     assert len(pids) == 2
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
-    time.sleep(0.5)
     health = httpx.get(f"{base}/_sandbox/health", timeout=15)
+    for _ in range(50):  # until the kernel has closed the dead shards' sockets
+        if health.status_code == 503:
+            break
+        threading.Event().wait(0.1)
+        health = httpx.get(f"{base}/_sandbox/health", timeout=15)
     assert health.status_code == 503
     assert {s["status"] for s in health.json()["shards"]} == {"down"}
     graph = _phone(base, tenant)
