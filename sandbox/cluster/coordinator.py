@@ -36,9 +36,14 @@ def _error(status: int, message: str) -> Response:
 
 
 def _passed(response: httpx.Response) -> Response:
-    headers = {k: v for k, v in response.headers.items() if k.lower().encode() not in HOP_HEADERS}
-    headers.pop("content-encoding", None)
-    return Response(response.content, status_code=response.status_code, headers=headers)
+    passed = Response(response.content, status_code=response.status_code)
+    # Raw pairs: a dashboard login answers with a Set-Cookie that a dict of headers could merge away.
+    passed.raw_headers = [
+        (key.lower().encode("latin-1"), value.encode("latin-1"))
+        for key, value in response.headers.multi_items()
+        if key.lower().encode("latin-1") not in HOP_HEADERS and key.lower() != "content-encoding"
+    ] + [(b"content-length", str(len(response.content)).encode())]
+    return passed
 
 
 class Coordinator:

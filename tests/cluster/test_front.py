@@ -70,6 +70,15 @@ def test_front_routes_to_shards_it_did_not_start(front: str) -> None:
     assert refused.status_code == 401 and refused.json()["error"]["type"] == "SandboxError"
 
 
+def test_the_dashboard_login_passes_through_the_front(front: str) -> None:
+    with httpx.Client(base_url=front, timeout=10) as browser:
+        assert browser.get("/_sandbox/ui/").status_code == 401
+        login = browser.get(f"/_sandbox/ui/?token={ADMIN}")
+        assert login.status_code < 400 and browser.cookies
+        listing = browser.get("/_sandbox/ui/")
+        assert listing.status_code == 200 and "default" in listing.text
+
+
 def test_a_front_refuses_shards_listed_out_of_order() -> None:
     ports = [free_port(), free_port()]
     shards = [

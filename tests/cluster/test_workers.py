@@ -69,6 +69,15 @@ def test_tenants_on_two_shards_get_their_graph_calls(server: tuple[str, subproce
     assert _phone(base, second, issued).status_code == 200
 
 
+def test_the_dashboard_lists_every_shard_and_forwards_tenant_pages(server: tuple[str, subprocess.Popen[bytes]]) -> None:
+    base, _ = server
+    tenant = _create(base, names_on(0, prefix="ui"))
+    listing = httpx.get(f"{base}/_sandbox/ui/")
+    assert listing.status_code == 200 and "default" in listing.text and tenant["id"] in listing.text
+    page = httpx.get(f"{base}/_sandbox/ui/tenants/{tenant['id']}")
+    assert page.status_code == 200 and tenant["phone_number_id"] in page.text
+
+
 def test_no_token_is_graphs_own_error(server: tuple[str, subprocess.Popen[bytes]]) -> None:
     base, _ = server
     answer = httpx.get(f"{base}/v23.0/123")
