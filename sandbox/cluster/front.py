@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -71,18 +70,18 @@ def wait_for_shards(shards: Sequence[str], admin_token: str | None, children: Se
 
 def run(front: Front) -> int:
     """Start HAProxy on the front's address and serve the coordinator until interrupted; stop every child."""
+    try:
+        return _run(front)
+    finally:
+        stop(front.children)
+
+
+def _run(front: Front) -> int:
     import uvicorn
 
     from sandbox.cli import bind_failure, bind_listener
     from sandbox.server import uvicorn_config
 
-    try:
-        return _run(front, uvicorn, bind_failure, bind_listener, uvicorn_config)
-    finally:
-        stop(front.children)
-
-
-def _run(front: Front, uvicorn: Any, bind_failure: Any, bind_listener: Any, uvicorn_config: Any) -> int:
     settings = front.settings
     binary = haproxy.haproxy_binary()
     if binary is None:
@@ -196,24 +195,3 @@ def register(commands: Any) -> None:
     )
     _serve_arguments(parser)
     parser.set_defaults(handler=front_command)
-
-
-def child_environment(settings: Settings, index: int, count: int, owner: bool) -> dict[str, str]:
-    """The environment a shard started by `serve --workers` reads its settings from (`WA_SANDBOX_*`)."""
-    from dataclasses import fields
-
-    from sandbox.settings import ENV_PREFIX
-
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
-    values: dict[str, Any] = {f.name: getattr(settings, f.name) for f in fields(settings)}
-    values |= {"host": "127.0.0.1", "port": 0, "workers": 1, "shard_index": index, "shard_count": count}
-    # Off loopback the front's clients must not get tokens computable from the seed, though shards are on loopback.
-    values["secure_credentials"] = settings.secret_credentials
-    if settings.data_path is not None:
-        values["data_dir"] = str(Path(settings.data_path) / f"shard-{index:02d}")
-    if not owner:
-        values["webhook_url"] = values["verify_token"] = None
-    for name, value in values.items():
-        if value is not None:
-            environment[ENV_PREFIX + name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
-    return environment

@@ -10,13 +10,33 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
 
 import httpx
 
 from sandbox.cluster import front
 from sandbox.cluster.shard import DEFAULT_TENANT
 from sandbox.ids import shard_for
-from sandbox.settings import Settings
+from sandbox.settings import ENV_PREFIX, Settings
+
+
+def child_environment(settings: Settings, index: int, count: int, owner: bool) -> dict[str, str]:
+    """The environment a shard started by `serve --workers` reads its settings from (`WA_SANDBOX_*`)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    values: dict[str, Any] = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    values |= {"host": "127.0.0.1", "port": 0, "workers": 1, "shard_index": index, "shard_count": count}
+    # Off loopback the front's clients must not get tokens computable from the seed, though shards are on loopback.
+    values["secure_credentials"] = settings.secret_credentials
+    if settings.data_path is not None:
+        values["data_dir"] = str(Path(settings.data_path) / f"shard-{index:02d}")
+    if not owner:
+        values["webhook_url"] = values["verify_token"] = None
+    for name, value in values.items():
+        if value is not None:
+            environment[ENV_PREFIX + name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+    return environment
 
 
 def start_shards(settings: Settings) -> tuple[list[str], list[subprocess.Popen[bytes]]]:
@@ -33,7 +53,7 @@ def start_shards(settings: Settings) -> tuple[list[str], list[subprocess.Popen[b
             with listener:
                 port = listener.getsockname()[1]
                 command = [sys.executable, "-m", "sandbox", "serve", "--listen-fd", str(listener.fileno())]
-                environment = front.child_environment(settings, index, count, index == owner)
+                environment = child_environment(settings, index, count, index == owner)
                 environment["WA_SANDBOX_PORT"] = str(port)
                 children.append(subprocess.Popen(command, env=environment, pass_fds=(listener.fileno(),)))
             urls.append(f"http://127.0.0.1:{port}")

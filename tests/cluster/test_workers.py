@@ -149,3 +149,15 @@ def test_a_dead_shard_makes_health_503(server: tuple[str, subprocess.Popen[bytes
     assert {s["status"] for s in health.json()["shards"]} == {"down"}
     graph = _phone(base, tenant)
     assert graph.status_code == 503 and graph.json()["error"]["code"] == 2
+
+
+def test_a_data_dir_keeps_each_shards_tenants_across_restarts(tmp_path: Path) -> None:
+    flags = ("--quiet", "--data-dir", str(tmp_path), "--checkpoint-interval", "0.05")
+    with running_workers(2, *flags, cwd=str(ROOT)) as (base, _):
+        tenants = [_create(base, names_on(shard, prefix="kept")) for shard in (0, 1)]
+        threading.Event().wait(0.5)  # a few checkpoints
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shard-00", "shard-01"]
+    with running_workers(2, *flags, cwd=str(ROOT)) as (base, _):
+        for tenant in tenants:
+            answer = _phone(base, tenant)
+            assert answer.status_code == 200, answer.text
