@@ -58,6 +58,11 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--checkpoint-interval", type=float, help="seconds between writes to the data dir (1)")
     parser.add_argument("--catch-up", choices=CATCH_UP, help="on restart, fire what fell due (fire) or skip the gap")
     parser.add_argument("--checkpoint-mode", choices=CHECKPOINT_MODES, help="serialise in a fork (default) or inline")
+    parser.add_argument("--workers", type=int, help="processes behind one HAProxy address (default 1; 1..64)")
+    parser.add_argument("--shard-index", type=int, help="serve as shard I of a front's shards (docs/deployment.md)")
+    parser.add_argument("--shard-count", type=int, help="how many shards that front has (default 1: no front)")
+    # A listening socket inherited from `--workers`' parent (sandbox/cluster/workers.py), never typed by hand.
+    parser.add_argument("--listen-fd", type=int, help=argparse.SUPPRESS)
     _name_variables(parser)
 
 
@@ -104,7 +109,13 @@ def _serve_flags_epilog(serve: argparse.ArgumentParser) -> str:
 def _plugins() -> list[Callable[[Any], None]]:
     """Subcommands that live with their features (scenarios, webhook grader, load runs)."""
     found: list[Callable[[Any], None]] = []
-    for module_name in ("scenarios.cli", "sandbox.grader", "loadtests.cli", "sandbox.snapshot_cli"):
+    for module_name in (
+        "scenarios.cli",
+        "sandbox.grader",
+        "loadtests.cli",
+        "sandbox.snapshot_cli",
+        "sandbox.cluster.front",
+    ):
         try:
             module = __import__(module_name, fromlist=["register"])
         except ImportError:
@@ -138,6 +149,9 @@ def settings_from(arguments: argparse.Namespace) -> Settings:
             "checkpoint_interval": arguments.checkpoint_interval,
             "catch_up": arguments.catch_up,
             "checkpoint_mode": arguments.checkpoint_mode,
+            "workers": getattr(arguments, "workers", None),
+            "shard_index": getattr(arguments, "shard_index", None),
+            "shard_count": getattr(arguments, "shard_count", None),
         }
     )
 
@@ -237,14 +251,22 @@ def serve(arguments: argparse.Namespace) -> int:
         return 2
     for warning in startup_warnings(settings):
         sys.stderr.write(f"wa-sandbox: warning: {warning}\n")
+    if settings.workers > 1:
+        from sandbox.cluster.workers import serve_workers
+
+        return serve_workers(settings)
     try:
-        listener = bind_listener(settings.host, settings.port)
+        listener = bind_listener(settings.host, settings.port, getattr(arguments, "listen_fd", None))
     except OSError as error:
         sys.stderr.write(f"wa-sandbox: {bind_failure(settings.host, settings.port, error)}\n")
         return 1
     with listener:
         # --port 0 asks for a free port: the banner and the tenant show the one bound.
         settings = replace(settings, port=listener.getsockname()[1])
+        if settings.shard_count > 1:
+            from sandbox.cluster import shard
+
+            settings = shard.shard_settings(settings)
         try:
             sandbox, tenant = build_sandbox(settings)
         except Invalid as error:
@@ -256,7 +278,11 @@ def serve(arguments: argparse.Namespace) -> int:
         except (RuntimeError, ValueError) as error:  # DataDirError, FormatError: one line says why
             sys.stderr.write(f"wa-sandbox: {error}\n")
             return 2
-        sys.stdout.write(banner(settings, tenant) + "\n\n")
+        if settings.shard_count > 1:
+            shard.drop_foreign_default(sandbox, settings)
+            sys.stdout.write(shard.shard_banner(sandbox, settings) + "\n\n")
+        else:
+            sys.stdout.write(banner(settings, tenant) + "\n\n")
         sys.stdout.flush()
         console = None if settings.quiet else Console(sys.stdout).attach(sandbox)
         uvicorn.Server(uvicorn_config(create_app(sandbox), settings)).run(sockets=[listener])
@@ -265,8 +291,11 @@ def serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def bind_listener(host: str, port: int) -> socket.socket:
-    """The server's listening socket, bound before the banner says `listening` (uvicorn serves it as given)."""
+def bind_listener(host: str, port: int, fd: int | None = None) -> socket.socket:
+    """The server's listening socket, bound before the banner says `listening` (uvicorn serves it as given), or
+    the one inherited as `fd`."""
+    if fd is not None:
+        return socket.socket(fileno=fd)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.socket(family, socket.SOCK_STREAM)
     try:

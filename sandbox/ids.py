@@ -17,14 +17,16 @@ from typing import Any
 class IdFactory:
     """One method per id kind, named after the Graph field it fills."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, token_tag: str = "") -> None:
         self._rng = rng
+        # A shard's access tokens carry it after `EAA` (`shard_tag`): the front routes them with no lookup.
+        self._token_tag = token_tag
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # The CSPRNG has no state to save: a restored world draws its further secrets from `secrets` again.
         if isinstance(self._rng, random.SystemRandom):
-            return secret_credentials, ()
-        return IdFactory, (self._rng,)
+            return secret_credentials, (self._token_tag,)
+        return IdFactory, (self._rng, self._token_tag)
 
     def _digits(self, count: int) -> str:
         return str(self._rng.randint(1, 9)) + "".join(self._rng.choices(string.digits, k=count - 1))
@@ -65,7 +67,8 @@ class IdFactory:
         return self._digits(15)
 
     def access_token(self) -> str:
-        return "EAA" + "".join(self._rng.choices(string.ascii_letters + string.digits, k=180))
+        tag = self._token_tag
+        return "EAA" + tag + "".join(self._rng.choices(string.ascii_letters + string.digits, k=180 - len(tag)))
 
     def app_secret(self) -> str:
         return "".join(self._rng.choices("0123456789abcdef", k=32))
@@ -95,9 +98,24 @@ def salted(*parts: object, salt: str | None) -> random.Random:
     return random.Random(key if salt is None else f"{key}:{salt}")
 
 
-def secret_credentials() -> IdFactory:
+def secret_credentials(token_tag: str = "") -> IdFactory:
     """Tokens and app secrets from the operating system's CSPRNG (`secrets` is built on `SystemRandom`)."""
-    return IdFactory(secrets.SystemRandom())
+    return IdFactory(secrets.SystemRandom(), token_tag)
+
+
+# Where a shard's access tokens carry it (docs/deployment.md): two decimal digits right after `EAA`.
+TAG_OFFSET = 3
+TAG_LENGTH = 2
+
+
+def shard_tag(index: int, count: int) -> str:
+    """What the tokens shard `index` of `count` mints carry; nothing on a server of one process."""
+    return "" if count <= 1 else f"{index:0{TAG_LENGTH}d}"
+
+
+def shard_for(name: str, count: int) -> int:
+    """The shard a new tenant called `name` is created on: from its name alone, so that a seed replays."""
+    return int.from_bytes(hashlib.sha256(name.encode(errors="surrogatepass")).digest()[:8], "big") % count
 
 
 def token_key(token: str) -> bytes:

@@ -8,6 +8,7 @@ files (`*.yaml` under a directory named `scenarios`, with `rules:` and `steps:`)
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -57,7 +58,15 @@ def wa_client(wa_sandbox: Sandbox, wa_transport: RecordingTransport) -> Iterator
 
 @pytest.fixture
 def wa_server_url() -> Iterator[str]:
-    """A real sandbox server on a loopback port (default tenant), for clients that need a socket."""
+    """A real sandbox server on a loopback port (default tenant), for clients that need a socket; with
+    `WA_SANDBOX_WORKERS=N` (N > 1) a `serve --workers N` server, shards behind HAProxy (docs/deployment.md)."""
+    workers = Settings.from_env(os.environ).workers
+    if workers > 1:
+        from sandbox.cluster.workers import running_workers
+
+        with running_workers(workers) as (url, _):
+            yield url
+        return
     with running_server() as url:
         yield url
 

@@ -25,6 +25,9 @@ SERVER_BOUNDS: tuple[tuple[str, float, float], ...] = (
     ("read_timeout", 0.1, 3600),
     ("max_body_bytes", 65_536, 2**31),
     ("checkpoint_interval", 0.01, 3600),
+    ("workers", 1, 64),
+    ("shard_index", 0, 63),
+    ("shard_count", 1, 64),
 )
 CATCH_UP = ("fire", "skip")
 CHECKPOINT_MODES = ("fork", "inline")
@@ -64,6 +67,11 @@ class Settings:
     checkpoint_interval: float = 1.0
     catch_up: str = "fire"
     checkpoint_mode: str = "fork"
+    # Processes behind one HAProxy address (`serve --workers N`); this process's place among a front's shards
+    # (`serve --shard-index I --shard-count N`, docs/deployment.md).
+    workers: int = 1
+    shard_index: int = 0
+    shard_count: int = 1
 
     def __repr__(self) -> str:
         shown = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -118,6 +126,10 @@ class Settings:
             value = getattr(self, name)
             if not low <= value <= high:
                 raise ValueError(f"{name} must be from {low:g} to {high:g} ({ENV_PREFIX}{name.upper()})")
+        if self.shard_index >= self.shard_count:
+            raise ValueError(f"shard_index must be below shard_count ({self.shard_count})")
+        if self.workers > 1 and self.shard_count > 1:
+            raise ValueError("a shard runs one process: --workers with --shard-count is not supported")
         if self.catch_up not in CATCH_UP:
             raise ValueError(f"catch_up must be one of {', '.join(CATCH_UP)}")
         if self.checkpoint_mode not in CHECKPOINT_MODES:

@@ -15,6 +15,7 @@ from sandbox.control import (
     pricing,
     quality,
     reviews,
+    shard,
     snapshots,
     templates,
     tenants,
@@ -44,4 +45,5 @@ def control_routes() -> list[BaseRoute]:
         *quality.routes,
         *templates.routes,
         *snapshots.routes,
+        *shard.routes,
     ]

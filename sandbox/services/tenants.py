@@ -19,7 +19,7 @@ from sandbox.domain.template import hello_world
 from sandbox.domain.waba import AccountMode, AccountReviewStatus, SubscribedApp, WhatsAppBusinessAccount
 from sandbox.errors import GraphError, GraphErrorCode
 from sandbox.fakedata import FakeData
-from sandbox.ids import IdFactory, salted, secret_credentials
+from sandbox.ids import IdFactory, salted, secret_credentials, shard_tag
 from sandbox.services import trial
 from sandbox.services.business_profiles import seed_business_profile
 from sandbox.services.phone_numbers import international
@@ -119,11 +119,12 @@ def _credentials(
     drawn = Credentials(
         access_token=ids.access_token(), app_id=ids.node_id(), app_secret=ids.app_secret(), verify_token=ids.token(16)
     )
+    tag = shard_tag(sandbox.settings.shard_index, sandbox.settings.shard_count)
     if sandbox.settings.secret_credentials:
-        source = secret_credentials()
+        source = secret_credentials(tag)
     else:
         # Tenants built from one seed share their world but never a token, so the token also depends on the name.
-        source = IdFactory(salted(seed, name, "token", salt=salt))
+        source = IdFactory(salted(seed, name, "token", salt=salt), tag)
     token = source.access_token()
     if sandbox.settings.secret_credentials or salt is not None:
         drawn.app_secret, drawn.verify_token = source.app_secret(), source.token(16)
