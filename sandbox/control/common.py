@@ -17,7 +17,9 @@ from sandbox.control.parse import query_integer
 from sandbox.domain.errors import Conflict, DomainError, Invalid, NotFound
 from sandbox.errors import SandboxError
 
-__all__ = ["SandboxError", "error_response", "json_body", "limit_of", "respond", "sandbox_of", "tenant_of"]
+__all__ = [
+    "SandboxError", "error_response", "json_body", "limit_of", "read_bytes", "respond", "sandbox_of", "tenant_of",
+]  # fmt: skip
 
 BODY_LIMIT = 1024 * 1024
 MAX_PAGE = 100_000
@@ -43,11 +45,7 @@ def tenant_of(request: Request) -> Tenant:
 
 
 async def json_body(request: Request, *, required: bool = False) -> dict[str, Any]:
-    raw = b""
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > BODY_LIMIT:
-            raise SandboxError(413, "the request body is too large")
+    raw = await read_bytes(request, BODY_LIMIT, "the control plane reads")
     if not raw.strip():
         if required:
             raise SandboxError(400, "a JSON object body is required")
@@ -61,6 +59,20 @@ async def json_body(request: Request, *, required: bool = False) -> dict[str, An
     if not isinstance(body, dict):
         raise SandboxError(400, "the body must be a JSON object")
     return body
+
+
+async def read_bytes(request: Request, limit: int, what: str) -> bytes:
+    """The raw body, read no further than `limit` bytes (413 past it, saying `what` the limit is)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise SandboxError(413, f"the body is larger than {what} ({limit} bytes)")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise SandboxError(413, f"the body is larger than {what} ({limit} bytes)")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _default(value: Any) -> Any:

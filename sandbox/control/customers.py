@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import mimetypes
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from sandbox.control.common import LIMIT_QUERY, SandboxError, json_body, limit_of, respond, tenant_of
+from sandbox.control.common import LIMIT_QUERY, SandboxError, json_body, limit_of, read_bytes, respond, tenant_of
 from sandbox.control.faults import DETAILS_LENGTH, KNOWN_CODE
-from sandbox.control.parse import ID_LENGTH, Fields, wa_id_of
+from sandbox.control.parse import ID_LENGTH, Fields, describe, wa_id_of
 from sandbox.control.routing import ControlRoute as Route
-from sandbox.domain.commands import UNCHANGED, ReceiveMessage, UpdateCustomer
+from sandbox.domain.commands import UNCHANGED, ReceiveMedia, ReceiveMessage, UpdateCustomer
 from sandbox.domain.customer import Delivery, Reads
 from sandbox.domain.errors import Invalid
 from sandbox.domain.lifecycle import InvalidTransition
+from sandbox.domain.media import INBOUND_MIME_TYPES
 from sandbox.domain.message import INBOUND_TYPES, MESSAGE_LIFECYCLE
 from sandbox.errors import GraphErrorCode
-from sandbox.services import customers, messaging, progression
+from sandbox.services import customers, media, messaging, progression
 
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
     "text": ("body",),
@@ -81,6 +84,47 @@ async def inbound(request: Request) -> Response:
     command = parse_inbound(Fields(await json_body(request, required=True)))
     message = messaging.receive_message(tenant, command)
     return respond({"message": {"id": message.wamid}, "messages": [{"id": message.wamid}]})
+
+
+MEDIA_QUERY = ("from", "type", "mime_type", "caption", "filename", "phone_number_id", "context_message_id")
+CAPTION_LENGTH = 1024
+FILENAME_LENGTH = 255
+MIME_LENGTH = 255
+# Sent as `application/octet-stream` (or with no type) the file's type comes from `mime_type` or its filename.
+_UNTYPED = ("", "application/octet-stream")
+
+
+def parse_inbound_media(query: Fields, content_type: str = "") -> ReceiveMedia:
+    """The query of `POST .../inbound/media`; the body is the file, its type the request's Content-Type."""
+    query.only(MEDIA_QUERY)
+    filename = query.text("filename", max_length=FILENAME_LENGTH)
+    mime_type = query.text("mime_type", max_length=MIME_LENGTH) or content_type.strip()
+    if mime_type.split(";")[0].strip().lower() in _UNTYPED:
+        mime_type = mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
+    return ReceiveMedia(
+        wa_id=query.wa_id("from"),
+        type=query.choice("type", frozenset(INBOUND_MIME_TYPES)),
+        mime_type=mime_type,
+        data=b"",
+        caption=query.text("caption", max_length=CAPTION_LENGTH, min_length=0),
+        filename=filename,
+        phone_number_id=query.text("phone_number_id", max_length=ID_LENGTH),
+        context_message_id=query.text("context_message_id", max_length=ID_LENGTH),
+    )
+
+
+async def inbound_media(request: Request) -> Response:
+    """A customer sends a file: the body is its bytes, sent with its Content-Type (or as
+    `application/octet-stream` with `mime_type`, or a `filename` to guess it from), at most the cap Graph uploads
+    of its kind have (policy `limits.media_max_bytes`; 413 past it). `from` is required. The file is kept as
+    tenant media for 7 days (`GET /{media-id}` downloads it) and arrives as a `<type>` message with its id."""
+    tenant = tenant_of(request)
+    command = parse_inbound_media(Fields(request.query_params), request.headers.get("content-type", ""))
+    limit = media.customer_file_limit(tenant, command.mime_type)
+    data = await read_bytes(request, limit, f"the cap of {command.mime_type} files (policy limits.media_max_bytes)")
+    message = messaging.receive_media(tenant, replace(command, data=data))
+    media_id = message.content["id"]
+    return respond({"message": {"id": message.wamid}, "messages": [{"id": message.wamid}], "media": {"id": media_id}})
 
 
 def parse_update_customer(wa_id: str, body: Fields) -> UpdateCustomer:
@@ -155,6 +199,15 @@ def parse_move(body: Fields, action: str = "fail") -> tuple[GraphErrorCode | Non
 
 routes = [
     Route("/_sandbox/tenants/{tenant}/inbound", inbound, methods=["POST"], body=parse_inbound, body_required=True),
+    Route(
+        "/_sandbox/tenants/{tenant}/inbound/media",
+        inbound_media,
+        methods=["POST"],
+        body_schema=lambda: {"type": "string", "format": "binary"},
+        body_required=True,
+        body_media="application/octet-stream",
+        query=describe(parse_inbound_media)["properties"],
+    ),
     Route(
         "/_sandbox/tenants/{tenant}/customers",
         list_customers,

@@ -58,6 +58,20 @@ class ReceiveMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiveMedia:
+    """A customer sends a file (control plane `inbound/media`): `type` None is the kind of its `mime_type`."""
+
+    wa_id: str
+    type: str | None
+    mime_type: str
+    data: bytes
+    caption: str | None = None
+    filename: str | None = None
+    phone_number_id: str | None = None
+    context_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AddPhoneNumber:
     """`POST /{waba-id}/phone_numbers`: `cc` (or pywa's `country_code`), `phone_number` with or without it."""
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.context import Tenant
+from sandbox.domain.errors import Conflict, Invalid
 from sandbox.domain.media import (
     INBOUND_MIME_TYPES,
     INBOUND_TTL,
@@ -41,24 +42,37 @@ def upload_media(tenant: Tenant, phone_number_id: str, mime_type: str, data: byt
             GraphErrorCode.MEDIA_UPLOAD_ERROR,
             f"File size too large. Max file size for {mime_type} is {limit} bytes, received {len(data)} bytes.",
         )
+    full = _storage_full(tenant, len(data))
+    if full is not None:
+        raise GraphError(GraphErrorCode.MEDIA_UPLOAD_ERROR, full)
+    return _keep(tenant, mime_type, data, filename, phone_number_id, UPLOAD_TTL, hashlib.sha256(data).hexdigest())
+
+
+def _storage_full(tenant: Tenant, size: int) -> str | None:
+    """Why `size` more bytes cannot be kept (the policy's journal caps on media), or None."""
     store, journal = tenant.store.media, tenant.policy.journal
     store.expire(tenant.clock.now())
-    if store.bytes + len(data) > journal.media_bytes or len(store) >= journal.media_objects:
-        raise GraphError(
-            GraphErrorCode.MEDIA_UPLOAD_ERROR,
+    if store.bytes + size > journal.media_bytes or len(store) >= journal.media_objects:
+        return (
             f"Media storage is full: {len(store)} objects, {store.bytes} bytes held of the sandbox policy's "
             f"{journal.media_objects} objects, {journal.media_bytes} bytes (journal.media_objects, "
-            "journal.media_bytes). Delete media or wait for it to expire.",
+            "journal.media_bytes). Delete media or wait for it to expire."
         )
+    return None
+
+
+def _keep(
+    tenant: Tenant, mime_type: str, data: bytes, filename: str | None, phone_number_id: str, ttl: timedelta, sha: str
+) -> Media:
     now = tenant.clock.now()
     media = Media(
         id=tenant.ids.media_id(),
         mime_type=mime_type,
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha,
         file_size=len(data),
         phone_number_id=phone_number_id,
         created_at=now,
-        expires_at=now + UPLOAD_TTL,
+        expires_at=now + ttl,
         data=data,
         filename=filename,
     )
@@ -66,11 +80,46 @@ def upload_media(tenant: Tenant, phone_number_id: str, mime_type: str, data: byt
     return media
 
 
+def customer_file_limit(tenant: Tenant, mime_type: str) -> int:
+    """The most bytes a customer's file of `mime_type` may have: the cap of its kind that Graph uploads have
+    (policy `limits.media_max_bytes`); `Invalid` for a type Graph uploads do not take."""
+    kind = UPLOAD_KINDS.get(mime_type.split(";")[0].strip().lower())
+    if kind is None:
+        raise Invalid(f"the file's type must be one of {UPLOAD_TYPES_TEXT}; got {mime_type[:100]!r}")
+    return int(tenant.policy.limits.media_max_bytes[kind])
+
+
+def keep_customer_file(
+    tenant: Tenant, message_type: str | None, mime_type: str, data: bytes, filename: str | None
+) -> tuple[str, Media]:
+    """A file a customer sends, kept as tenant media for 7 days as Meta keeps inbound media, so the business can
+    `GET /{media-id}` and download it; returns the message type it is sent as (from the file's type when not
+    given: an image/webp is a sticker) and the media."""
+    limit = customer_file_limit(tenant, mime_type)
+    kind = UPLOAD_KINDS[mime_type.split(";")[0].strip().lower()]
+    sent_as = message_type or kind
+    if sent_as != "document" and sent_as != kind:
+        raise Invalid(f"{mime_type} files are sent as {kind} or document messages, not as {sent_as}")
+    if not data:
+        raise Invalid("the body must be the file's bytes; it is empty")
+    if len(data) > limit:
+        raise Invalid(f"the file is {len(data)} bytes; a {kind} is at most {limit} (policy limits.media_max_bytes)")
+    full = _storage_full(tenant, len(data))
+    if full is not None:
+        raise Conflict(full)
+    sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    return sent_as, _keep(tenant, mime_type, data, filename, "", INBOUND_TTL, sha)
+
+
 def inbound_media(tenant: Tenant, message_type: str, content: Any, now: datetime) -> Any:
     """Give an inbound media message the `id`, `mime_type` and `sha256` Meta adds, registered for 7 days."""
     if message_type not in MEDIA_TYPES or not isinstance(content, dict):
         return content
     content = dict(content)
+    kept = tenant.store.media.get(str(content.get("id") or ""))
+    if kept is not None and not kept.expired(now):
+        # A file the customer sent (`keep_customer_file`): the message carries what is stored.
+        return content | {"id": kept.id, "mime_type": kept.mime_type, "sha256": kept.sha256}
     media = Media(
         id=str(content.get("id") or tenant.ids.media_id()),
         mime_type=str(content.get("mime_type") or INBOUND_MIME_TYPES[message_type]),

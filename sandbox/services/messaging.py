@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from sandbox.context import Tenant
-from sandbox.domain.commands import MarkMessageRead, ReceiveMessage, SendMessage
+from sandbox.domain.commands import MarkMessageRead, ReceiveMedia, ReceiveMessage, SendMessage
 from sandbox.domain.customer import undownloadable_media
 from sandbox.domain.errors import Conflict, NotFound
 from sandbox.domain.events import MessageReceived
@@ -26,7 +26,7 @@ from sandbox.services import (
     waba_review,
 )
 from sandbox.services.customers import customer_for, customer_with_user_id
-from sandbox.services.media import inbound_media
+from sandbox.services.media import inbound_media, keep_customer_file
 
 _NOT_DIGITS = re.compile(r"[^0-9]")
 
@@ -182,6 +182,30 @@ def receive_message(tenant: Tenant, command: ReceiveMessage) -> Message:
     tenant.publish([MessageReceived(message, customer.profile_name, customer.user_id, now)])
     tenant.clock.run_due()
     return message
+
+
+def receive_media(tenant: Tenant, command: ReceiveMedia) -> Message:
+    """A customer sends a file: its bytes become tenant media the business can `GET /{media-id}` and download,
+    and it arrives as an image, video, audio, document or sticker message carrying that id. Refused, nothing is
+    kept."""
+    message_type, media = keep_customer_file(tenant, command.type, command.mime_type, command.data, command.filename)
+    content: dict[str, str] = {"id": media.id}
+    if command.caption is not None and message_type in ("image", "video", "document"):
+        content["caption"] = command.caption
+    if command.filename is not None and message_type == "document":
+        content["filename"] = command.filename
+    inbound = ReceiveMessage(
+        wa_id=command.wa_id,
+        type=message_type,
+        content=content,
+        phone_number_id=command.phone_number_id,
+        context_message_id=command.context_message_id,
+    )
+    try:
+        return receive_message(tenant, inbound)
+    except Exception:
+        tenant.store.media.remove(media.id)
+        raise
 
 
 # A button or interactive reply is a tap on a business message: Meta always sends its `context`.
