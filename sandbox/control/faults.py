@@ -29,6 +29,7 @@ LATENCY_KEYS: dict[str, tuple[str, ...]] = {
     "normal": ("mean", "stddev"),
     "exponential": ("mean",),
 }
+LATENCY_PARAMETERS = tuple(dict.fromkeys(key for keys in LATENCY_KEYS.values() for key in keys))
 MAX_LATENCY_MS = MAX_LATENCY_SECONDS * 1000
 MATCH_LENGTH = faults.PATTERN_LENGTH
 DETAILS_LENGTH = 2048
@@ -117,10 +118,15 @@ def _latency(body: Fields) -> Latency | None:
     if spec is None:
         return None
     distribution: Distribution = spec.choice("distribution", Distribution, default="fixed")
-    numbers = [
-        spec.number(key, low=0, high=MAX_LATENCY_MS, unit=" of milliseconds", required=True) or 0.0
-        for key in LATENCY_KEYS[distribution]
-    ]
+    # Every distribution's parameters are read (those of another distribution must be numbers too, or absent), so
+    # the description lists them all.
+    given = {
+        key: spec.number(
+            key, low=0, high=MAX_LATENCY_MS, unit=" of milliseconds", required=key in LATENCY_KEYS[distribution]
+        )
+        for key in LATENCY_PARAMETERS
+    }
+    numbers = [given[key] or 0.0 for key in LATENCY_KEYS[distribution]]
     if distribution == "uniform" and numbers[0] > numbers[1]:
         raise Invalid("latency_ms.min must not exceed latency_ms.max")
     return Latency(distribution, *numbers)

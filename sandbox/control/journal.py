@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -38,9 +39,15 @@ def requests_page(tenant: Tenant, limit: int, status: str | None = None, method:
     )
 
 
+def request_filters(q: Mapping[str, str]) -> dict[str, str | None]:
+    """The filters of `GET .../requests` from its query string, as `requests_page` takes them (the dashboard's
+    too): `status` (the HTTP status answered) and `method`."""
+    return {"status": q.get("status"), "method": q.get("method")}
+
+
 async def list_requests(request: Request) -> Response:
-    q = request.query_params
-    return respond({"data": requests_page(tenant_of(request), limit_of(request), q.get("status"), q.get("method"))})
+    filters = request_filters(request.query_params)
+    return respond({"data": requests_page(tenant_of(request), limit_of(request), **filters)})
 
 
 async def list_messages(request: Request) -> Response:
@@ -60,31 +67,30 @@ async def list_messages(request: Request) -> Response:
     return respond({"data": [message.snapshot() for message in messages]})
 
 
+def delivery_filters(q: Mapping[str, str]) -> dict[str, Any]:
+    """The filters of `GET .../webhooks` from its query string, as `deliveries_page` takes them (the dashboard's
+    too): `field`, `state` (or `status`), `since`/`until`, `wamid`, `to` (a customer's number), `phone_number_id`,
+    `chaos`, and `payload=false` to leave the bodies out."""
+    query = Fields(q)
+    return {
+        "field": q.get("field"),
+        "state": query.choice("state" if "state" in q else "status", DeliveryState),
+        "since": query.time("since"),
+        "until": query.time("until"),
+        "wamid": q.get("wamid"),
+        "to": re.sub(r"[^0-9]", "", q["to"]) if "to" in q else None,
+        "phone_number_id": q.get("phone_number_id"),
+        "chaos": q.get("chaos"),
+        "with_payload": q.get("payload", "true").lower() not in ("false", "0", "no"),
+    }
+
+
 async def list_webhooks(request: Request) -> Response:
     """The delivery log, newest first: filters `field`, `state` (or `status`), `since`/`until`, `wamid`, `to` (a
     customer's number), `phone_number_id`, `chaos`; `payload=false` leaves the bodies out; `limit` bounds the page."""
     tenant = tenant_of(request)
-    q = request.query_params
-    query = Fields(q)
-    state = query.choice("state" if "state" in q else "status", DeliveryState)
-    field, wamid, phone, chaos = q.get("field"), q.get("wamid"), q.get("phone_number_id"), q.get("chaos")
-    to = re.sub(r"[^0-9]", "", q["to"]) if "to" in q else None
-    since, until = query.time("since"), query.time("until")
-    with_payload = q.get("payload", "true").lower() not in ("false", "0", "no")
-    found = deliveries_page(
-        sandbox_of(request),
-        tenant,
-        min(limit_of(request), WEBHOOK_PAGE_LIMIT),
-        field=field,
-        state=state,
-        since=since,
-        until=until,
-        wamid=wamid,
-        to=to,
-        phone_number_id=phone,
-        chaos=chaos,
-        with_payload=with_payload,
-    )
+    filters = delivery_filters(request.query_params)
+    found = deliveries_page(sandbox_of(request), tenant, min(limit_of(request), WEBHOOK_PAGE_LIMIT), **filters)
     summary = sandbox_of(request).outbox.tenant(tenant.id).summary()
     return respond({"data": found, "summary": summary})
 

@@ -148,6 +148,7 @@ def test_faults_are_created_listed_read_and_removed(api: Api) -> None:
         ({"latency_ms": -5}, "latency_ms"),
         ({"latency_ms": {"distribution": "zipf"}}, "distribution"),
         ({"latency_ms": {"distribution": "uniform", "min": 9, "max": 1}}, "min"),
+        ({"latency_ms": {"distribution": "uniform", "min": 1, "max": 2, "mean": "x"}}, "latency_ms.mean"),
         ({"error": {"code": 131000}, "times": 0}, "times"),
         ({"error": {"code": 131000}, "probability": 1.5}, "probability"),
         ({"error": {"code": 131000}, "match": {"colour": "red"}}, "unknown match"),
