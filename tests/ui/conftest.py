@@ -9,8 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from sandbox.sink import WebhookSink
+
+TEMPLATE = {
+    "name": "order_ready",
+    "language": "en_US",
+    "category": "UTILITY",
+    "components": [{"type": "BODY", "text": "Your order is ready for pickup."}],
+}
 CHROMIUM = os.environ.get("WA_CHROMIUM", "/usr/bin/chromium")
 # Set to a folder (docs/dashboard) to have the tests write screenshots of the main pages there.
 SCREENSHOTS = os.environ.get("WA_DASHBOARD_SCREENSHOTS")
@@ -51,6 +60,42 @@ def page(browser: Any) -> Iterator[Any]:
         yield context.new_page()
     finally:
         context.close()
+
+
+@pytest.fixture
+def world(wa_server_url: str, wa_sink: WebhookSink) -> Iterator[dict[str, Any]]:
+    """A fresh tenant (frozen clock) whose callback is the sink, and an httpx client for the Graph API."""
+    yield from new_world(wa_server_url, wa_sink, {})
+
+
+def new_world(server: str, sink: WebhookSink, extra: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    with httpx.Client(base_url=server, timeout=10) as http:
+        body = {"clock": {"mode": "frozen"}, "webhook": {"url": sink.url}} | extra  # type: ignore[attr-defined]
+        created = http.post("/_sandbox/tenants", json=body)
+        assert created.status_code == 201, created.text
+        tenant = created.json()
+        yield {"http": http, "tenant": tenant, "ui": f"{server}/_sandbox/ui/tenants/{tenant['id']}"}
+
+
+def graph(world: dict[str, Any], path: str, body: dict[str, Any] | None = None) -> httpx.Response:
+    """A Graph call as the tenant's app: POST with `body`, GET without."""
+    tenant = world["tenant"]
+    headers = {"Authorization": f"Bearer {tenant['access_token']}"}
+    url = path if path.startswith("http") else f"/{tenant['graph_version']}/{path}"
+    if body is None:
+        return world["http"].get(url, headers=headers)
+    return world["http"].post(url, json=body, headers=headers)
+
+
+def send_text(world: dict[str, Any], to: str, text: str) -> httpx.Response:
+    body = {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": text}}
+    return graph(world, f"{world['tenant']['phone_number_id']}/messages", body)
+
+
+def inbound(world: dict[str, Any], wa_id: str, text: str) -> None:
+    """The customer `wa_id` writes `text` (control plane `inbound`)."""
+    body = {"from": wa_id, "type": "text", "text": {"body": text}}
+    world["http"].post(f"/_sandbox/tenants/{world['tenant']['id']}/inbound", json=body).raise_for_status()
 
 
 def screenshot(page: Any, name: str) -> None:

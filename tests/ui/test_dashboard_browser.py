@@ -3,50 +3,24 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from sandbox.sink import WebhookSink
-from tests.ui.conftest import screenshot
+from tests.ui.conftest import TEMPLATE, graph, inbound, screenshot, send_text
 
 pytestmark = pytest.mark.server
 CUSTOMER = "16505551234"
-TEMPLATE = {
-    "name": "order_ready",
-    "language": "en_US",
-    "category": "UTILITY",
-    "components": [{"type": "BODY", "text": "Your order is ready for pickup."}],
-}
-
-
-@pytest.fixture
-def world(wa_server_url: str, wa_sink: WebhookSink) -> Iterator[dict[str, Any]]:
-    """A fresh tenant (frozen clock) whose callback is the sink, and an httpx client for the Graph API."""
-    with httpx.Client(base_url=wa_server_url, timeout=10) as http:
-        tenant = http.post(
-            "/_sandbox/tenants",
-            json={"clock": {"mode": "frozen"}, "webhook": {"url": wa_sink.url}},  # type: ignore[attr-defined]
-        ).json()
-        yield {"http": http, "tenant": tenant, "ui": f"{wa_server_url}/_sandbox/ui/tenants/{tenant['id']}"}
-
-
-def _graph(world: dict[str, Any], path: str, body: dict[str, Any]) -> httpx.Response:
-    tenant = world["tenant"]
-    headers = {"Authorization": f"Bearer {tenant['access_token']}"}
-    return world["http"].post(f"/{tenant['graph_version']}/{path}", json=body, headers=headers)
 
 
 def _send_text(world: dict[str, Any], text: str) -> httpx.Response:
-    body = {"messaging_product": "whatsapp", "to": CUSTOMER, "type": "text", "text": {"body": text}}
-    return _graph(world, f"{world['tenant']['phone_number_id']}/messages", body)
+    return send_text(world, CUSTOMER, text)
 
 
 def _inbound(world: dict[str, Any], text: str) -> None:
-    body = {"from": CUSTOMER, "type": "text", "text": {"body": text}}
-    world["http"].post(f"/_sandbox/tenants/{world['tenant']['id']}/inbound", json=body).raise_for_status()
+    inbound(world, CUSTOMER, text)
 
 
 def test_the_tenants_list_links_to_a_tenant_page_with_its_credentials(page: Any, world: dict[str, Any]) -> None:
@@ -54,7 +28,6 @@ def test_the_tenants_list_links_to_a_tenant_page_with_its_credentials(page: Any,
     page.get_by_role("link", name=world["tenant"]["name"]).click()
     assert page.locator("#cred-access_token").inner_text() == world["tenant"]["access_token"]
     assert world["tenant"]["phone_number_id"] in page.locator("#curl").inner_text()
-    screenshot(page, "tenant")
 
 
 def test_a_message_sent_through_the_graph_api_appears_in_the_thread_and_moves_by_hand(
@@ -69,7 +42,6 @@ def test_a_message_sent_through_the_graph_api_appears_in_the_thread_and_moves_by
     bubble.get_by_text("Yes, come by at five.").wait_for()  # the live thread picked it up
     bubble.get_by_role("button", name=re.compile("read$")).click()
     bubble.locator(".status", has_text="read").wait_for()
-    screenshot(page, "conversation")
 
 
 def test_a_reply_typed_as_the_customer_reaches_the_webhook_receiver(
@@ -88,7 +60,7 @@ def test_a_reply_typed_as_the_customer_reaches_the_webhook_receiver(
 
 
 def test_a_template_approved_on_its_page_then_sends(page: Any, world: dict[str, Any]) -> None:
-    created = _graph(world, f"{world['tenant']['waba_id']}/message_templates", TEMPLATE)
+    created = graph(world, f"{world['tenant']['waba_id']}/message_templates", TEMPLATE)
     assert created.status_code == 200, created.text
     assert created.json()["status"] == "PENDING"
     page.goto(f"{world['ui']}/reviews")
@@ -102,7 +74,7 @@ def test_a_template_approved_on_its_page_then_sends(page: Any, world: dict[str, 
         "type": "template",
         "template": {"name": "order_ready", "language": {"code": "en_US"}},
     }
-    sent = _graph(world, f"{world['tenant']['phone_number_id']}/messages", body)
+    sent = graph(world, f"{world['tenant']['phone_number_id']}/messages", body)
     assert sent.status_code == 200, sent.text
 
 
@@ -126,20 +98,9 @@ def test_the_clock_buttons_fire_due_events_and_a_window_closes_after_a_day(page:
 
 def test_the_webhook_and_journal_pages_show_what_happened(page: Any, world: dict[str, Any]) -> None:
     _inbound(world, "Anyone there?")
-    assert _graph(world, "nope/messages", {}).status_code >= 400
+    assert graph(world, "nope/messages", {}).status_code >= 400
     page.goto(f"{world['ui']}/webhooks?field=messages")
     page.locator("details.delivery summary").first.click()
     assert "Anyone there?" in page.locator("details.delivery pre").last.inner_text()
-    screenshot(page, "webhooks")
     page.goto(f"{world['ui']}/requests?method=POST")
     assert page.locator("tr.error").count() >= 1
-    screenshot(page, "requests")
-
-
-def test_a_fault_added_on_the_settings_page_is_listed_and_removed(page: Any, world: dict[str, Any]) -> None:
-    page.goto(f"{world['ui']}/settings")
-    page.get_by_role("button", name="Add fault").click()
-    page.get_by_role("button", name="Remove").wait_for()
-    screenshot(page, "settings")
-    page.get_by_role("button", name="Remove").click()
-    page.get_by_text("No faults").wait_for()
