@@ -13,7 +13,6 @@ changed-only form sends whole (a knob: both halves of a span, every level of a l
 from __future__ import annotations
 
 import inspect
-import json
 from dataclasses import fields
 from typing import Any
 
@@ -113,6 +112,17 @@ def widget(
     return None
 
 
+def _plain(value: Any) -> str:
+    """A knob's value as its hint shows it: `[0.05, 0.3]`, `STANDARD 80, HIGH 1000`, `true`."""
+    if isinstance(value, list):
+        return "[" + ", ".join(_plain(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{key} {_plain(item)}" for key, item in value.items())
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _shown(value)
+
+
 def policy_groups(policy: Policy) -> list[dict[str, Any]]:
     """The policy editor: one group per policy group, each knob an input holding its current value."""
     current = policy.snapshot()
@@ -125,8 +135,8 @@ def policy_groups(policy: Policy) -> list[dict[str, Any]]:
         found = widget(knob_schema(knob), path, current[group][name], label=name, part=path)
         if found is None:  # every knob kind has a schema (knob_schema raises otherwise)
             continue
-        found["help"] = f"{knob['description']}{unit}"
-        found["default"] = json.dumps(knob["default"])
+        changed = current[group][name] != knob["default"]
+        found["help"] = f"{knob['description']}{unit}" + (f" · default {_plain(knob['default'])}" if changed else "")
         entry = groups.setdefault(group, {"name": group, "description": docs.get(group, ""), "knobs": []})
         entry["knobs"].append(found)
     return list(groups.values())

@@ -120,9 +120,14 @@ def _number_waits(tenant: Tenant, state: dict[str, Any], phone: dict[str, Any], 
 
 def _due(when: datetime, now: datetime) -> str:
     """`at <time> (in 2 d 3 h)` on the tenant clock."""
+    return f"at {to_rfc3339(when)} ({until(when, now)})"
+
+
+def until(when: datetime, now: datetime) -> str:
+    """How far `when` is from `now`: `in 2 d 3 h`, `in 5 h 10 min`, `in 40 s`, or `overdue`."""
     seconds = int((when - now).total_seconds())
     if seconds < 0:
-        return f"at {to_rfc3339(when)} (overdue)"
+        return "overdue"
     days, rest = divmod(seconds, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, seconds = divmod(rest, 60)
@@ -131,8 +136,7 @@ def _due(when: datetime, now: datetime) -> str:
         f"{hours} h" if hours else "",
         f"{minutes} min" if minutes and not days else "",
     ]
-    span = " ".join(part for part in parts if part) or f"{seconds} s"
-    return f"at {to_rfc3339(when)} (in {span})"
+    return "in " + (" ".join(part for part in parts if part) or f"{seconds} s")
 
 
 def text_of(message: dict[str, Any]) -> str:
@@ -226,6 +230,7 @@ def reviews(tenant: Tenant) -> list[dict[str, Any]]:
             document
             | {
                 "due_at": to_rfc3339(document["due_at"]),
+                "due_in": until(document["due_at"], tenant.clock.now()),
                 "submitted_at": to_rfc3339(document["submitted_at"]) if document["submitted_at"] else "",
                 "choices": sorted(reviewer.decisions) if reviewer else [],
                 "reasons": sorted(reviewer.reasons) if reviewer and reviewer.reasons is not None else None,

@@ -192,3 +192,19 @@ def test_the_filters_narrow_the_journals_as_the_control_plane_does(page: Any, wo
     page.get_by_role("button", name="Filter").click()
     page.locator("tr.error").first.wait_for()
     screenshot(page, "requests")
+
+
+def test_every_page_fits_a_phone_and_every_input_has_a_label(browser: Any, world: dict[str, Any]) -> None:
+    inbound(world, CUSTOMER, "a message long enough to wrap on a narrow screen, and then some more words")
+    assert graph(world, "nope/messages", {}).status_code >= 400
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    unlabelled = """[...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+        .filter((e) => !e.labels.length && !e.getAttribute('aria-label')).map((e) => e.outerHTML.slice(0, 120))"""
+    try:
+        for path in ("", f"/chats/{CUSTOMER}", "/reviews", "/webhooks", "/requests", "/settings"):
+            page.goto(world["ui"] + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+            assert page.evaluate(unlabelled) == [], path
+    finally:
+        context.close()
