@@ -197,6 +197,7 @@ def parse_move(body: Fields, action: str = "fail") -> tuple[GraphErrorCode | Non
     return code, body.text("details", max_length=DETAILS_LENGTH, min_length=0)
 
 
+MEDIA_QUERY_SCHEMA = describe(parse_inbound_media)
 routes = [
     Route("/_sandbox/tenants/{tenant}/inbound", inbound, methods=["POST"], body=parse_inbound, body_required=True),
     Route(
@@ -206,7 +207,8 @@ routes = [
         body_schema=lambda: {"type": "string", "format": "binary"},
         body_required=True,
         body_media="application/octet-stream",
-        query=describe(parse_inbound_media)["properties"],
+        query=MEDIA_QUERY_SCHEMA["properties"],
+        query_required=MEDIA_QUERY_SCHEMA["required"],
     ),
     Route(
         "/_sandbox/tenants/{tenant}/customers",

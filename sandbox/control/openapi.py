@@ -231,7 +231,10 @@ def operation(route: ControlRoute, method: str) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": route.parameters.get(name, NON_EMPTY)}
         for name in route.param_convertors
-    ] + [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in route.query.items()]
+    ] + [
+        {"name": name, "in": "query", "required": name in route.query_required, "schema": schema}
+        for name, schema in route.query.items()
+    ]
     if parameters:
         described["parameters"] = parameters
     if body is not None:

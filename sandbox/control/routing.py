@@ -34,6 +34,7 @@ class ControlRoute(Route):
         parameters: dict[str, dict[str, Any]] | None = None,
         body_media: str = "application/json",
         query: dict[str, dict[str, Any]] | None = None,
+        query_required: Sequence[str] = (),
     ) -> None:
         """`body` is the parser the handler calls (`body_schema` a schema from another declaration, such as the
         policy's knobs); `answer` names the component the success answers with; `public` routes need no admin
@@ -49,5 +50,6 @@ class ControlRoute(Route):
         self.parameters = parameters or {}
         # What the body is sent as: JSON but for a file upload such as a snapshot import.
         self.body_media = body_media
-        # The query parameters the handler reads, each with its schema (all optional).
+        # The query parameters the handler reads, each with its schema (optional but those in `query_required`).
         self.query = query or {}
+        self.query_required = frozenset(query_required)
