@@ -146,12 +146,11 @@ def test_pywa_replies_by_bsuid_by_default_and_reaches_the_customer(setup: Setup)
     inbound = customer_writes(setup)
     reply = inbound.reply_text("Yes, it shipped today")
     assert reply.to == inbound.from_user.bsuid and reply.input == inbound.from_user.bsuid
-    setup.received.wait_for(lambda: MessageStatusType.READ in setup.received.statuses_of(reply.id))
-    assert setup.received.statuses_of(reply.id) == [
-        MessageStatusType.SENT,
-        MessageStatusType.DELIVERED,
-        MessageStatusType.READ,
-    ]
+    expected = [MessageStatusType.SENT, MessageStatusType.DELIVERED, MessageStatusType.READ]
+    # pywa acknowledges a POST before its handler runs, so its handlers may record the lane's ordered deliveries
+    # in another order under load: wait for all three and compare as a sequence of the three, each once.
+    setup.received.wait_for(lambda: len(setup.received.statuses_of(reply.id)) >= 3)
+    assert sorted(setup.received.statuses_of(reply.id), key=expected.index) == expected
     assert all(s.from_user.wa_id == CUSTOMER for s in setup.received.statuses if s.id == reply.id)
     journal = httpx.get(f"{setup.sandbox_url}/_sandbox/tenants/pywa/messages", params={"direction": "outbound"})
     assert [(m["id"], m["wa_id"]) for m in journal.json()["data"]] == [(reply.id, CUSTOMER)]
