@@ -101,6 +101,27 @@ def test_a_blob_cannot_name_what_is_not_a_world() -> None:
         worlds.loads(evil, {})
 
 
+def _global(module: str, name: str) -> bytes:
+    return b"\x8c" + bytes([len(module)]) + module.encode() + b"\x8c" + bytes([len(name)]) + name.encode() + b"\x93"
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("sandbox.store.worlds", "importlib.import_module"),  # a module a world module imports
+        ("sandbox.store.worlds", "operator.attrgetter"),
+        ("sandbox.store.worlds", "importlib"),
+        ("sandbox.store.worlds", "dumps.__globals__"),  # what a dunder leads to
+        ("sandbox.domain.message", "Message.__init__.__globals__"),
+        ("sandbox.domain.message", "datetime"),  # a class imported into a world module, not defined there
+    ],
+)
+def test_a_blob_cannot_reach_past_a_world_module(module: str, name: str) -> None:
+    evil = b"\x80\x05" + _global(module, name) + b"."
+    with pytest.raises(worlds.FormatError, match=r"sandbox world|does not have"):
+        worlds.loads(evil, {})
+
+
 def test_a_dataclass_that_gained_a_field_is_migrated_by_name() -> None:
     from sandbox.domain.fault import Latency
 
