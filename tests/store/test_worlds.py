@@ -148,3 +148,14 @@ def test_a_positional_blob_carries_its_field_names(monkeypatch: pytest.MonkeyPat
     migrated = worlds.loads(blob, {})
     assert type(migrated) is Latency and migrated == Latency("uniform", 1.0)
     assert worlds.loads(worlds.dumps(Latency("fixed", 2.0), {}), {}) == Latency("fixed", 2.0)
+
+
+def test_a_saved_share_keeps_lanes_with_work_and_not_empty_ones(rich: tuple[Sandbox, TestClient]) -> None:
+    from sandbox.webhooks.outbox import Lane
+
+    sandbox, _ = rich
+    empty = Lane(("t1", "a lane whose deliveries are done"), token="ready")  # a worker has yet to retire it
+    sandbox.outbox._lanes[empty.key] = empty
+    _, lanes = sandbox.outbox.share_of("t1")
+    assert empty not in lanes
+    assert lanes and all(lane.queue for lane in lanes), "the retrying deliveries' lanes are saved"
