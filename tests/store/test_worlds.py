@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pickle
+from collections import OrderedDict, deque
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from sandbox.app import create_app
@@ -16,6 +20,7 @@ from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.store import worlds
 from sandbox.testing import RecordingTransport, settle
+from sandbox.webhooks.outbox import Attempt
 from tests.conftest import CALLBACK, START
 
 TEMPLATE = {
@@ -159,3 +164,38 @@ def test_a_saved_share_keeps_lanes_with_work_and_not_empty_ones(rich: tuple[Sand
     _, lanes = sandbox.outbox.share_of("t1")
     assert empty not in lanes
     assert lanes and all(lane.queue for lane in lanes), "the retrying deliveries' lanes are saved"
+
+
+_instants = st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-7))])).flatmap(
+    lambda moment: st.sampled_from([moment, moment.replace(fold=1)])
+)
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(), st.binary())
+_values = st.recursive(
+    st.one_of(_leaves, _instants, st.builds(Attempt, _instants, st.none() | st.integers(), st.floats(0, 1e6))),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        st.builds(lambda pairs: OrderedDict(pairs), st.lists(st.tuples(st.text(max_size=4), inner), max_size=4)),
+        st.builds(deque, st.lists(inner, max_size=4)),
+    ),
+    max_leaves=20,
+)
+
+
+def _shape(value: Any) -> Any:
+    """The value with every type spelled out (a datetime's tzinfo and fold too), to compare exactly."""
+    if isinstance(value, datetime):
+        return ("datetime", value.isoformat(), value.fold)
+    if isinstance(value, Attempt):
+        return ("Attempt", _shape(value.at), value.status_code, value.latency_ms, value.error)
+    if isinstance(value, dict):
+        return (type(value).__name__, [(key, _shape(item)) for key, item in value.items()])
+    if isinstance(value, list | tuple | deque):
+        return (type(value).__name__, [_shape(item) for item in value])
+    return (type(value).__name__, value)
+
+
+@given(_values)
+def test_any_world_value_round_trips_exactly(value: Any) -> None:
+    assert _shape(worlds.loads(worlds.dumps(value, {}), {})) == _shape(value)
