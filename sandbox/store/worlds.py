@@ -24,6 +24,7 @@ import io
 import operator
 import pickle
 import sys
+import types
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -220,9 +221,13 @@ def _world_object(module: str, name: str) -> Any:
         raise FormatError(f"the blob names {module}.{name}, which is not part of a sandbox world")
     found: Any = importlib.import_module(module)
     for part in name.split("."):
-        found = getattr(found, part, None)
+        # Only what a world module defines itself, by its own name: not a module it imports (`worlds.importlib`
+        # would reach `import_module`), not what a dunder leads to (`__globals__`, `__subclasses__`).
+        found = None if part.startswith("__") else getattr(found, part, None)
         if found is None:
             raise FormatError(f"the blob names {module}.{name}, which this release does not have")
+    if isinstance(found, types.ModuleType) or getattr(found, "__module__", None) != module:
+        raise FormatError(f"the blob names {module}.{name}, which is not part of a sandbox world")
     return found
 
 

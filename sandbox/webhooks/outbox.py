@@ -326,8 +326,12 @@ class Outbox:
         return queue.log.get(delivery_id) if queue else None
 
     def share_of(self, tenant_id: str) -> tuple[TenantQueue | None, list[Lane]]:
-        """The tenant's part of the outbox, to be saved with its world."""
-        return self._tenants.get(tenant_id), [lane for key, lane in self._lanes.items() if key[0] == tenant_id]
+        """The tenant's part of the outbox, to be saved with its world. A lane left empty (its deliveries done or
+        dropped, a worker yet to retire it) holds nothing to deliver and is not part of it."""
+        lanes = self._lanes.items()
+        return self._tenants.get(tenant_id), [
+            lane for key, lane in lanes if key[0] == tenant_id and (lane.queue or lane.timer is not None)
+        ]
 
     def adopt(self, tenant_id: str, queue: TenantQueue | None, lanes: list[Lane]) -> None:
         """Take back a saved share (after `forget_tenant`): a lane that was ready or in flight when it was saved is

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import pickle
+from collections import OrderedDict, deque
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from sandbox.app import create_app
@@ -16,6 +20,7 @@ from sandbox.services.tenants import create_tenant
 from sandbox.settings import Settings
 from sandbox.store import worlds
 from sandbox.testing import RecordingTransport, settle
+from sandbox.webhooks.outbox import Attempt
 from tests.conftest import CALLBACK, START
 
 TEMPLATE = {
@@ -101,6 +106,27 @@ def test_a_blob_cannot_name_what_is_not_a_world() -> None:
         worlds.loads(evil, {})
 
 
+def _global(module: str, name: str) -> bytes:
+    return b"\x8c" + bytes([len(module)]) + module.encode() + b"\x8c" + bytes([len(name)]) + name.encode() + b"\x93"
+
+
+@pytest.mark.parametrize(
+    ("module", "name"),
+    [
+        ("sandbox.store.worlds", "importlib.import_module"),  # a module a world module imports
+        ("sandbox.store.worlds", "operator.attrgetter"),
+        ("sandbox.store.worlds", "importlib"),
+        ("sandbox.store.worlds", "dumps.__globals__"),  # what a dunder leads to
+        ("sandbox.domain.message", "Message.__init__.__globals__"),
+        ("sandbox.domain.message", "datetime"),  # a class imported into a world module, not defined there
+    ],
+)
+def test_a_blob_cannot_reach_past_a_world_module(module: str, name: str) -> None:
+    evil = b"\x80\x05" + _global(module, name) + b"."
+    with pytest.raises(worlds.FormatError, match=r"sandbox world|does not have"):
+        worlds.loads(evil, {})
+
+
 def test_a_dataclass_that_gained_a_field_is_migrated_by_name() -> None:
     from sandbox.domain.fault import Latency
 
@@ -127,3 +153,49 @@ def test_a_positional_blob_carries_its_field_names(monkeypatch: pytest.MonkeyPat
     migrated = worlds.loads(blob, {})
     assert type(migrated) is Latency and migrated == Latency("uniform", 1.0)
     assert worlds.loads(worlds.dumps(Latency("fixed", 2.0), {}), {}) == Latency("fixed", 2.0)
+
+
+def test_a_saved_share_keeps_lanes_with_work_and_not_empty_ones(rich: tuple[Sandbox, TestClient]) -> None:
+    from sandbox.webhooks.outbox import Lane
+
+    sandbox, _ = rich
+    empty = Lane(("t1", "a lane whose deliveries are done"), token="ready")  # a worker has yet to retire it
+    sandbox.outbox._lanes[empty.key] = empty
+    _, lanes = sandbox.outbox.share_of("t1")
+    assert empty not in lanes
+    assert lanes and all(lane.queue for lane in lanes), "the retrying deliveries' lanes are saved"
+
+
+_instants = st.datetimes(timezones=st.sampled_from([None, UTC, timezone(timedelta(hours=-7))])).flatmap(
+    lambda moment: st.sampled_from([moment, moment.replace(fold=1)])
+)
+_leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(), st.binary())
+_values = st.recursive(
+    st.one_of(_leaves, _instants, st.builds(Attempt, _instants, st.none() | st.integers(), st.floats(0, 1e6))),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.tuples(inner, inner),
+        st.dictionaries(st.text(max_size=8), inner, max_size=4),
+        st.builds(lambda pairs: OrderedDict(pairs), st.lists(st.tuples(st.text(max_size=4), inner), max_size=4)),
+        st.builds(deque, st.lists(inner, max_size=4)),
+    ),
+    max_leaves=20,
+)
+
+
+def _shape(value: Any) -> Any:
+    """The value with every type spelled out (a datetime's tzinfo and fold too), to compare exactly."""
+    if isinstance(value, datetime):
+        return ("datetime", value.isoformat(), value.fold)
+    if isinstance(value, Attempt):
+        return ("Attempt", _shape(value.at), value.status_code, value.latency_ms, value.error)
+    if isinstance(value, dict):
+        return (type(value).__name__, [(key, _shape(item)) for key, item in value.items()])
+    if isinstance(value, list | tuple | deque):
+        return (type(value).__name__, [_shape(item) for item in value])
+    return (type(value).__name__, value)
+
+
+@given(_values)
+def test_any_world_value_round_trips_exactly(value: Any) -> None:
+    assert _shape(worlds.loads(worlds.dumps(value, {}), {})) == _shape(value)
