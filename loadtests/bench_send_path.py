@@ -258,6 +258,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--checkpoint-mode", choices=["fork", "inline"], default="fork")
     parser.add_argument("--no-wiremock", action="store_true", help="leave WireMock's static stub out")
     parser.add_argument(
+        "--wiremock-journal", action="store_true", help="keep WireMock's request journal and logging (its defaults)"
+    )
+    parser.add_argument(
         "--wiremock-warmup",
         type=float,
         default=wiremock.DEFAULT_WARMUP_S,
@@ -296,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         order.insert(1, "data-dir")
     if not args.no_wiremock:
         try:
-            servers.append(wiremock.start(free_port()))
+            servers.append(wiremock.start(free_port(), journal=args.wiremock_journal))
             order.append("wiremock")
         except wiremock.Unavailable as error:
             sys.stdout.write(f"WireMock not measured: {error}\n")

@@ -115,11 +115,13 @@ def install(cache: Path | None = None) -> Path:
     return jar
 
 
-def argv(java: str, jar: Path, port: int, root: Path) -> list[str]:
+def argv(java: str, jar: Path, port: int, root: Path, journal: bool = False) -> list[str]:
+    """`journal` keeps WireMock's defaults (request journal, request logging); the bench's client needs a
+    Content-Length either way, so chunked encoding is off."""
+    quiet = () if journal else ("--no-request-journal", "--disable-request-logging")
     return [
         *(java, "-jar", str(jar), "--port", str(port), "--bind-address", "127.0.0.1"),
-        *("--root-dir", str(root), "--disable-banner", "--no-request-journal", "--disable-request-logging"),
-        *("--use-chunked-encoding", "never"),
+        *("--root-dir", str(root), "--disable-banner", *quiet, "--use-chunked-encoding", "never"),
     ]
 
 
@@ -137,7 +139,7 @@ class WireMock:
         self.root.cleanup()
 
 
-def start(port: int, boot_seconds: float = 90.0) -> WireMock:
+def start(port: int, boot_seconds: float = 90.0, journal: bool = False) -> WireMock:
     """Install if needed, write the mapping, start WireMock on 127.0.0.1:`port` and wait for a 200 from the stub."""
     java = check_java()
     jar = install()
@@ -147,7 +149,7 @@ def start(port: int, boot_seconds: float = 90.0) -> WireMock:
     (Path(root.name) / "__files").mkdir()
     (mappings / "send.json").write_bytes(orjson.dumps(stub_mapping(), option=orjson.OPT_INDENT_2))
     process = subprocess.Popen(
-        argv(java, jar, port, Path(root.name)),
+        argv(java, jar, port, Path(root.name), journal),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -50,6 +50,8 @@ def test_the_command_line_runs_the_bundled_jar_on_loopback_without_journal(tmp_p
     assert pairs["--port"] == "8123" and pairs["--bind-address"] == "127.0.0.1"
     assert pairs["--root-dir"] == str(tmp_path / "root") and pairs["--use-chunked-encoding"] == "never"
     assert {"--no-request-journal", "--disable-request-logging", "--disable-banner"} <= set(argv)
+    defaults = wiremock.argv("java", tmp_path / "w.jar", 8123, tmp_path / "root", journal=True)
+    assert "--no-request-journal" not in defaults and "--use-chunked-encoding" in defaults
 
 
 def test_java_versions_are_read_from_both_numbering_schemes() -> None:
