@@ -22,6 +22,8 @@ from locust import events
 from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
+from loadtests.plan import PLAN_ENV
+
 ROWS = "wa_sandbox_calls"
 FLUSH = "wa_sandbox_flush"
 DONE = "wa_sandbox_calls_done"
@@ -85,7 +87,7 @@ def _collect(environment: Environment, **_: Any) -> None:
     from loadtests.users import _plan
 
     runner = environment.runner
-    if not isinstance(runner, MasterRunner) or not _plan().ship_calls:
+    if not isinstance(runner, MasterRunner) or not os.environ.get(PLAN_ENV) or not _plan().ship_calls:
         return
     expected = {client.id for client in runner.clients.all}
     _answered.clear()
