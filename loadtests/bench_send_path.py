@@ -11,6 +11,10 @@ between them (order rotated), so drift on a noisy box hits both. The load genera
 pre-built requests (keep-alive, closed loop), several times cheaper per request than either server, so the
 servers, not the generator, set the pace. Target (issue 6): sandbox / bare >= 0.6.
 
+WireMock's static stub of the same answer (loadtests/wiremock.py: from npm, cached, JIT warmed for
+`--wiremock-warmup` seconds) runs in the same rounds unless `--no-wiremock`; the sandbox is compared to it per
+round and per server core (requests per CPU-second of each server's processes). Target (issue 19): >= 1 per core.
+
 The sandbox tenant keeps the send call's behaviour on (token, node lookup, validation, limits, window, pricing,
 journal) with no callback URL; its throughput and pair-rate limits are raised so that the send path, not a
 130429, is measured. Progression is `manual` by default, so what a send causes later (status moves, webhook
@@ -22,8 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -35,7 +37,8 @@ from typing import Any
 
 import orjson
 
-from loadtests.processes import HOST, free_port, sandbox_argv
+from loadtests import wiremock
+from loadtests.processes import HOST, free_port, sandbox_argv, stop_group, tree_cpu_seconds
 
 TEMPLATE_BODY = {
     "messaging_product": "whatsapp",
@@ -74,15 +77,7 @@ class Server:
     port: int
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(5)
+        stop_group(self.process)
 
 
 def _start(name: str, argv: list[str], port: int, cwd: str | None = None) -> Server:
@@ -241,10 +236,7 @@ async def _drive(port: int, requests: list[bytes], seconds: float, connections: 
 
 
 def _cpu_seconds(pid: int) -> float:
-    import psutil
-
-    times = psutil.Process(pid).cpu_times()
-    return float(times.user + times.system)
+    return tree_cpu_seconds(pid)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -264,6 +256,17 @@ def main(argv: list[str] | None = None) -> int:
         "--data-dir", nargs="?", const="", default=None, help="also measure a sandbox with a data dir (temp default)"
     )
     parser.add_argument("--checkpoint-mode", choices=["fork", "inline"], default="fork")
+    parser.add_argument("--no-wiremock", action="store_true", help="leave WireMock's static stub out")
+    parser.add_argument(
+        "--wiremock-journal", action="store_true", help="keep WireMock's request journal and logging (its defaults)"
+    )
+    parser.add_argument(
+        "--wiremock-warmup",
+        type=float,
+        default=wiremock.DEFAULT_WARMUP_S,
+        metavar="SECONDS",
+        help=f"load WireMock this long before the rounds, for its JIT (default {wiremock.DEFAULT_WARMUP_S:.0f})",
+    )
     parser.add_argument("--serve-bare", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_bare:
@@ -271,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not (1 <= args.rounds <= 20 and 0 < args.seconds <= 60 and 1 <= args.connections <= 500):
         parser.error("rounds 1..20, seconds up to 60, connections 1..500")
+    if not 0 <= args.wiremock_warmup <= 600:
+        parser.error("--wiremock-warmup 0..600 seconds")
     import uvloop
 
     sandbox_port, bare_port = free_port(), free_port()
@@ -292,14 +297,23 @@ def main(argv: list[str] | None = None) -> int:
         persisted = [*sandbox_argv(port), "--data-dir", data_dir, "--checkpoint-mode", args.checkpoint_mode]
         servers.append(_start("data-dir", persisted, port))
         order.insert(1, "data-dir")
+    if not args.no_wiremock:
+        try:
+            servers.append(wiremock.start(free_port(), journal=args.wiremock_journal))
+            order.append("wiremock")
+        except wiremock.Unavailable as error:
+            sys.stdout.write(f"WireMock not measured: {error}\n")
     try:
         targets = {server.name: (server.port, server) for server in servers}
         requests_of = {
-            name: requests_for(*prepare_sandbox(targets[name][0], args.progression)) for name in order if name != "bare"
+            name: requests_for(*prepare_sandbox(targets[name][0], args.progression))
+            for name in order
+            if name not in ("bare", "wiremock")
         }
-        requests_of["bare"] = requests_of["sandbox"]
-        for name in order:  # warm-up: customers created, code paths hot
-            uvloop.run(_drive(targets[name][0], requests_of[name], 2.0, args.connections))
+        requests_of["bare"] = requests_of["wiremock"] = requests_of["sandbox"]
+        for name in order:  # warm-up: customers created, code paths hot, WireMock's JIT at speed
+            warmup = args.wiremock_warmup if name == "wiremock" else 2.0
+            uvloop.run(_drive(targets[name][0], requests_of[name], warmup, args.connections))
         results: dict[str, list[dict[str, float]]] = {name: [] for name in order}
         for round_ in range(args.rounds):
             for name in order[round_ % len(order) :] + order[: round_ % len(order)]:
@@ -323,8 +337,10 @@ def main(argv: list[str] | None = None) -> int:
             scratch.cleanup()
     bare_rps = statistics.median(r["req_s"] for r in results["bare"])
     sys.stdout.write(f"\nbare starlette+orjson {bare_rps:,.0f} req/s (median)\n")
-    for name in [name for name in order if name != "bare"]:
+    for name in [name for name in order if name not in ("bare", "wiremock")]:
         sys.stdout.write(_summary(name, results[name], results["bare"], target=name == "sandbox"))
+    if "wiremock" in results:
+        sys.stdout.write(wiremock.summary(results["sandbox"], results["wiremock"], args.wiremock_warmup))
     if "data-dir" in results:
         kept = [d["req_s"] / s["req_s"] for d, s in zip(results["data-dir"], results["sandbox"], strict=True)]
         sys.stdout.write(

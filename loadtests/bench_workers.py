@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from loadtests.bench_send_path import _control, _drive, _start, requests_for
-from loadtests.processes import free_port, sandbox_argv
+from loadtests.processes import free_port, sandbox_argv, tree_cpu_seconds
 from sandbox.ids import shard_for
 
 POLICY = {"throughput_mps": {"STANDARD": 100_000, "HIGH": 100_000}, "pair_rate_burst": 1_000_000}
@@ -40,20 +40,6 @@ def prepare(port: int, names: list[str], progression: str) -> list[bytes]:
         _control(port, "PUT", f"/_sandbox/tenants/{name}/phone_numbers/{phone}/throughput", {"level": "HIGH"})
         per_tenant.append(requests_for(f"/v23.0/{phone}/messages", doc["access_token"]))
     return [request for group in zip(*per_tenant, strict=True) for request in group]
-
-
-def _cpu_seconds(pid: int) -> float:
-    import psutil
-
-    root = psutil.Process(pid)
-    total = 0.0
-    for process in [root, *root.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,11 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         for round_ in range(args.rounds):
             for name in order[round_ % 2 :] + order[: round_ % 2]:
                 server = targets[name]
-                before = _cpu_seconds(server.process.pid)
+                before = tree_cpu_seconds(server.process.pid)
                 result: dict[str, Any] = uvloop.run(
                     _drive(server.port, requests_of[name], args.seconds, args.connections)
                 )
-                cpu = _cpu_seconds(server.process.pid) - before
+                cpu = tree_cpu_seconds(server.process.pid) - before
                 messages = result["req_s"] * args.seconds
                 result["server_cpu_pct"] = cpu / args.seconds * 100
                 result["cpu_ms_per_message"] = cpu / max(1.0, messages) * 1000

@@ -53,13 +53,39 @@ def register(subparsers: Any) -> None:
         "--seed", type=int, default=1, help="seeds the load tenants' worlds: tenant i gets seed × 1000 + i (default 1)"
     )
     parser.add_argument("--py-spy", action="store_true", help="profile the sandbox with py-spy (speedscope JSON)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="start the sandbox as serve --workers N: shards behind HAProxy (1..64)"
+    )
+    parser.add_argument(
+        "--locust-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="locust's master/worker mode on this machine: a master and N worker processes",
+    )
+    parser.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="a locust master that waits for N workers started on other hosts (it prints their command)",
+    )
+    parser.add_argument("--master-host", default="0.0.0.0", help="where the master listens for remote workers")
+    parser.add_argument("--master-port", type=int, help="the master's port for its workers (default: a free one)")
+    parser.add_argument(
+        "--sink-host",
+        default="127.0.0.1",
+        help="the webhook sink's address: loopback, or a private one the sandbox's hosts reach (default 127.0.0.1)",
+    )
     distributed = parser.add_argument_group("distributed mode (docs/loadtesting.md)")
     distributed.add_argument(
         "--prepare-only",
         action="store_true",
         help="only create the tenants on the running sandbox at --sandbox-url and write --plan; no load",
     )
-    distributed.add_argument("--sandbox-url", help="a running sandbox (with --prepare-only)")
+    distributed.add_argument(
+        "--sandbox-url", help="a running sandbox (one process or a front of shards) instead of starting one"
+    )
     distributed.add_argument("--sink-url", help="a running sink, e.g. http://127.0.0.1:9000 (with --prepare-only)")
     distributed.add_argument(
         "--plan", type=Path, default=Path("plan.json"), help="where --prepare-only writes (default plan.json)"
@@ -102,6 +128,13 @@ def handle(arguments: argparse.Namespace) -> int:
             py_spy=arguments.py_spy,
             command="wa-sandbox " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
             mix=mix,
+            workers=arguments.workers,
+            sandbox_url=None if arguments.prepare_only else arguments.sandbox_url,
+            sink_host=arguments.sink_host,
+            locust_workers=arguments.locust_workers,
+            remote_workers=arguments.remote_workers,
+            master_host=arguments.master_host,
+            master_port=arguments.master_port,
         )
         options.check()
     except (ValueError, orjson.JSONDecodeError) as error:

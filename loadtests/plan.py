@@ -46,6 +46,8 @@ class LoadPlan:
     processes: int = 1
     mix: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MIX))
     run_dir: str = "."
+    # locust workers on other hosts send their call rows to the master (loadtests/callship.py)
+    ship_calls: bool = False
 
     @property
     def rate_per_user(self) -> float:

@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from loadtests import shards
+
 PERCENTILES = (50, 90, 95, 99, 99.9)
 WEBHOOK_STATUSES = ("sent", "delivered", "read")
 WARMUP_SECONDS = 3.0
@@ -141,8 +143,9 @@ def summarize(data: RunData) -> dict[str, Any]:
     accepted_ids = {call.wamid for call in accepted}
     unexpected = sum(1 for wamid in data.webhooks if wamid not in accepted_ids)
 
-    sandbox_cpu = [r["sandbox_cpu"] for r in data.resources if start <= r["t"] <= end]
-    rss = [r["sandbox_rss_mb"] for r in data.resources]
+    # a sandbox running elsewhere (--sandbox-url) has no local samples: its processes' figures are in meta
+    sandbox_cpu = [r["sandbox_cpu"] for r in data.resources if start <= r["t"] <= end and "sandbox_cpu" in r]
+    rss = [r["sandbox_rss_mb"] for r in data.resources if "sandbox_cpu" in r]
     counts = data.sink.get("counts", {})
     summary: dict[str, Any] = {
         "profile": meta.get("profile"),
@@ -178,13 +181,19 @@ def summarize(data: RunData) -> dict[str, Any]:
         "sandbox_rss_mb_start": round(rss[0], 1) if rss else None,
         "sandbox_rss_mb_end": round(rss[-1], 1) if rss else None,
         "sandbox_rss_mb_max": round(max(rss), 1) if rss else None,
-        "sink_cpu_pct_mean": _mean(r["sink_cpu"] for r in data.resources if start <= r["t"] <= end),
-        "locust_cpu_pct_mean": _mean(r["locust_cpu"] for r in data.resources if start <= r["t"] <= end),
+        "sink_cpu_pct_mean": _mean(r.get("sink_cpu", 0.0) for r in data.resources if start <= r["t"] <= end),
+        "locust_cpu_pct_mean": _mean(
+            r.get("locust_cpu", 0.0) + r.get("locust_workers_cpu", 0.0)
+            for r in data.resources
+            if start <= r["t"] <= end
+        ),
         "other_cpu_pct_mean": _mean(r.get("other_cpu", 0.0) for r in data.resources if start <= r["t"] <= end),
         "sandbox_cpu_ms_per_accepted": round(sum(sandbox_cpu) / 100 * 1000 / len(accepted), 3)
         if accepted and sandbox_cpu
         else None,
         "command": meta.get("command"),
+        "server_processes": meta.get("server_processes") or [],
+        "locust_workers": meta.get("locust_workers") or 0,
     }
     return summary
 
@@ -250,7 +259,8 @@ def write_report(run_dir: Path, data: RunData) -> dict[str, Any]:
     summary = summarize(data)
     rows = per_second_rows(data)
     _write_csv(run_dir / "per_second.csv", rows)
-    _write_csv(run_dir / "summary.csv", list(_flatten(summary)))
+    _write_csv(run_dir / "summary.csv", list(_flatten({k: v for k, v in summary.items() if k != "server_processes"})))
+    _write_csv(run_dir / "processes.csv", summary["server_processes"])
     _write_csv(run_dir / "errors.csv", [{"error": k, "count": v} for k, v in summary["errors"].items()])
     (run_dir / "summary.json").write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     chart = _chart(run_dir / "chart.png", rows, summary)
@@ -382,6 +392,7 @@ def markdown(summary: dict[str, Any], chart: str | None) -> str:
         f"{_fmt(s['sandbox_rss_mb_max'])} |",
         f"| sandbox CPU ms per accepted message (incl. its webhooks) | {_fmt(s['sandbox_cpu_ms_per_accepted'])} |",
         f"| sink / locust CPU % (mean) | {_fmt(s['sink_cpu_pct_mean'])} / {_fmt(s['locust_cpu_pct_mean'])} |",
+        f"| locust workers (master/worker mode) | {s['locust_workers'] or '–'} |",
         f"| other processes on the box, CPU % (mean){_skew_flag(s['other_cpu_pct_mean'])} | "
         f"{_fmt(s['other_cpu_pct_mean'])} |",
         "",
@@ -393,7 +404,8 @@ def markdown(summary: dict[str, Any], chart: str | None) -> str:
         lines += [f"| {code} | {count:,} |" for code, count in s["errors"].items()]
     else:
         lines.append("None.")
-    lines += ["", "## Latency (ms)", ""]
+    lines += ["", *shards.markdown(s["server_processes"], s["accepted_per_s_steady_mean"])]
+    lines += ["## Latency (ms)", ""]
     lines += _latency_table(
         "send call",
         {

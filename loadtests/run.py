@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import math
 import os
 import shlex
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,7 @@ from loadtests.plan import PLAN_ENV, LoadPlan, NumberPlan, recipient, recipients
 from loadtests.processes import HOST, free_port, sandbox_argv
 from loadtests.progress import Ticker, say
 from loadtests.report import load_run, write_report
+from loadtests.shards import cpu_by_process
 
 PROFILES = {
     "steady": "businesses send at the rate per number (message mix + hello_world template)",
@@ -72,6 +75,13 @@ class RunOptions:
     py_spy: bool = False
     command: str = ""
     mix: dict[str, int] | None = None
+    workers: int = 1
+    sandbox_url: str | None = None
+    sink_host: str = HOST
+    locust_workers: int = 0
+    remote_workers: int = 0
+    master_host: str = "0.0.0.0"
+    master_port: int | None = None
 
     def check(self) -> None:
         if not 1 <= self.duration <= MAX_DURATION:
@@ -86,6 +96,18 @@ class RunOptions:
             raise ValueError("--throughput must be auto, STANDARD or HIGH")
         if self.port is not None and not 1 <= self.port <= 65535:
             raise ValueError("--port must be from 1 to 65535")
+        if not 1 <= self.workers <= 64:
+            raise ValueError("--workers must be 1..64")
+        if self.sandbox_url is not None and (self.workers > 1 or self.port is not None or self.py_spy):
+            raise ValueError("--sandbox-url is a sandbox running elsewhere: no --workers, --port or --py-spy with it")
+        if not 0 <= self.locust_workers <= 64 or not 0 <= self.remote_workers <= 256:
+            raise ValueError("--locust-workers must be 0..64 and --remote-workers 0..256")
+        if self.locust_workers and self.remote_workers:
+            raise ValueError("--locust-workers (started here) or --remote-workers (started elsewhere), not both")
+        if (self.locust_workers or self.remote_workers) and self.processes:
+            raise ValueError("--processes is locust's own workers on this machine: not with --locust-workers")
+        if self.master_port is not None and not 1 <= self.master_port <= 65535:
+            raise ValueError("--master-port must be from 1 to 65535")
 
 
 @dataclass
@@ -135,7 +157,7 @@ def _start(name: str, argv: list[str], run_dir: Path, env: dict[str, str] | None
 class Sampler:
     """psutil samples of the sandbox, sink and locust processes, once a second, into resources.csv."""
 
-    pids: dict[str, int]
+    pids: dict[str, int | list[int]]
     path: Path
     rows: list[dict[str, float]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -145,44 +167,52 @@ class Sampler:
         self._thread = threading.Thread(target=self._run, name="psutil-sampler", daemon=True)
         self._thread.start()
 
-    def _tree_cpu(self, processes: dict[str, Any], name: str) -> float:
+    def _family(self, roots: dict[str, list[Any]], tracked: dict[int, Any], name: str) -> list[Any]:
+        """The processes under `name` now (children come and go: HAProxy, shards), each tracked across samples
+        so that its cpu_percent measures the interval since the previous one."""
         import psutil
 
-        total = 0.0
-        root = processes.get(name)
-        if root is None:
-            return 0.0
-        family = [root]
-        with contextlib.suppress(psutil.Error):
-            family += root.children(recursive=True)
-        for proc in family:
-            key = f"{name}:{proc.pid}"
-            tracked = processes.setdefault(key, proc)
+        family = []
+        for root in roots.get(name, []):
+            family.append(root)
             with contextlib.suppress(psutil.Error):
-                total += tracked.cpu_percent(None)
-        return total
+                family += root.children(recursive=True)
+        return [tracked.setdefault(proc.pid, proc) for proc in family]
 
     def _run(self) -> None:
         import psutil
 
-        processes: dict[str, Any] = {}
+        roots: dict[str, list[Any]] = {}
+        tracked: dict[int, Any] = {}
         for name, pid in self.pids.items():
-            with contextlib.suppress(psutil.Error):
-                processes[name] = psutil.Process(pid)
-        for name in list(self.pids):
-            self._tree_cpu(processes, name)  # primes cpu_percent
+            roots[name] = []
+            for one in pid if isinstance(pid, list) else [pid]:
+                with contextlib.suppress(psutil.Error):
+                    roots[name].append(psutil.Process(one))
+
+        def cpu(family: list[Any]) -> float:
+            total = 0.0
+            for proc in family:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.cpu_percent(None)
+            return total
+
+        for name in self.pids:
+            cpu(self._family(roots, tracked, name))  # primes cpu_percent
         psutil.cpu_percent(None)
         cores = psutil.cpu_count() or 1
         while not self._stop.wait(1.0):
             row: dict[str, float] = {"t": time.time()}
             for name in self.pids:
-                row[f"{name}_cpu"] = round(self._tree_cpu(processes, name), 1)
+                row[f"{name}_cpu"] = round(cpu(self._family(roots, tracked, name)), 1)
             # busy CPU of the whole box (100 = one core) minus ours: other work that skews the figures
             box = psutil.cpu_percent(None) * cores
             row["other_cpu"] = round(max(0.0, box - sum(row[f"{name}_cpu"] for name in self.pids)), 1)
-            with contextlib.suppress(psutil.Error, KeyError):
-                row["sandbox_rss_mb"] = processes["sandbox"].memory_info().rss / 2**20
-            row.setdefault("sandbox_rss_mb", 0.0)
+            rss = 0
+            for proc in self._family(roots, tracked, "sandbox"):
+                with contextlib.suppress(psutil.Error):
+                    rss += proc.memory_info().rss
+            row["sandbox_rss_mb"] = rss / 2**20
             self.rows.append(row)
 
     def stop(self) -> None:
@@ -327,8 +357,23 @@ def _wait_ready(url: str, timeout: float, process: subprocess.Popen[bytes]) -> N
 def _get_json(url: str) -> Any:
     import urllib.request
 
-    with urllib.request.urlopen(url, timeout=30) as response:
+    request = urllib.request.Request(url, headers=control_headers())
+    with urllib.request.urlopen(request, timeout=30) as response:
         return orjson.loads(response.read())
+
+
+def health(base: str) -> dict[str, Any]:
+    """The server's `GET /_sandbox/health` (a degraded one answers 503 with the same document)."""
+    import urllib.error
+
+    try:
+        return dict(_get_json(f"{base}/_sandbox/health"))
+    except urllib.error.HTTPError as error:
+        if error.code == 503:
+            return dict(orjson.loads(error.read()))
+        raise RuntimeError(f"{base}/_sandbox/health answered {error.code}") from None
+    except OSError as error:
+        raise RuntimeError(f"no sandbox answers at {base}: {error}") from None
 
 
 def _drain(sink: str, expected: int, timeout: float) -> float:
@@ -359,16 +404,28 @@ def _save_undelivered(base: str, plan: LoadPlan, run_dir: Path) -> None:
     (run_dir / "sandbox-undelivered.json").write_bytes(orjson.dumps(found, option=orjson.OPT_INDENT_2))
 
 
-def _count_accepted(run_dir: Path) -> int:
-    accepted = 0
+def _accepted_by_tenant(run_dir: Path) -> dict[str, int]:
+    accepted: Counter[str] = Counter()
     for path in run_dir.glob("calls-*.csv"):
         with path.open(newline="") as handle:
-            accepted += sum(
-                1
-                for row in csv.DictReader(handle)
-                if row["http_status"] == "200" and row["kind"] != "inbound" and row["wamid"]
-            )
-    return accepted
+            for row in csv.DictReader(handle):
+                if row["http_status"] == "200" and row["kind"] != "inbound" and row["wamid"]:
+                    accepted[row["number"]] += 1
+    return dict(accepted)
+
+
+def _first_call(run_dir: Path) -> float | None:
+    first = None
+    for path in run_dir.glob("calls-*.csv"):
+        with path.open(newline="") as handle:
+            for row in csv.DictReader(handle):
+                first = min(first or math.inf, float(row["t_send"]))
+                break  # rows are appended in send order per process
+    return first
+
+
+def _count_accepted(run_dir: Path) -> int:
+    return sum(_accepted_by_tenant(run_dir).values())
 
 
 def _user_classes(options: RunOptions, users: int, customers: int) -> list[dict[str, Any]]:
@@ -422,7 +479,7 @@ def run(options: RunOptions) -> Path:
     run_dir = options.out / time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     run_dir.mkdir(parents=True, exist_ok=False)
     port = options.port or free_port()
-    base = f"http://{HOST}:{port}"
+    base = options.sandbox_url.rstrip("/") if options.sandbox_url else f"http://{HOST}:{port}"
     users = options.users_per_number or users_for(options.rate)
     inbound_rate = (
         options.inbound_rate
@@ -431,23 +488,29 @@ def run(options: RunOptions) -> Path:
     )
     customers = users_for(inbound_rate) if inbound_rate else 0
     total_rate = options.rate * options.numbers + inbound_rate * options.numbers
-    processes = options.processes or (1 if total_rate <= 1500 else 2)
+    locust_workers = options.locust_workers or options.remote_workers
+    processes = locust_workers or options.processes or (1 if total_rate <= 1500 else 2)
     with _processes() as started:
-        sandbox = _start(
-            "sandbox",
-            sandbox_argv(port),
-            run_dir,
-        )
-        started.append(sandbox)
-        say(f"writing to {run_dir}/; starting the sandbox on {base}")
-        try:
-            _wait_ready(f"{base}/_sandbox/health", 30, sandbox.process)
-        except RuntimeError as error:
-            said = (run_dir / "sandbox.log").read_text(errors="replace").strip().splitlines()
-            raise RuntimeError(f"the sandbox did not start: {said[-1] if said else error}") from None
-        say("sandbox up")
+        pids: dict[str, int | list[int]] = {}
+        if options.sandbox_url:
+            say(f"writing to {run_dir}/; using the sandbox at {base}")
+            health(base)
+        else:
+            workers = ["--workers", str(options.workers)] if options.workers > 1 else []
+            sandbox = _start("sandbox", [*sandbox_argv(port), *workers], run_dir)
+            started.append(sandbox)
+            say(
+                f"writing to {run_dir}/; starting the sandbox on {base}"
+                + (f" ({options.workers} workers)" * bool(workers))
+            )
+            try:
+                _wait_ready(f"{base}/_sandbox/health", 60 if workers else 30, sandbox.process)
+            except RuntimeError as error:
+                said = (run_dir / "sandbox.log").read_text(errors="replace").strip().splitlines()
+                raise RuntimeError(f"the sandbox did not start: {said[-1] if said else error}") from None
+            say("sandbox up")
+            pids["sandbox"] = sandbox.process.pid
         sink_url = None
-        pids = {"sandbox": sandbox.process.pid}
         if options.webhooks:
             sink = _start(
                 "sink",
@@ -456,7 +519,7 @@ def run(options: RunOptions) -> Path:
                     "-m",
                     "loadtests.sink",
                     "--host",
-                    HOST,
+                    options.sink_host,
                     "--port",
                     "0",
                     "--max-seconds",
@@ -485,6 +548,7 @@ def run(options: RunOptions) -> Path:
                     "customer_users_per_number": customers,
                     "processes": processes,
                     "run_dir": str(run_dir.resolve()),
+                    "ship_calls": bool(options.remote_workers),
                     **({"mix": options.mix} if options.mix else {}),
                 },
             )
@@ -521,15 +585,43 @@ def run(options: RunOptions) -> Path:
             "--config-users",
             orjson.dumps(user_config).decode(),
         ]
-        if processes > 1:
+        master_port = options.master_port or free_port()
+        wait_workers = 0.0
+        if locust_workers:
+            bind = options.master_host if options.remote_workers else HOST
+            argv += ["--master", "--expect-workers", str(locust_workers), "--master-bind-host", bind]
+            argv += ["--master-bind-port", str(master_port)]
+            wait_workers = 600.0 if options.remote_workers else 60.0
+            argv += ["--expect-workers-max-wait", str(int(wait_workers))]
+        elif processes > 1:
             argv += ["--processes", str(processes)]
         pids["locust"] = 0
-        sampler = Sampler(pids, run_dir / "resources.csv")
+        before, before_at = health(base), time.time()
+        (run_dir / "health-before.json").write_bytes(orjson.dumps(before, option=orjson.OPT_INDENT_2))
         profiler = None
         load_started = time.time()
         locust = _start("locust", argv, run_dir, env={PLAN_ENV: str(plan_path)})
         started.append(locust)
         pids["locust"] = locust.process.pid
+        worker_argv = [*(sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--loglevel", "WARNING")]
+        for index in range(options.locust_workers):
+            worker = _start(
+                f"locust-worker-{index + 1}",
+                [*worker_argv, "--master-host", HOST, "--master-port", str(master_port)],
+                run_dir,
+                env={PLAN_ENV: str(plan_path)},
+            )
+            started.append(worker)
+        if options.locust_workers:
+            pids["locust_workers"] = [item.process.pid for item in started if item.name.startswith("locust-worker")]
+        if options.remote_workers:
+            say(
+                f"waiting up to {wait_workers:.0f} s for {options.remote_workers} locust worker(s); on each worker "
+                f"host, with a copy of {plan_path.resolve()} as plan.json:\n"
+                f"  WA_LOAD_PLAN=plan.json locust -f loadtests/locustfile.py --worker "
+                f"--master-host <address of this host> --master-port {master_port}"
+            )
+        sampler = Sampler(pids, run_dir / "resources.csv")
         sampler.start()
         say(f"running {total_users} locust user(s) for {options.duration:.0f} s ({options.profile})")
         ticker = Ticker(options.duration, run_dir / "locust_stats_history.csv", SEND_ENTRY)
@@ -555,7 +647,7 @@ def run(options: RunOptions) -> Path:
             )
             started.append(profiler)
         try:
-            locust.process.wait(options.duration + 90)
+            locust.process.wait(options.duration + 90 + wait_workers)
         except subprocess.TimeoutExpired:
             locust.stop()
         finally:
@@ -563,6 +655,8 @@ def run(options: RunOptions) -> Path:
         if locust.process.returncode and locust.process.returncode > 0:
             raise RuntimeError(f"locust exited with code {locust.process.returncode}: see {run_dir}/locust.log")
         load_ended = time.time()
+        if locust_workers:  # the master's clock starts when its workers have joined, with their first call
+            load_started = max(load_started, _first_call(run_dir) or load_started)
         drain_s = 0.0
         if sink_url:
             expected = _count_accepted(run_dir) * 3
@@ -579,6 +673,8 @@ def run(options: RunOptions) -> Path:
                     orjson.dumps(_get_json(f"{sink_url}/_sink/stats"), option=orjson.OPT_INDENT_2)
                 )
         sampler.stop()
+        after, after_at = health(base), time.time()
+        (run_dir / "health-after.json").write_bytes(orjson.dumps(after, option=orjson.OPT_INDENT_2))
         _save_undelivered(base, plan, run_dir)
         if profiler is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -594,6 +690,10 @@ def run(options: RunOptions) -> Path:
         "command": options.command or "wa-sandbox load",
         "locust_argv": " ".join(shlex.quote(a) for a in argv),
         "processes": processes,
+        "locust_workers": locust_workers,
+        "workers": options.workers,
+        "sandbox_url": options.sandbox_url,
+        "server_processes": cpu_by_process(before, after, _accepted_by_tenant(run_dir), after_at - before_at),
     }
     _ = load_ended
     (run_dir / "meta.json").write_bytes(orjson.dumps(meta, option=orjson.OPT_INDENT_2))

@@ -245,8 +245,8 @@ async def start_sink(
     host: str = "127.0.0.1", port: int = 0, state: SinkState | None = None
 ) -> tuple[asyncio.Server, SinkState]:
     """Serve a sink on `host:port` in the running loop; returns the server (its port in `sockets`) and its state."""
-    if not _is_loopback(host):
-        raise ValueError(f"the sink listens on loopback only, not {host}")
+    if not _is_loopback(host) and not _is_private(host):
+        raise ValueError(f"the sink listens on loopback or one private address only, not {host}")
     state = state or SinkState()
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: _Connection(state), host, port, backlog=1024)
@@ -262,6 +262,16 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _is_private(host: str) -> bool:
+    """One address of a private network (10/8, 172.16/12, 192.168/16, fc00::/7): where shards on other hosts of a
+    team's own network reach it; never every interface, never a public address."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_private and not address.is_unspecified and not address.is_link_local
 
 
 async def _serve(host: str, port: int, duration: float | None) -> None:

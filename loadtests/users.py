@@ -24,6 +24,7 @@ import orjson
 from locust import FastHttpUser, constant_throughput, events, task
 from locust.env import Environment
 
+from loadtests import callship
 from loadtests.plan import LoadPlan, NumberPlan, message_body, recipient, user_slice
 
 SEND_NAME = "/{phone_number_id}/messages"
@@ -43,7 +44,8 @@ class CallLog:
     ) -> None:
         if cls._file is None:
             plan = _plan()
-            path = Path(plan.run_dir) / f"calls-{os.getpid()}.csv"
+            directory = callship.ship_directory() if plan.ship_calls else Path(plan.run_dir)
+            path = directory / f"calls-{os.getpid()}.csv"
             cls._file = path.open("a", buffering=1 << 16)
             if path.stat().st_size == 0:
                 cls._file.write(CALL_LOG_HEADER)

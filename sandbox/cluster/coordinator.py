@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from sandbox.cluster.haproxy import TokenMap
+from sandbox.control.tenants import process_figures
 from sandbox.ids import shard_for
 from sandbox.version import __version__
 
@@ -234,6 +235,7 @@ class Coordinator:
             "tenants": sum(shard.get("tenants", 0) for shard in shards),
             "ticker": {"running": all(shard.get("ticker", {}).get("running") for shard in shards)},
             "incidents": incidents,
+            "process": process_figures(),
             "shards": shards,
         }
         return _json(document, 200 if healthy else 503)

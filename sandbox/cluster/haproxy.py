@@ -128,6 +128,9 @@ def start(binary: str, config_path: Path, pass_fds: Iterable[int]) -> subprocess
     return subprocess.Popen([binary, "-db", "-f", str(config_path)], pass_fds=tuple(pass_fds))
 
 
+ADMIN_SOCKET_TRIES = 150  # 15 s
+
+
 class TokenMap:
     """The front's token → shard map: HAProxy's copy (runtime API) and the file it reads when it starts."""
 
@@ -159,13 +162,22 @@ class TokenMap:
         for start_at in range(0, len(commands), COMMANDS_PER_CONNECTION):
             await self._send(commands[start_at : start_at + COMMANDS_PER_CONNECTION])
 
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """The admin socket; right after HAProxy starts (on a busy machine) it may not be bound or listening yet."""
+        for _ in range(ADMIN_SOCKET_TRIES - 1):
+            try:
+                return await asyncio.open_unix_connection(str(self.socket))
+            except (FileNotFoundError, ConnectionRefusedError):
+                await asyncio.sleep(0.1)  # HAProxy starting: real time, not a tenant's
+        return await asyncio.open_unix_connection(str(self.socket))
+
     def _write(self) -> None:
         temporary = self.path.with_suffix(".tmp")
         temporary.write_text("".join(f"{key} {owner}\n" for key, owner in self.entries.items()))
         temporary.replace(self.path)
 
     async def _send(self, commands: list[str]) -> None:
-        reader, writer = await asyncio.open_unix_connection(str(self.socket))
+        reader, writer = await self._connect()
         try:
             writer.write(("; ".join(commands) + "\n").encode())
             await writer.drain()

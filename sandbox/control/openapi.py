@@ -174,8 +174,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "ticker": {"type": "object", "properties": {"running": {"type": "boolean"}}, "required": ["running"]},
             "outbox": {"type": "object", "properties": {"running": {"type": "boolean"}}, "required": ["running"]},
             "incidents": {"type": "object", "additionalProperties": {"type": "integer"}},
+            "process": {
+                "type": "object",
+                "description": "this process: pid, CPU seconds used so far, peak RSS in MB",
+                "properties": {
+                    "pid": {"type": "integer"},
+                    "cpu_seconds": {"type": "number", "minimum": 0},
+                    "max_rss_mb": {"type": "number", "minimum": 0},
+                },
+                "required": ["pid", "cpu_seconds", "max_rss_mb"],
+            },
         },
-        "required": ["status", "version", "tenants", "ticker", "outbox", "incidents"],
+        "required": ["status", "version", "tenants", "ticker", "outbox", "incidents", "process"],
     },
 }
 

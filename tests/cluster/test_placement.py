@@ -63,3 +63,28 @@ def test_the_front_configuration_routes_by_map_then_tag(tmp_path) -> None:  # ty
     assert (tmp_path / "tags.map").read_text() == "00 shard00\n01 shard01\n"
     assert "server shard01 10.0.0.2:9002" in text
     assert '"code":2' in (tmp_path / "shard-down.http").read_text()
+
+
+def test_the_token_map_waits_for_an_admin_socket_haproxy_has_not_bound_yet(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On a busy machine the coordinator's first sync can come before HAProxy binds its socket."""
+    import asyncio
+
+    from sandbox.cluster.haproxy import TokenMap
+
+    heard: list[bytes] = []
+
+    async def scenario() -> None:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            heard.append(await reader.readline())
+            writer.close()
+
+        async def late_haproxy() -> asyncio.AbstractServer:
+            await asyncio.sleep(0.3)
+            return await asyncio.start_unix_server(answer, path=str(tmp_path / "admin.sock"))
+
+        server = asyncio.create_task(late_haproxy())
+        await TokenMap(tmp_path).replace_shard(0, ["ABC"])
+        (await server).close()
+
+    asyncio.run(scenario())
+    assert heard and b"add map" in heard[0] and b"ABC" in heard[0]
