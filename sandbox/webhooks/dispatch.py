@@ -23,7 +23,15 @@ from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
 from sandbox.store import TenantStore
 from sandbox.webhooks.outbox import Delivery, DeliveryState, Outbox
-from sandbox.webhooks.payloads import Rendered, payload, render_account, render_inbound, render_status
+from sandbox.webhooks.payloads import (
+    Rendered,
+    customer_facts,
+    payload,
+    render_account,
+    render_inbound,
+    render_status,
+    render_status_facts,
+)
 from sandbox.webhooks.signing import meta_json, signed_headers
 
 log = logging.getLogger("sandbox.webhooks")
@@ -103,6 +111,8 @@ def routes(
 def publish(tenant: Publisher, events: list[Event]) -> None:
     """Render each event into Meta's payload, route it, and hand it to the outbox (through the chaos knobs)."""
     for event in events:
+        if type(event) is MessageStatusChanged and _logged_unrouted(tenant, event):
+            continue
         try:
             rendered = render(tenant, event)
         except Exception as error:
@@ -118,6 +128,57 @@ def publish(tenant: Publisher, events: list[Event]) -> None:
                 _batch(tenant, url, rendered, secret)
                 continue
             _send(tenant, url, unrouted, [rendered], rendered.ordering_key, secret)
+
+
+class UnroutedStatus(tuple):  # type: ignore[type-arg]
+    """A status change nobody receives (no callback URL, no subscribed app), as the delivery log keeps it: the facts
+    its delivery shows, captured when it happened; the delivery is rendered and signed only when the log is read.
+
+    (tenant, delivery number, state, message, status, at, phone, customer known, profile name, BSUID, Graph
+    version, secret.) A tuple: made once per status of every send, and read, if ever, by a person."""
+
+    __slots__ = ()
+
+    def delivery(self) -> Delivery:
+        tenant, number, state, message, status, at, phone, known, name, user_id, version, secret = self
+        rendered = render_status_facts(message, status, at, phone, known, name, user_id, version)
+        return Delivery(
+            f"whd_{number}",
+            tenant,
+            None,
+            "messages",
+            rendered.summary,
+            partial(_signed_payload, [rendered], secret),
+            rendered.ordering_key,
+            at,
+            state,
+            [],
+            None,
+            None,
+            rendered.waba_id,
+            rendered.phone_number_id,
+            rendered.wamids,
+            rendered.recipients,
+        )
+
+
+def _logged_unrouted(tenant: Publisher, event: MessageStatusChanged) -> bool:
+    """Log a status change that no app would receive (True), or leave it to the full path (False)."""
+    message = event.message
+    phone = tenant.store.phone_numbers.get(message.phone_number_id)
+    if phone is None:
+        return True  # `render` drops it: the number is gone
+    found = routes(tenant, "messages", phone.waba_id, phone)
+    if len(found) != 1 or found[0][0] is not None:
+        return False
+    _, state, secret = found[0]
+    customer = tenant.store.customers.get(message.wa_id)
+    number = tenant.outbox.number()
+    facts = (tenant, number, state, message, event.status, event.at, phone, *customer_facts(customer))
+    tenant.outbox.log_unrouted(
+        tenant, UnroutedStatus((*facts, tenant.graph_version, secret or tenant.credentials.app_secret))
+    )
+    return True
 
 
 def _batch(tenant: Publisher, url: str, rendered: Rendered, secret: str) -> None:
