@@ -30,7 +30,7 @@ def _delay(tenant: Tenant, bounds: list[float]) -> float:
     if tenant.policy.messages.progression == "immediate":
         return 0.0
     low, high = bounds
-    return tenant.behaviour.uniform(low, high)
+    return low + (high - low) * tenant.behaviour.random()  # `Random.uniform`'s own formula, one call less
 
 
 def start(

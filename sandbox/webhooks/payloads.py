@@ -43,6 +43,14 @@ class Rendered:
 
 def payload(changes: list[Rendered]) -> dict[str, Any]:
     """Meta's envelope around `changes`: one entry per WABA (in first-seen order), `time` on account-side fields."""
+    if len(changes) == 1:  # every delivery but a chaos batch: the same envelope, built in one go
+        (rendered,) = changes
+        change = {"value": rendered.value, "field": rendered.field}
+        if rendered.time is None:
+            entry = {"id": rendered.waba_id, "changes": [change]}
+        else:
+            entry = {"id": rendered.waba_id, "time": rendered.time, "changes": [change]}
+        return {"object": "whatsapp_business_account", "entry": [entry]}
     entries: dict[str, dict[str, Any]] = {}
     for rendered in changes:
         entry = entries.get(rendered.waba_id)
