@@ -99,6 +99,28 @@ def test_restored_work_goes_on(rich: tuple[Sandbox, TestClient]) -> None:
     assert sandbox.tenants["t1"].clock.on_error is not None
 
 
+def test_statuses_kept_as_facts_round_trip() -> None:
+    """A tenant without a callback URL keeps its statuses as facts until its log is read; saved and loaded so,
+    they read as the same deliveries."""
+    sandbox = Sandbox(Settings(seed=7))
+    create_tenant(sandbox, CreateTenant(name="t", clock=ConfigureClock(mode="frozen")), start=START)
+    tenant = sandbox.tenants["t"]
+    auth = {"Authorization": f"Bearer {tenant.credentials.access_token}"}
+    phone = next(iter(tenant.store.phone_numbers)).id
+    with TestClient(create_app(sandbox, transport=RecordingTransport())) as client:
+        client.post("/_sandbox/tenants/t/inbound", json={"from": "16505550001", "text": {"body": "hi"}})
+        body = {"messaging_product": "whatsapp", "to": "16505550001", "type": "text", "text": {"body": "yo"}}
+        assert client.post(f"/v23.0/{phone}/messages", json=body, headers=auth).status_code == 200
+        client.post("/_sandbox/tenants/t/clock/advance", json={"seconds": 30})
+    assert any(isinstance(entry, tuple) for entry in sandbox.outbox.tenant("t").log.values())  # facts, not yet read
+    blob = persistence.world_blob(sandbox, tenant)
+    twin = Sandbox(Settings(seed=7))
+    restored = persistence.load_world(twin, blob, worlds.layout(), resume=True)
+    assert _deliveries(twin, restored) == _deliveries(sandbox, tenant)
+    summaries = [d["summary"] for d in _deliveries(twin, restored)]
+    assert summaries[-3:] == ["status sent", "status delivered", "status read"]
+
+
 def test_a_blob_cannot_name_what_is_not_a_world() -> None:
     evil = pickle.dumps(__import__("os").system)
     with pytest.raises(worlds.FormatError, match="not part of a sandbox world"):
