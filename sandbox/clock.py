@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 ClockMode = Literal["realtime", "frozen"]
 WallSource = Callable[[], float]
@@ -55,6 +55,16 @@ class ScheduledCall:
         self.cancelled = True
 
 
+class Bucket(list):  # type: ignore[type-arg]
+    """Calls due at one instant, fired together in the order they were added: `[function, argument, ...]`.
+
+    `TenantClock.at` fills it: a status move per message costs two list slots instead of a closure, a handle and a
+    heap entry of its own. It is never cancelled (what it holds checks its own state when it fires)."""
+
+    __slots__ = ()
+    cancelled = False
+
+
 class TenantClock:
     """Sandbox time for one tenant, with a scheduler that fires due callbacks in time order."""
 
@@ -73,8 +83,11 @@ class TenantClock:
         self.rate = rate
         # (when, seq, call): tuples compare in C, where the dataclass's generated `__lt__` made ~10 Python calls per
         # push and pop with a thousand moves pending (push + pop: 4.5 → 2.9 µs).
-        self._queue: list[tuple[datetime, int, ScheduledCall]] = []
+        self._queue: list[tuple[datetime, int, ScheduledCall | Bucket]] = []
         self._seq = itertools.count()
+        # The bucket still open at each instant (`at`): the newest entry of the queue at that instant, so that
+        # adding to it keeps the order in which calls were scheduled.
+        self._open: dict[datetime, Bucket] = {}
         self._firing_at: datetime | None = None
         # Told of a callback that raised (the tenant records it as an incident); the clock goes on either way.
         self.on_error: Callable[[Exception], None] | None = None
@@ -102,6 +115,7 @@ class TenantClock:
         self.rate = state["rate"]  # type: ignore[assignment]
         self._queue = state["queue"]  # type: ignore[assignment]
         self._seq = itertools.count(state["next_seq"])  # type: ignore[call-overload]
+        self._open = {}
         self._firing_at = None
         # Its owner sets it again (a bound method is not part of a world: sandbox/store/worlds.py).
         self.on_error = None
@@ -135,17 +149,55 @@ class TenantClock:
         if rate is not None:
             self.rate = rate
 
+    def hold(self) -> bool:
+        """Stand still at `now()` until `release` (one reading for a whole call); False if already standing."""
+        if self._firing_at is not None:
+            return False
+        self._firing_at = self.now()
+        return True
+
+    def release(self) -> None:
+        self._firing_at = None
+
     def call_at(self, when: datetime, callback: Callable[[], None]) -> ScheduledCall:
         call = ScheduledCall(when, next(self._seq), callback)
         heapq.heappush(self._queue, (when, call.seq, call))
+        if self._open:
+            self._open.pop(when, None)  # later calls at this instant fire after this one
         return call
 
     def call_later(self, seconds: float, callback: Callable[[], None]) -> ScheduledCall:
         return self.call_at(self.now() + timedelta(seconds=seconds), callback)
 
+    def at(self, when: datetime, function: Callable[[Any], object], argument: Any) -> None:
+        """`function(argument)` at `when`, after everything scheduled before it at that instant; no handle (it
+        cannot be cancelled). Calls due at one instant share one bucket."""
+        bucket = self._open.get(when)
+        if bucket is None:
+            bucket = self._open[when] = Bucket()
+            heapq.heappush(self._queue, (when, next(self._seq), bucket))
+        bucket.append(function)
+        bucket.append(argument)
+
+    def later(self, seconds: float, function: Callable[[Any], object], argument: Any) -> None:
+        self.at(self.now() + timedelta(seconds=seconds), function, argument)
+
     @property
     def pending(self) -> int:
-        return sum(1 for _, _, call in self._queue if not call.cancelled)
+        return sum(
+            len(call) // 2 if type(call) is Bucket else (not call.cancelled)  # type: ignore[misc]
+            for _, _, call in self._queue
+        )
+
+    def scheduled(self) -> list[tuple[datetime, Callable[..., object]]]:
+        """(when, callable) of every pending call, in the order they will fire."""
+        found: list[tuple[datetime, Callable[..., object]]] = []
+        for when, _, call in sorted(self._queue, key=lambda entry: (entry[0], entry[1])):
+            if type(call) is Bucket:
+                found.extend((when, function) for function in call[::2])
+            elif not call.cancelled:  # type: ignore[union-attr]
+                found.append((when, call.callback))  # type: ignore[union-attr]
+        return found
 
     def next_due(self) -> datetime | None:
         while self._queue and self._queue[0][2].cancelled:
@@ -157,22 +209,40 @@ class TenantClock:
         limit = self.now() if until is None else until
         fired = 0
         queue = self._queue
+        held = self._firing_at  # a held clock (`hold`) stands still again once the due calls have run
         while queue and queue[0][0] <= limit:
-            call = heapq.heappop(queue)[2]
+            when, _, call = heapq.heappop(queue)
+            if type(call) is Bucket:
+                if self._open.get(when) is call:
+                    del self._open[when]  # what is scheduled at `when` from now on fires after this bucket
+                self._firing_at = when
+                try:
+                    for index in range(0, len(call), 2):
+                        try:
+                            call[index](call[index + 1])
+                        except Exception as error:
+                            self._failed(error)
+                        fired += 1
+                finally:
+                    self._firing_at = held
+                continue
             if call.cancelled:
                 continue
-            self._firing_at = call.when
+            self._firing_at = when
             try:
                 call.callback()
             except Exception as error:
-                # One broken callback must not stop the others, nor the realtime ticker of every tenant.
-                log.exception("a scheduled sandbox callback failed")
-                if self.on_error is not None:
-                    self.on_error(error)
+                self._failed(error)
             finally:
-                self._firing_at = None
+                self._firing_at = held
             fired += 1
         return fired
+
+    def _failed(self, error: Exception) -> None:
+        # One broken callback must not stop the others, nor the realtime ticker of every tenant.
+        log.exception("a scheduled sandbox callback failed")
+        if self.on_error is not None:
+            self.on_error(error)
 
     def advance(self, seconds: float | None = None, *, to: datetime | None = None) -> int:
         """Move sandbox time forward, firing everything due on the way in time order; returns how many fired."""

@@ -210,7 +210,14 @@ def access_token(request: Request) -> str | None:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() in ("bearer", "oauth") and token.strip():
             return token.strip()
-    return request.query_params.get("access_token") or None
+    return query_param(request, "access_token") or None
+
+
+def query_param(request: Request, name: str) -> str | None:
+    """`request.query_params.get(name)`, without parsing an empty query string into a `QueryParams` (~4 µs)."""
+    if not request.scope.get("query_string"):
+        return None
+    return request.query_params.get(name)
 
 
 def _check_field_names(fields: str | None, kind: str) -> None:
@@ -338,7 +345,7 @@ class GraphRouter:
                     message=f"(#100) Tried accessing nonexisting field ({edge}) on node type ({NODE_TYPES[kind]})",
                 )
             raise unknown_object(node_id, method)
-        _check_field_names(request.query_params.get("fields"), kind)
+        _check_field_names(query_param(request, "fields"), kind)
         return GraphRequest(request, sandbox, tenant, version, node_id, kind, node, edge, method, fbtrace_id)
 
     @staticmethod
@@ -357,14 +364,5 @@ class GraphRouter:
             sandbox.console.graph_call(tenant.name if tenant else None, method, path, status, code, response)
         if tenant is None:
             return
-        entry: dict[str, Any] = {
-            "method": method,
-            "path": path,
-            "status": status,
-            "error_code": code,
-            # A datetime, rendered as RFC 3339 when the journal is read: formatting it here cost ~2 µs per call.
-            "time": tenant.clock.now(),
-        }
-        if fault is not None:
-            entry["fault"] = fault
-        tenant.store.requests.append(entry)
+        # Facts, made the journal's record (`request_record`) when read; the time is rendered RFC 3339 then too.
+        tenant.store.requests.append((method, path, status, code, tenant.clock.now(), fault))

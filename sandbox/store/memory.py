@@ -91,13 +91,26 @@ class Table(Generic[T]):
         return found
 
 
+# A Graph call as the request journal keeps it until read: (method, path, status, error code, time, fault id).
+RequestFacts = tuple[str, str, int, int | None, datetime, str | None]
+
+
+def request_record(facts: RequestFacts) -> dict[str, Any]:
+    method, path, status, code, at, fault = facts
+    record: dict[str, Any] = {"method": method, "path": path, "status": status, "error_code": code, "time": at}
+    if fault is not None:
+        record["fault"] = fault
+    return record
+
+
 class Journal:
-    """A ring buffer of plain records, newest last."""
+    """A ring buffer of plain records, newest last. A record may be kept as the tuple of a Graph call
+    (`RequestFacts`, one per call on the hot path) and is made its dict when read."""
 
     def __init__(self, max_size: int) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=max_size)
+        self._entries: deque[dict[str, Any] | RequestFacts] = deque(maxlen=max_size)
 
-    def append(self, entry: dict[str, Any]) -> None:
+    def append(self, entry: dict[str, Any] | RequestFacts) -> None:
         self._entries.append(entry)
 
     def resize(self, max_size: int) -> None:
@@ -105,7 +118,8 @@ class Journal:
 
     def newest(self, limit: int, keep: Callable[[dict[str, Any]], bool] = lambda _: True) -> list[dict[str, Any]]:
         found = []
-        for entry in reversed(self._entries):
+        for kept in reversed(self._entries):
+            entry = kept if type(kept) is dict else request_record(kept)  # type: ignore[arg-type]
             if keep(entry):
                 found.append(entry)
                 if len(found) >= limit:

@@ -23,10 +23,20 @@ from sandbox.domain.phone_number import PhoneNumber
 from sandbox.domain.policy import Policy
 from sandbox.store import TenantStore
 from sandbox.webhooks.outbox import Delivery, DeliveryState, Outbox
-from sandbox.webhooks.payloads import Rendered, payload, render_account, render_inbound, render_status
+from sandbox.webhooks.payloads import (
+    Rendered,
+    customer_facts,
+    payload,
+    render_account,
+    render_inbound,
+    render_status,
+    render_status_facts,
+)
 from sandbox.webhooks.signing import meta_json, signed_headers
 
 log = logging.getLogger("sandbox.webhooks")
+# Where a change goes: (callback URL or None, the delivery's state, the secret that signs it).
+Route = tuple[str | None, DeliveryState, str]
 
 
 class _Credentials(Protocol):
@@ -79,13 +89,11 @@ def route(tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None
     return url, state
 
 
-def routes(
-    tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None
-) -> list[tuple[str | None, DeliveryState, str]]:
+def routes(tenant: Publisher, field: str, waba_id: str, phone: PhoneNumber | None) -> list[Route]:
     """(URL or None, state, signing secret) for each app of the tenant subscribed to `waba_id`; one unrouted entry
     when none is."""
     waba = tenant.store.wabas.get(waba_id)
-    found: list[tuple[str | None, DeliveryState, str]] = []
+    found: list[Route] = []
     for subscription in waba.subscribed_apps if waba is not None else ():
         endpoint = tenant.endpoint(subscription.app_id)
         if endpoint is None:
@@ -103,6 +111,11 @@ def routes(
 def publish(tenant: Publisher, events: list[Event]) -> None:
     """Render each event into Meta's payload, route it, and hand it to the outbox (through the chaos knobs)."""
     for event in events:
+        found = None
+        if type(event) is MessageStatusChanged:
+            found = _status_routes(tenant, event)
+            if found is None:
+                continue
         try:
             rendered = render(tenant, event)
         except Exception as error:
@@ -112,12 +125,68 @@ def publish(tenant: Publisher, events: list[Event]) -> None:
             continue
         if rendered is None:
             continue
-        phone = tenant.store.phone_numbers.get(rendered.phone_number_id) if rendered.phone_number_id else None
-        for url, unrouted, secret in routes(tenant, rendered.field, rendered.waba_id, phone):
+        if found is None:
+            phone = tenant.store.phone_numbers.get(rendered.phone_number_id) if rendered.phone_number_id else None
+            found = routes(tenant, rendered.field, rendered.waba_id, phone)
+        for url, unrouted, secret in found:
             if url is not None and tenant.policy.webhooks.batch_max > 1:
                 _batch(tenant, url, rendered, secret)
                 continue
             _send(tenant, url, unrouted, [rendered], rendered.ordering_key, secret)
+
+
+class UnroutedStatus(tuple):  # type: ignore[type-arg]
+    """A status change nobody receives (no callback URL, no subscribed app), as the delivery log keeps it: the facts
+    its delivery shows, captured when it happened; the delivery is rendered and signed only when the log is read.
+
+    (tenant, delivery number, state, message, status, at, phone, customer known, profile name, BSUID, Graph
+    version, secret.) A tuple: made once per status of every send, and read, if ever, by a person."""
+
+    __slots__ = ()
+
+    def delivery(self) -> Delivery:
+        tenant, number, state, message, status, at, phone, known, name, user_id, version, secret = self
+        rendered = render_status_facts(message, status, at, phone, known, name, user_id, version)
+        return Delivery(
+            f"whd_{number}",
+            tenant,
+            None,
+            "messages",
+            rendered.summary,
+            partial(_signed_payload, [rendered], secret),
+            rendered.ordering_key,
+            at,
+            state,
+            [],
+            None,
+            None,
+            rendered.waba_id,
+            rendered.phone_number_id,
+            rendered.wamids,
+            rendered.recipients,
+        )
+
+
+def _status_routes(
+    tenant: Publisher, event: MessageStatusChanged
+) -> list[tuple[str | None, DeliveryState, str]] | None:
+    """Where a status change goes, for the full path; None when it goes nowhere: a change no app would receive
+    is logged as facts here, and one of a number that is gone is dropped (as `render` drops it)."""
+    message = event.message
+    phone = tenant.store.phone_numbers.get(message.phone_number_id)
+    if phone is None:
+        return None
+    found = routes(tenant, "messages", phone.waba_id, phone)
+    if len(found) != 1 or found[0][0] is not None:
+        return found
+    _, state, secret = found[0]
+    customer = tenant.store.customers.get(message.wa_id)
+    number = tenant.outbox.number()
+    facts = (tenant, number, state, message, event.status, event.at, phone, *customer_facts(customer))
+    tenant.outbox.log_unrouted(
+        tenant, UnroutedStatus((*facts, tenant.graph_version, secret or tenant.credentials.app_secret))
+    )
+    return None
 
 
 def _batch(tenant: Publisher, url: str, rendered: Rendered, secret: str) -> None:

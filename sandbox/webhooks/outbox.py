@@ -38,6 +38,12 @@ LaneToken = Literal["none", "ready", "busy", "waiting", "gone"]
 Payload = tuple[bytes, dict[str, str]]
 
 
+class Logged(Protocol):
+    """A delivery log entry kept as the facts that make its delivery (webhooks/dispatch.py `UnroutedStatus`)."""
+
+    def delivery(self) -> Delivery: ...
+
+
 class DeliveryOwner(Protocol):
     """What the outbox needs from a tenant: its clock and policy, for timestamps, limits and the retry schedule."""
 
@@ -141,7 +147,8 @@ class TenantQueue:
     """One tenant's share of the outbox: its undelivered deliveries (oldest first), its log and its counters."""
 
     pending: OrderedDict[str, Delivery] = field(default_factory=OrderedDict)
-    log: OrderedDict[str, Delivery] = field(default_factory=OrderedDict)
+    # Deliveries, and changes nobody receives kept as facts (`Logged`) until the log is read (`Outbox.log`).
+    log: OrderedDict[str, Delivery | Logged] = field(default_factory=OrderedDict)
     counts: Counter[str] = field(default_factory=Counter)
     # Chaos batching: changes waiting to share one POST, by callback URL (see webhooks/dispatch.py).
     batches: dict[str, list[Any]] = field(default_factory=dict)
@@ -207,23 +214,26 @@ class Outbox:
         redelivery_of: str | None = None,
     ) -> Delivery:
         """Record a delivery and queue it when it has a URL; without one it is only logged (`unrouted` state)."""
-        delivery = Delivery(
-            id=f"whd_{next(self._ids)}",
-            owner=owner,
-            url=url,
-            field=field,
-            summary=summary,
-            payload=payload,
-            ordering_key=ordering_key,
-            created_at=owner.clock.now(),
-            state="pending" if url else unrouted,
-            not_before=not_before,
-            waba_id=waba_id,
-            phone_number_id=phone_number_id,
-            wamids=wamids,
-            recipients=recipients,
-            chaos=chaos,
-            redelivery_of=redelivery_of,
+        delivery = Delivery(  # positional: one per webhook, and a keyword call of 16 fields costs more
+            f"whd_{next(self._ids)}",
+            owner,
+            url,
+            field,
+            summary,
+            payload,
+            ordering_key,
+            owner.clock.now(),
+            "pending" if url else unrouted,
+            [],
+            None,
+            not_before,
+            waba_id,
+            phone_number_id,
+            wamids,
+            recipients,
+            chaos,
+            None,
+            redelivery_of,
         )
         queue = self.tenant(owner.id)
         self._remember(queue, delivery)
@@ -313,17 +323,46 @@ class Outbox:
         while len(queue.log) > delivery.owner.policy.journal.webhooks:
             queue.log.popitem(last=False)
 
+    def number(self) -> int:
+        """The number of the next delivery (its id is `whd_N`)."""
+        return next(self._ids)
+
+    def log_unrouted(self, owner: DeliveryOwner, entry: Logged) -> None:
+        """Log a change nobody receives as the facts that make its delivery (`Logged`, numbered by `number`): it is
+        counted as not routed, and rendered, signed and made a `Delivery` only if the log is read."""
+        queue = self._tenants.get(owner.id) or self.tenant(owner.id)
+        log = queue.log
+        log[f"whd_{entry[1]}"] = entry  # type: ignore[index]
+        if len(log) > owner.policy.journal.webhooks:
+            while len(log) > owner.policy.journal.webhooks:
+                log.popitem(last=False)
+        queue.counts["not_routed"] += 1
+
+    @staticmethod
+    def _read(queue: TenantQueue) -> list[Delivery]:
+        """The log as deliveries, oldest first; an entry kept as facts becomes its delivery now, for good."""
+        log = queue.log
+        entries = list(log.values())
+        for index, entry in enumerate(entries):
+            if type(entry) is not Delivery:
+                delivery = entries[index] = entry.delivery()
+                log[delivery.id] = delivery
+        return entries  # type: ignore[return-value]
+
     def log(self, tenant_id: str) -> list[Delivery]:
         queue = self._tenants.get(tenant_id)
-        return list(queue.log.values()) if queue else []
+        return self._read(queue) if queue else []
 
     def newest(self, tenant_id: str) -> list[Delivery]:
-        queue = self._tenants.get(tenant_id)
-        return list(reversed(queue.log.values())) if queue else []
+        return list(reversed(self.log(tenant_id)))
 
     def get(self, tenant_id: str, delivery_id: str) -> Delivery | None:
         queue = self._tenants.get(tenant_id)
-        return queue.log.get(delivery_id) if queue else None
+        entry = queue.log.get(delivery_id) if queue else None
+        if entry is None or type(entry) is Delivery:
+            return entry
+        delivery = queue.log[delivery_id] = entry.delivery()  # type: ignore[union-attr]
+        return delivery
 
     def share_of(self, tenant_id: str) -> tuple[TenantQueue | None, list[Lane]]:
         """The tenant's part of the outbox, to be saved with its world. A lane left empty (its deliveries done or

@@ -43,6 +43,14 @@ class Rendered:
 
 def payload(changes: list[Rendered]) -> dict[str, Any]:
     """Meta's envelope around `changes`: one entry per WABA (in first-seen order), `time` on account-side fields."""
+    if len(changes) == 1:  # every delivery but a chaos batch: the same envelope, built in one go
+        (rendered,) = changes
+        change = {"value": rendered.value, "field": rendered.field}
+        if rendered.time is None:
+            entry = {"id": rendered.waba_id, "changes": [change]}
+        else:
+            entry = {"id": rendered.waba_id, "time": rendered.time, "changes": [change]}
+        return {"object": "whatsapp_business_account", "entry": [entry]}
     entries: dict[str, dict[str, Any]] = {}
     for rendered in changes:
         entry = entries.get(rendered.waba_id)
@@ -172,25 +180,49 @@ def inbound_message_object(message: Message, timestamp: int, business_number: st
 def render_status(
     event: MessageStatusChanged, phone: PhoneNumber, customer: Customer | None, api_version: str
 ) -> Rendered:
-    message = event.message
-    user_id = customer.user_id if customer is not None else None
+    return render_status_facts(event.message, event.status, event.at, phone, *customer_facts(customer), api_version)
+
+
+def customer_facts(customer: Customer | None) -> tuple[bool, str, str | None]:
+    """What a status shows of its customer: (on file, profile name, BSUID), as they are now."""
+    if customer is None:
+        return False, "", None
+    return True, customer.profile_name, customer.user_id
+
+
+def render_status_facts(
+    message: Message,
+    status: str,
+    at: datetime,
+    phone: PhoneNumber,
+    known: bool,
+    profile_name: str,
+    user_id: str | None,
+    api_version: str,
+) -> Rendered:
+    """A status change from the facts it shows: the customer's (`known`: on file) name and BSUID as they were when
+    the status changed; the message's other shown fields no longer change by then."""
+    contact: dict[str, Any] = {"profile": {"name": profile_name}, "wa_id": message.wa_id}
+    if known:
+        contact["user_id"] = user_id
     value = {
         "messaging_product": "whatsapp",
         "metadata": _metadata(phone),
         # Status webhooks carry the recipient in `contacts` since the BSUID rollout; pywa 4.5 needs it.
-        "contacts": [_contact(customer, message.wa_id)],
-        "statuses": [status_object(message, event.status, event.at, api_version, user_id)],
+        "contacts": [contact],
+        "statuses": [status_object(message, status, at, api_version, user_id)],
     }
     return Rendered(
         "messages",
         phone.waba_id,
         value,
         message.wamid,
-        f"status {event.status}",
-        phone_number_id=phone.id,
-        wamids=(message.wamid,),
-        recipients=(message.wa_id,),
-        is_status=True,
+        f"status {status}",
+        None,
+        phone.id,
+        (message.wamid,),
+        (message.wa_id,),
+        True,
     )
 
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
-from sandbox.context import Tenant
+from sandbox.app import create_app
+from sandbox.context import Sandbox, Tenant
+from sandbox.domain.commands import ConfigureClock, CreateTenant
+from sandbox.services.tenants import create_tenant
+from sandbox.settings import Settings
 from sandbox.testing import RecordingTransport
+from sandbox.webhooks import dispatch
+from sandbox.webhooks.outbox import Delivery
 from sandbox.webhooks.signing import verify
+from tests.conftest import START
 
 CUSTOMER = "16505551234"
 OTHER = "16505559876"
@@ -120,3 +128,50 @@ def test_a_delivery_with_no_callback_is_logged_with_its_signed_payload(
     assert newest["wamids"] == [wamid]
     assert verify(tenant.credentials.app_secret, newest["body"].encode(), newest["signature"])
     assert '"status":"sent"' in newest["body"] and newest["headers"]["Content-Type"] == "application/json"
+
+
+def _full_path(tenant: Tenant, event: Any) -> Any:
+    """Where `dispatch` routes a status without keeping it as facts: rendered and logged as every change is."""
+    phone = tenant.store.phone_numbers.get(event.message.phone_number_id)
+    return dispatch.routes(tenant, "messages", phone.waba_id if phone else "", phone)
+
+
+def _unrouted_world(monkeypatch: pytest.MonkeyPatch, lazy: bool) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """A seeded tenant with no callback URL: statuses of sends, a failed send, a customer renamed after the
+    statuses, a manual move, a BSUID customer; its delivery log read only at the end."""
+    if not lazy:
+        monkeypatch.setattr(dispatch, "_status_routes", _full_path)
+    sandbox = Sandbox(Settings(seed=11))
+    create_tenant(sandbox, CreateTenant(name="t", clock=ConfigureClock(mode="frozen")), start=START)
+    tenant = sandbox.tenants["t"]
+    auth = {"Authorization": f"Bearer {tenant.credentials.access_token}"}
+    phone = tenant.document()["phone_number_id"]
+    with TestClient(create_app(sandbox, transport=RecordingTransport())) as client:
+        client.patch("/_sandbox/tenants/t/policy", json={"progression": "scheduled"})
+        inbound = {"from": CUSTOMER, "profile": {"name": "Ada"}, "text": {"body": "hi"}}
+        assert client.post("/_sandbox/tenants/t/inbound", json=inbound).is_success
+        for to in (CUSTOMER, OTHER, CUSTOMER):  # OTHER never wrote: accepted, then failed (131047)
+            body = {"messaging_product": "whatsapp", "to": to, "type": "text", "text": {"body": "yo"}}
+            body["biz_opaque_callback_data"] = "tracking-1"
+            assert client.post(f"/v23.0/{phone}/messages", json=body, headers=auth).status_code == 200
+            client.post("/_sandbox/tenants/t/clock/advance", json={"seconds": 0.4})
+        client.post("/_sandbox/tenants/t/clock/advance", json={"seconds": 60})
+        renamed = {"from": CUSTOMER, "profile": {"name": "Ada Lovelace"}, "text": {"body": "thanks"}}
+        assert client.post("/_sandbox/tenants/t/inbound", json=renamed).is_success
+        facts = sum(type(entry) is not Delivery for entry in sandbox.outbox.tenant("t").log.values())
+        log = client.get("/_sandbox/tenants/t/webhooks", params={"limit": 1000}).json()
+        state = client.get("/_sandbox/tenants/t/state").json()
+    # Kept as facts until read: sent, delivered and read of two sends, and the failure of the third.
+    assert (facts == 7) if lazy else (facts == 0)
+    return log["data"], {"summary": log["summary"], "state": state}
+
+
+def test_statuses_nobody_receives_are_logged_as_the_full_path_logs_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    lazy = _unrouted_world(monkeypatch, lazy=True)
+    monkeypatch.undo()
+    full = _unrouted_world(monkeypatch, lazy=False)
+    assert [d["summary"] for d in lazy[0]].count("status read") == 2
+    assert any(d["summary"] == "status failed" for d in lazy[0])
+    # The customer's name in each status is the one it had when the status changed, not the later one.
+    assert all('"Ada"' in d["body"] for d in lazy[0] if d["summary"].startswith("status") and CUSTOMER in d["body"])
+    assert lazy == full
