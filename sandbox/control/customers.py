@@ -13,6 +13,7 @@ from starlette.responses import Response
 from sandbox.control.common import LIMIT_QUERY, SandboxError, json_body, limit_of, read_bytes, respond, tenant_of
 from sandbox.control.faults import DETAILS_LENGTH, KNOWN_CODE
 from sandbox.control.parse import ID_LENGTH, Fields, describe, wa_id_of
+from sandbox.control.routing import FILE_BODY
 from sandbox.control.routing import ControlRoute as Route
 from sandbox.domain.commands import UNCHANGED, ReceiveMedia, ReceiveMessage, UpdateCustomer
 from sandbox.domain.customer import Delivery, Reads
@@ -204,9 +205,7 @@ routes = [
         "/_sandbox/tenants/{tenant}/inbound/media",
         inbound_media,
         methods=["POST"],
-        body_schema=lambda: {"type": "string", "format": "binary"},
-        body_required=True,
-        body_media="application/octet-stream",
+        **FILE_BODY,
         query=MEDIA_QUERY_SCHEMA["properties"],
         query_required=MEDIA_QUERY_SCHEMA["required"],
     ),

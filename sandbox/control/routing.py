@@ -17,6 +17,14 @@ from sandbox.control.parse import Fields
 BodyParser = Callable[[Fields], object]
 
 
+# The body of a file upload (a snapshot import, a customer's file): the raw bytes, required.
+FILE_BODY: dict[str, Any] = {
+    "body_schema": lambda: {"type": "string", "format": "binary"},
+    "body_required": True,
+    "body_media": "application/octet-stream",
+}
+
+
 class ControlRoute(Route):
     def __init__(
         self,

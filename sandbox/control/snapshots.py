@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from sandbox.control.common import json_body, respond, sandbox_of
 from sandbox.control.parse import Fields
+from sandbox.control.routing import FILE_BODY
 from sandbox.control.routing import ControlRoute as Route
 from sandbox.control.tenants import TENANT_NAME
 from sandbox.errors import SandboxError
@@ -84,9 +85,7 @@ routes = [
         "/_sandbox/snapshots/import",
         import_snapshot,
         methods=["POST"],
-        body_schema=lambda: {"type": "string", "format": "binary"},
-        body_required=True,
-        body_media="application/octet-stream",
+        **FILE_BODY,
         status=201,
     ),
     Route(

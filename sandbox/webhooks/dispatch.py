@@ -167,9 +167,7 @@ class UnroutedStatus(tuple):  # type: ignore[type-arg]
         )
 
 
-def _status_routes(
-    tenant: Publisher, event: MessageStatusChanged
-) -> list[tuple[str | None, DeliveryState, str]] | None:
+def _status_routes(tenant: Publisher, event: MessageStatusChanged) -> list[Route] | None:
     """Where a status change goes, for the full path; None when it goes nowhere: a change no app would receive
     is logged as facts here, and one of a number that is gone is dropped (as `render` drops it)."""
     message = event.message
@@ -184,7 +182,7 @@ def _status_routes(
     number = tenant.outbox.number()
     facts = (tenant, number, state, message, event.status, event.at, phone, *customer_facts(customer))
     tenant.outbox.log_unrouted(
-        tenant, UnroutedStatus((*facts, tenant.graph_version, secret or tenant.credentials.app_secret))
+        tenant, number, UnroutedStatus((*facts, tenant.graph_version, secret or tenant.credentials.app_secret))
     )
     return None
 

@@ -319,23 +319,17 @@ class Outbox:
 
     @staticmethod
     def _remember(queue: TenantQueue, delivery: Delivery) -> None:
-        queue.log[delivery.id] = delivery
-        while len(queue.log) > delivery.owner.policy.journal.webhooks:
-            queue.log.popitem(last=False)
+        _keep(queue, delivery.id, delivery, delivery.owner.policy.journal.webhooks)
 
     def number(self) -> int:
         """The number of the next delivery (its id is `whd_N`)."""
         return next(self._ids)
 
-    def log_unrouted(self, owner: DeliveryOwner, entry: Logged) -> None:
-        """Log a change nobody receives as the facts that make its delivery (`Logged`, numbered by `number`): it is
-        counted as not routed, and rendered, signed and made a `Delivery` only if the log is read."""
-        queue = self._tenants.get(owner.id) or self.tenant(owner.id)
-        log = queue.log
-        log[f"whd_{entry[1]}"] = entry  # type: ignore[index]
-        if len(log) > owner.policy.journal.webhooks:
-            while len(log) > owner.policy.journal.webhooks:
-                log.popitem(last=False)
+    def log_unrouted(self, owner: DeliveryOwner, number: int, entry: Logged) -> None:
+        """Log a change nobody receives as the facts that make delivery `whd_{number}` (`number` from `number()`):
+        it is counted as not routed, and rendered, signed and made a `Delivery` only if the log is read."""
+        queue = self.tenant(owner.id)
+        _keep(queue, f"whd_{number}", entry, owner.policy.journal.webhooks)
         queue.counts["not_routed"] += 1
 
     @staticmethod
@@ -595,3 +589,11 @@ class Outbox:
 def wake(outbox: Outbox, lane: Lane) -> None:
     """A lane's timer (a module-level function: the timers are pickled with their tenant's clock)."""
     outbox.wake(lane)
+
+
+def _keep(queue: TenantQueue, delivery_id: str, entry: Delivery | Logged, limit: int) -> None:
+    """Log `entry`, forgetting the oldest beyond the policy's `journal.webhooks`."""
+    log = queue.log
+    log[delivery_id] = entry
+    while len(log) > limit:
+        log.popitem(last=False)

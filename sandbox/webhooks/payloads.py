@@ -80,10 +80,14 @@ def _metadata(phone: PhoneNumber) -> dict[str, str]:
 
 
 def _contact(customer: Customer | None, wa_id: str, profile_name: str | None = None) -> dict[str, Any]:
-    name = profile_name or (customer.profile_name if customer else "")
-    contact: dict[str, Any] = {"profile": {"name": name}, "wa_id": wa_id}
-    if customer is not None:
-        contact["user_id"] = customer.user_id
+    known, name, user_id = customer_facts(customer)
+    return _contact_of(wa_id, known, profile_name or name, user_id)
+
+
+def _contact_of(wa_id: str, known: bool, profile_name: str, user_id: str | None) -> dict[str, Any]:
+    contact: dict[str, Any] = {"profile": {"name": profile_name}, "wa_id": wa_id}
+    if known:
+        contact["user_id"] = user_id
     return contact
 
 
@@ -202,14 +206,11 @@ def render_status_facts(
 ) -> Rendered:
     """A status change from the facts it shows: the customer's (`known`: on file) name and BSUID as they were when
     the status changed; the message's other shown fields no longer change by then."""
-    contact: dict[str, Any] = {"profile": {"name": profile_name}, "wa_id": message.wa_id}
-    if known:
-        contact["user_id"] = user_id
     value = {
         "messaging_product": "whatsapp",
         "metadata": _metadata(phone),
         # Status webhooks carry the recipient in `contacts` since the BSUID rollout; pywa 4.5 needs it.
-        "contacts": [contact],
+        "contacts": [_contact_of(message.wa_id, known, profile_name, user_id)],
         "statuses": [status_object(message, status, at, api_version, user_id)],
     }
     return Rendered(
