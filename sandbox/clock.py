@@ -90,7 +90,7 @@ class TenantClock:
         self._open: dict[datetime, Bucket] = {}
         self._firing_at: datetime | None = None
         # Told of a callback that raised (the tenant records it as an incident); the clock goes on either way.
-        self.on_error: Callable[[Exception], None] | None = None
+        self.on_error: Callable[[Exception, datetime], None] | None = None
         self.saved_at = self._anchor
 
     def __getstate__(self) -> dict[str, object]:
@@ -242,7 +242,7 @@ class TenantClock:
         # One broken callback must not stop the others, nor the realtime ticker of every tenant.
         log.exception("a scheduled sandbox callback failed")
         if self.on_error is not None:
-            self.on_error(error)
+            self.on_error(error, self.now())
 
     def advance(self, seconds: float | None = None, *, to: datetime | None = None) -> int:
         """Move sandbox time forward, firing everything due on the way in time order; returns how many fired."""

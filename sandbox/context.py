@@ -21,7 +21,7 @@ from sandbox.domain.policy import Policy
 from sandbox.fakedata import FakeData
 from sandbox.ids import IdFactory, process_salt, token_key
 from sandbox.settings import Settings
-from sandbox.store import TenantStore
+from sandbox.store import Journal, TenantStore
 from sandbox.store.snapshots import MemorySnapshots, Snapshots
 from sandbox.store.sqlite import DataDir
 from sandbox.webhooks import dispatch
@@ -86,17 +86,11 @@ class Tenant:
     replay: bool = False
 
     def __post_init__(self) -> None:
-        # A bound method, not a lambda: the tenant's world is pickled whole (sandbox/services/persistence.py).
-        self.clock.on_error = self.scheduled_work_failed
-
-    def scheduled_work_failed(self, error: Exception) -> None:
-        self.incident("scheduled_work_failed", error)
+        watch_clock(self)
 
     def incident(self, kind: str, error: Exception, **facts: Any) -> None:
         """Record what went wrong in this tenant's own work (journal `incidents`, in its state): the server goes on."""
-        self.store.incidents.append(
-            {"at": self.clock.now(), "kind": kind, "error": f"{type(error).__name__}: {error}", **facts}
-        )
+        record_incident(self.store.incidents, self.clock.now(), kind, error, **facts)
 
     def partner_of(self, waba_id: str) -> PartnerApp | None:
         """The partner app granted `waba_id`; None: the tenant's own app holds it."""
@@ -144,6 +138,28 @@ class Tenant:
             doc["phone_number_id"] = first_phone.id
             doc["display_phone_number"] = first_phone.display_phone_number
         return doc
+
+
+def record_incident(incidents: Journal, at: datetime, kind: str, error: Exception, **facts: Any) -> None:
+    incidents.append({"at": at, "kind": kind, "error": f"{type(error).__name__}: {error}", **facts})
+
+
+@dataclass(frozen=True, slots=True)
+class ClockFailures:
+    """What a tenant's clock calls when scheduled work raises: an incident in the tenant's journal.
+
+    It holds the journal, not the tenant (a bound method would): a world then has no reference cycle through its
+    clock, so a replaced or removed world is freed by reference counting at once instead of waiting, a million
+    objects strong, for the cyclic collector (sandbox/store/worlds.py)."""
+
+    incidents: Journal
+
+    def __call__(self, error: Exception, at: datetime) -> None:
+        record_incident(self.incidents, at, "scheduled_work_failed", error)
+
+
+def watch_clock(tenant: Tenant) -> None:
+    tenant.clock.on_error = ClockFailures(tenant.store.incidents)
 
 
 class Sandbox:
@@ -229,6 +245,7 @@ class Sandbox:
     def remove(self, tenant_id: str) -> Tenant | None:
         tenant = self.tenants.pop(tenant_id, None)
         if tenant is not None:
+            tenant.store.drop_unread()
             for token in [token for token, owner in self.tokens.items() if owner == tenant_id]:
                 del self.tokens[token]
             for token in [token for token, (owner, _) in self.app_tokens.items() if owner == tenant_id]:

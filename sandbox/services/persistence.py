@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.clock import to_rfc3339, wall_time
-from sandbox.context import Sandbox, Tenant
+from sandbox.context import Sandbox, Tenant, watch_clock
 from sandbox.store import worlds
 from sandbox.store.snapshots import DataDirSnapshots
 from sandbox.store.sqlite import DataDir
@@ -38,9 +38,12 @@ def world_blob(sandbox: Sandbox, tenant: Tenant) -> bytes:
     return worlds.dumps(world, _shared(sandbox))
 
 
-def read_world(sandbox: Sandbox, blob: bytes, layout: dict[str, tuple[str, ...]]) -> dict[str, Any]:
-    """A saved world, read but not yet in place (reading changes nothing: a bad blob leaves the server as it was)."""
-    world: dict[str, Any] = worlds.loads(blob, _shared(sandbox), layout)
+def read_world(
+    sandbox: Sandbox, blob: bytes, layout: dict[str, tuple[str, ...]], *, rows_now: bool = False
+) -> dict[str, Any]:
+    """A saved world, read but not yet in place (reading changes nothing: a bad blob leaves the server as it was).
+    Its message table's rows are read when first needed (sandbox/store/worlds.py); `rows_now`: here."""
+    world: dict[str, Any] = worlds.loads(blob, _shared(sandbox), layout, rows_now=rows_now)
     if not isinstance(world, dict) or not isinstance(world.get("tenant"), Tenant):
         raise worlds.FormatError("the stored world holds no tenant")
     return world
@@ -52,7 +55,7 @@ def install_world(sandbox: Sandbox, world: dict[str, Any], *, resume: bool) -> T
     tenant: Tenant = world["tenant"]
     sandbox.remove(tenant.id)
     tenant.outbox, tenant.numbers = sandbox.outbox, sandbox.numbers
-    tenant.clock.on_error = tenant.scheduled_work_failed
+    watch_clock(tenant)
     if resume:
         tenant.clock.resume()
     sandbox.add(tenant)

@@ -80,7 +80,7 @@ def import_file(sandbox: Sandbox, data: bytes) -> Snapshot:
             raise worlds.FormatError("the snapshot file holds no tenants")
         # Read now, not at restore: a file that is not a world is refused before it is kept.
         for blob in content["tenants"].values():
-            persistence.read_world(sandbox, blob, dict(content.get("layout") or {}))
+            persistence.read_world(sandbox, blob, dict(content.get("layout") or {}), rows_now=True)
     except (worlds.FormatError, TypeError, ValueError) as error:
         raise Invalid(str(error)) from None
     if sandbox.snapshots.get(snapshot.name) is None and len(sandbox.snapshots.list()) >= MAX_SNAPSHOTS:

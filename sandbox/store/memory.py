@@ -7,7 +7,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sandbox.domain.block_users import Blocklist
 from sandbox.domain.business import Business
@@ -31,15 +31,90 @@ from sandbox.domain.waba import WhatsAppBusinessAccount
 T = TypeVar("T")
 
 
-class Table(Generic[T]):
-    """Objects by id in insertion order; with `max_size`, the oldest are evicted first."""
+class _Awaiting:
+    """The value of a row that a restored table has not read yet (`Table.awaiting`)."""
 
-    def __init__(self, max_size: int | None = None) -> None:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<row not read yet>"
+
+
+AWAITING: Any = _Awaiting()
+
+
+class RowSource(Protocol):
+    def load(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Table(Generic[T]):
+    """Objects by id in insertion order; with `max_size`, the oldest are evicted first.
+
+    `rows_later`: a saved world writes this table's rows after everything else, and a restored one reads them on
+    the first call that needs a row (sandbox/store/worlds.py): a tenant with 100,000 messages is back in place
+    without making 100,000 messages first. Keys, order, `len`, `in`, `add`, `touch` and eviction by age work
+    on the keys alone; `get`, `remove`, iterating and `newest` read the rows."""
+
+    # Class defaults: a table of a world saved before these existed reads as every other.
+    rows_later = False
+    _source: RowSource | None = None
+
+    def __init__(self, max_size: int | None = None, *, rows_later: bool = False) -> None:
         self._rows: OrderedDict[str, T] = OrderedDict()
         self.max_size = max_size
+        if rows_later:
+            self.rows_later = True
+
+    @classmethod
+    def awaiting(cls, keys: tuple[str, ...]) -> Table[T]:
+        """A restored table whose rows are still to be read: each key holds `AWAITING` until `put_rows`."""
+        table = cls.__new__(cls)
+        table._rows = OrderedDict.fromkeys(keys, AWAITING)
+        return table
+
+    def read_from(self, source: RowSource) -> None:
+        self._source = source
+
+    def put_rows(self, keys: tuple[str, ...], rows: list[T] | None) -> None:
+        """The rows of `keys`, as saved (None: they could not be read). A key removed since stays removed, a key
+        given a new row since keeps it, and each keeps its place in the order."""
+        self.__dict__.pop("_source", None)
+        current = self._rows
+        if rows is not None and len(rows) == len(keys):
+            for key, row in zip(keys, rows, strict=True):
+                if current.get(key) is AWAITING:
+                    current[key] = row
+        for key in [key for key in keys if current.get(key) is AWAITING]:
+            del current[key]
+
+    def load_rows(self) -> None:
+        if self._source is not None:
+            self._source.load()
+
+    def drop_unread(self) -> None:
+        """Forget the rows not read yet: the table of a removed tenant. What reads them holds the whole world it
+        was loaded with, this table included, so only this frees that world by reference counting."""
+        if self._source is not None:
+            self._source.close()
+
+    def parts(self) -> tuple[tuple[str, ...], list[T], dict[str, Any]]:
+        """Keys, rows and the rest of its state, for a world that writes the rows after everything else."""
+        self.load_rows()
+        state = {name: value for name, value in vars(self).items() if name not in ("_rows", "_source")}
+        return tuple(self._rows), list(self._rows.values()), state
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.load_rows()
+        return {name: value for name, value in vars(self).items() if name != "_source"}
 
     def get(self, key: str) -> T | None:
-        return self._rows.get(key)
+        row = self._rows.get(key)
+        if row is AWAITING:
+            self.load_rows()
+            row = self._rows.get(key)
+        return row
 
     def add(self, key: str, row: T) -> T:
         self._rows[key] = row
@@ -49,6 +124,8 @@ class Table(Generic[T]):
         return row
 
     def remove(self, key: str) -> T | None:
+        if self._rows.get(key) is AWAITING:
+            self.load_rows()
         return self._rows.pop(key, None)
 
     def touch(self, key: str) -> None:
@@ -61,6 +138,9 @@ class Table(Generic[T]):
         rows = self._rows
         while len(rows) > size and tries > 0:
             key, row = next(iter(rows.items()))
+            if row is AWAITING:
+                self.load_rows()
+                continue
             if keep(row):
                 rows.move_to_end(key)
                 tries -= 1
@@ -70,7 +150,11 @@ class Table(Generic[T]):
     def page(self, limit: int, after: str | None = None) -> list[T]:
         """Up to `limit` rows in key order, those after the cursor `after`: stable while rows are used or added."""
         keys = heapq.nsmallest(limit, (key for key in self._rows if after is None or key > after))
-        return [self._rows[key] for key in keys]
+        found = [self._rows[key] for key in keys]
+        if any(row is AWAITING for row in found):
+            self.load_rows()
+            found = [self._rows[key] for key in keys]
+        return found
 
     def __contains__(self, key: object) -> bool:
         return key in self._rows
@@ -79,9 +163,11 @@ class Table(Generic[T]):
         return len(self._rows)
 
     def __iter__(self) -> Iterator[T]:
+        self.load_rows()
         return iter(list(self._rows.values()))
 
     def newest(self, limit: int, keep: Callable[[T], bool] = lambda _: True) -> list[T]:
+        self.load_rows()
         found: list[T] = []
         for row in reversed(self._rows.values()):
             if keep(row):
@@ -227,7 +313,7 @@ class TenantStore:
         self.business_profiles: dict[str, BusinessProfile] = {}
         self.phone_number_settings: dict[str, PhoneNumberSettings] = {}
         self.media = MediaTable()
-        self.messages: Table[Message] = Table(max_size=messages)
+        self.messages: Table[Message] = Table(max_size=messages, rows_later=True)
         self.windows = CustomerServiceWindows()
         self.requests = Journal(requests)
         # Scheduled work or a webhook render that failed: kept for the user to see, never swallowed silently.
@@ -291,6 +377,12 @@ class TenantStore:
                 conversations.move_to_end(key)
             else:
                 del conversations[key]
+
+    def drop_unread(self) -> None:
+        """Forget what a restored world has not read yet (`Table.rows_later`): this tenant is removed."""
+        for value in vars(self).values():
+            if isinstance(value, Table):
+                value.drop_unread()
 
     def node(self, node_id: str) -> tuple[str, Any] | None:
         for kind, table in (

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sandbox.store.sqlite import DataDir
-from sandbox.store.worlds import FORMAT_VERSION, FormatError
+from sandbox.store.worlds import FORMAT_VERSION, READABLE_FORMATS, FormatError
 
 MAGIC = b"wa-sandbox-snapshot "
 HEADER_LIMIT = 1024 * 1024
@@ -109,10 +109,10 @@ def parse_export(data: bytes, package_version: str) -> Snapshot:
         name, tenant, created_at, form = header["name"], header["tenant"], header["created_at"], header["format"]
     except (ValueError, KeyError, TypeError):
         raise FormatError("the snapshot file's header is not the JSON object an export writes") from None
-    if form != FORMAT_VERSION:
+    if form not in READABLE_FORMATS:
         raise FormatError(
             f"the snapshot file is in storage format {form} (wa-sandbox {header.get('version')}); this release "
-            f"({package_version}) reads format {FORMAT_VERSION}"
+            f"({package_version}) reads formats {', '.join(map(str, READABLE_FORMATS))}"
         )
     if not isinstance(name, str) or not (tenant is None or isinstance(tenant, str)) or not isinstance(created_at, str):
         raise FormatError("the snapshot file's header has a name, tenant or created_at of the wrong type")

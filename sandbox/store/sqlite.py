@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.store.worlds import FORMAT_VERSION
+from sandbox.store.worlds import FORMAT_VERSION, READABLE_FORMATS
 
 DATABASE = "world.sqlite3"
 _SCHEMA = """
@@ -65,12 +65,18 @@ class DataDir:
             raise DataDirError(f"{self.database} is not a wa-sandbox data directory ({error})") from None
         except OSError as error:
             raise DataDirError(f"cannot use {self.path} as the data directory: {error}") from None
-        if found and str(found.get("format")) != str(FORMAT_VERSION):
+        if found and str(found.get("format")) not in {str(form) for form in READABLE_FORMATS}:
             raise DataDirError(
                 f"{self.path} was written in storage format {found.get('format')} by wa-sandbox "
-                f"{found.get('version')}; this release ({package_version}) reads format {FORMAT_VERSION}: start "
-                "it on another --data-dir (or run the release that wrote it and export snapshots)"
+                f"{found.get('version')}; this release ({package_version}) reads formats "
+                f"{', '.join(map(str, READABLE_FORMATS))}: start it on another --data-dir (or run the release that "
+                "wrote it and export snapshots)"
             )
+        if found and str(found.get("format")) != str(FORMAT_VERSION):
+            # An older format this release reads (each blob says which it is): from now on it writes its own, so the
+            # directory is marked with it, and the release that wrote it refuses it instead of misreading it.
+            with self._connect() as db:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'format'", (str(FORMAT_VERSION),))
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -1,5 +1,9 @@
 """A tenant's world as bytes and back: pickle (protocol 5) of the whole object graph, with no code per type.
 
+A big table marked `rows_later` (the message table) is written as its keys, and its rows after the world, by the
+same pickler; a loaded world reads them on the first call that needs one (`_LaterRows`), so restoring a tenant of
+100,000 messages does not make 100,000 messages first (docs/persistence.md).
+
 What one world shares with the rest of the server (the outbox, the number registry) is written as a named
 reference and bound to the loading server's own objects. Loading is guarded twice:
 
@@ -21,20 +25,34 @@ import gc
 import hashlib
 import importlib
 import io
+import logging
 import operator
 import pickle
+import struct
 import sys
+import threading
 import types
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 import re2
 
+from sandbox.store.memory import Table
+
 # Bumped when the container format (how blobs, layouts and references are arranged) changes incompatibly.
-FORMAT_VERSION = 1
+# Format 1 wrote each world as one pickle; format 2 may write a table's rows after it (`_LATER`). This release
+# writes 2 and reads both.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
+# A world with rows written later: this tag, the length of the world's pickle (8 bytes), that pickle, then the rows.
+_LATER = b"WSW2"
+_LATER_HEAD = struct.Struct(">4sQ")
+# Fewer rows than this are written with their table: reading them later would save nothing worth a second pickle.
+LATER_ROWS = 1000
 PROTOCOL = 5
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
+log = logging.getLogger("sandbox.store.worlds")
 
 # Modules whose classes and functions a world may name. I/O modules (this store, the HTTP transports, the CLI,
 # the app) are not among them: a blob cannot reach them.
@@ -112,6 +130,8 @@ def _world_module(name: str) -> bool:
     return name in _WORLD_MODULES or name.startswith(_WORLD_PREFIXES)
 
 
+# The tables of the world being loaded whose rows come after it (`table_with_rows_later`).
+_waiting: contextvars.ContextVar[list[tuple[Table[Any], tuple[str, ...]]]] = contextvars.ContextVar("waiting")
 # The objects being loaded may refer to, by name: set for the duration of one `loads`.
 _loading_shared: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar("loading_shared")
 
@@ -180,14 +200,95 @@ class _DispatchTable(dict[type, Any]):
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, shared: Mapping[str, object]) -> None:
+    def __init__(self, file: io.BytesIO, shared: Mapping[str, object], later: list[list[Any]]) -> None:
         super().__init__(file, protocol=PROTOCOL)
         # `persistent_id` or `reducer_override` would be a Python call for each of a world's million objects.
-        table = _DispatchTable({_RE2_TYPE: _reduce_re2})
+        table = _DispatchTable({_RE2_TYPE: _reduce_re2, Table: functools.partial(_reduce_table, later)})
         names = {id(value): key for key, value in shared.items()}
         for value in shared.values():
             table[type(value)] = functools.partial(_reduce_shared, names)
         self.dispatch_table = table
+
+
+def _reduce_table(later: list[list[Any]], table: Table[Any]) -> Any:
+    if not table.rows_later or len(table) < LATER_ROWS:
+        return table.__reduce_ex__(PROTOCOL)
+    keys, rows, state = table.parts()
+    later.append(rows)
+    return table_with_rows_later, (type(table), keys), state
+
+
+def table_with_rows_later(cls: type, keys: tuple[str, ...]) -> Table[Any]:
+    """A table whose rows its blob holds after the world (`_LATER`): its keys now, its rows when first read."""
+    waiting = _waiting.get(None)
+    if waiting is None or not (isinstance(cls, type) and issubclass(cls, Table)) or not isinstance(keys, tuple):
+        raise FormatError("the blob holds a table whose rows it does not carry")
+    table = cls.awaiting(keys)
+    waiting.append((table, keys))
+    return table
+
+
+class _LaterRows:
+    """The rows of a loaded world's `rows_later` tables, read on the first call that needs one of them.
+
+    They are read by the unpickler that read the world, whose memo still holds every object of it: a row that
+    shares an object with the rest of the world (a message that a pending status move also holds) is that same
+    object, exactly as one pickle would have made it. Until then it keeps the world's objects as they were
+    loaded and the blob, and no more."""
+
+    def __init__(
+        self,
+        unpickler: _Unpickler,
+        file: io.BytesIO,
+        offset: int,
+        shared: Mapping[str, object],
+        renamed: dict[type, tuple[str, ...]],
+        tables: list[tuple[Table[Any], tuple[str, ...]]],
+    ) -> None:
+        self._unpickler: _Unpickler | None = unpickler
+        self._file, self._offset, self._shared, self._renamed, self._tables = file, offset, shared, renamed, tables
+        # A test may read a table from its own thread while the server's thread does: the second waits for the rows.
+        self._lock = threading.RLock()
+
+    def close(self) -> None:
+        with self._lock:
+            tables, self._unpickler, self._tables, self._file = self._tables, None, [], io.BytesIO()
+            for table, keys in tables:
+                table.put_rows(keys, None)
+
+    def load(self, *, strict: bool = False) -> None:
+        with self._lock:
+            self._load(strict)
+
+    def _load(self, strict: bool) -> None:
+        unpickler, tables = self._unpickler, self._tables
+        if unpickler is None:
+            return
+        self._unpickler, self._tables = None, []
+        rows: Any = None
+        token, renamed = _loading_shared.set(self._shared), _renamed.set(self._renamed)
+        try:
+            with _collector_paused():
+                self._file.seek(self._offset)
+                rows = unpickler.load()
+                _settle()
+            if not isinstance(rows, list) or len(rows) != len(tables) or not all(isinstance(r, list) for r in rows):
+                raise FormatError("the rows after the world are not one list per table")
+        except Exception as error:
+            rows = None
+            if strict:
+                raise (
+                    error
+                    if isinstance(error, FormatError)
+                    else FormatError(f"the stored rows cannot be read ({type(error).__name__}: {error})")
+                ) from error
+            log.exception("a restored table's rows could not be read: the table goes on without them")
+        finally:
+            _loading_shared.reset(token)
+            _renamed.reset(renamed)
+            self._file = io.BytesIO()
+            for index, (table, keys) in enumerate(tables):
+                table.put_rows(keys, rows[index] if rows is not None else None)
 
 
 def _reduce_shared(names: dict[int, str], obj: object) -> tuple[Any, tuple[str]]:
@@ -307,8 +408,21 @@ def _migrating(cls: type, saved: tuple[str, ...]) -> type:
 
 def dumps(world: object, shared: Mapping[str, object]) -> bytes:
     buffer = io.BytesIO()
+    buffer.write(_LATER_HEAD.pack(_LATER, 0))
+    later: list[list[Any]] = []
     with _collector_paused():
-        _Pickler(buffer, shared).dump(world)
+        pickler = _Pickler(buffer, shared, later)
+        pickler.dump(world)
+        length = buffer.tell() - _LATER_HEAD.size
+        if later:
+            pickler.dump(later)  # the same pickler: the rows refer to the world's objects by its memo
+        # Before the collector runs again: the memo keeps every tuple the dump made (a quarter of a million for a
+        # big world), which would make its next pass as long as a tenth of the dump.
+        del pickler
+    if not later:
+        return buffer.getbuffer()[_LATER_HEAD.size :].tobytes()
+    buffer.seek(0)
+    buffer.write(_LATER_HEAD.pack(_LATER, length))
     return buffer.getvalue()
 
 
@@ -324,12 +438,48 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def loads(blob: bytes, shared: Mapping[str, object], saved: Mapping[str, tuple[str, ...]] | None = None) -> Any:
-    """The world in `blob`, its shared references bound to `shared`; `saved`: the layout it was written under."""
-    token, renamed = _loading_shared.set(shared), _renamed.set({})
+def _settle() -> None:
+    """Put the rows just read in the collector's oldest generation without a pass over them.
+
+    Reading a big table's rows makes up to millions of objects at once, so the next allocation would start a
+    pass over all of them (and, once they are promoted, a full one): as long again as reading them. They are rows
+    that only their table holds: when it goes, reference counting frees them, and the rare full passes are all
+    that need to see them. (The rest of a world is left to the collector as it comes: a world is cyclic,
+    through the work its clock holds, and must be collected as one when it is replaced.) `freeze` and
+    `unfreeze` each move whole generations at once, whatever their size."""
+    gc.freeze()
+    gc.unfreeze()
+
+
+def loads(
+    blob: bytes,
+    shared: Mapping[str, object],
+    saved: Mapping[str, tuple[str, ...]] | None = None,
+    *,
+    rows_now: bool = False,
+) -> Any:
+    """The world in `blob`, its shared references bound to `shared`; `saved`: the layout it was written under.
+    The rows of its `rows_later` tables are read when first needed; `rows_now`: here, raising FormatError if
+    they cannot be (what checks a file before it is kept)."""
+    token, renamed, waiting = _loading_shared.set(shared), _renamed.set({}), _waiting.set([])
     try:
+        file, end = io.BytesIO(blob), None
+        if blob[:4] == _LATER:
+            end = _LATER_HEAD.size + _LATER_HEAD.unpack_from(blob)[1]
+            file.seek(_LATER_HEAD.size)
+        unpickler = _Unpickler(file, saved or {})
         with _collector_paused():
-            return _Unpickler(io.BytesIO(blob), saved or {}).load()
+            world = unpickler.load()
+        tables = _waiting.get()
+        if bool(tables) != (end is not None and end < len(blob)):
+            raise FormatError("the blob's tables and the rows written after its world do not match")
+        if tables:
+            source = _LaterRows(unpickler, file, end or 0, shared, _renamed.get(), tables)
+            for table, _ in tables:
+                table.read_from(source)
+            if rows_now:
+                source.load(strict=True)
+        return world
     except FormatError:
         raise
     except Exception as error:
@@ -337,3 +487,4 @@ def loads(blob: bytes, shared: Mapping[str, object], saved: Mapping[str, tuple[s
     finally:
         _loading_shared.reset(token)
         _renamed.reset(renamed)
+        _waiting.reset(waiting)

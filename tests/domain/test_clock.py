@@ -215,7 +215,7 @@ def test_a_failing_callback_is_reported_and_the_others_still_fire() -> None:
     clock = TenantClock(datetime(2026, 1, 5, 9, 0, tzinfo=UTC), mode="frozen")
     fired: list[str] = []
     errors: list[Exception] = []
-    clock.on_error = errors.append
+    clock.on_error = lambda error, at: errors.append(error)
 
     def broken() -> None:
         raise RuntimeError("boom")
