@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,20 +32,25 @@ from sandbox.domain.waba import WhatsAppBusinessAccount
 T = TypeVar("T")
 
 
-class _Awaiting:
-    """The value of a row that a restored table has not read yet (`Table.awaiting`)."""
+class Awaiting:
+    """The value of a row that a restored table has not read yet, and which of its parts holds it (`level`: 0 the
+    newest rows, each level after older ones; `Table.awaiting`)."""
 
-    __slots__ = ()
+    __slots__ = ("level",)
+
+    def __init__(self, level: int) -> None:
+        self.level = level
 
     def __repr__(self) -> str:
-        return "<row not read yet>"
+        return f"<row not read yet, part {self.level}>"
 
 
-AWAITING: Any = _Awaiting()
+# One per part: a world's rows come in at most this many parts (sandbox/store/worlds.py, `LATER_PARTS`).
+AWAITING = tuple(Awaiting(level) for level in range(8))
 
 
 class RowSource(Protocol):
-    def load(self) -> None: ...
+    def load(self, level: int | None = None) -> None: ...
 
     def close(self) -> None: ...
 
@@ -52,10 +58,11 @@ class RowSource(Protocol):
 class Table(Generic[T]):
     """Objects by id in insertion order; with `max_size`, the oldest are evicted first.
 
-    `rows_later`: a saved world writes this table's rows after everything else, and a restored one reads them on
-    the first call that needs a row (sandbox/store/worlds.py): a tenant with 100,000 messages is back in place
-    without making 100,000 messages first. Keys, order, `len`, `in`, `add`, `touch` and eviction by age work
-    on the keys alone; `get`, `remove`, iterating and `newest` read the rows."""
+    `rows_later`: a saved world writes this table's rows after everything else, newest first and in parts, and a
+    restored one reads a part on the first call that needs a row of it (sandbox/store/worlds.py): a tenant with
+    100,000 messages is back in place without making 100,000 messages first, and reading one of its newest
+    messages makes only the newest part. Keys, order, `len`, `in`, `add`, `touch` and eviction by age work on the
+    keys alone; `get`, `remove` and `newest` read the part of the row they reach, iterating and `page` all."""
 
     # Class defaults: a table of a world saved before these existed reads as every other.
     rows_later = False
@@ -68,30 +75,36 @@ class Table(Generic[T]):
             self.rows_later = True
 
     @classmethod
-    def awaiting(cls, keys: tuple[str, ...]) -> Table[T]:
-        """A restored table whose rows are still to be read: each key holds `AWAITING` until `put_rows`."""
+    def awaiting(cls, keys: tuple[str, ...], levels: tuple[int, ...]) -> Table[T]:
+        """A restored table whose rows are still to be read: `levels[i]` of them, oldest first, are in part
+        `len(levels) - 1 - i` (the newest in part 0), and each key holds that part's `Awaiting` until it is read."""
+        marks = itertools.chain.from_iterable(
+            itertools.repeat(AWAITING[len(levels) - 1 - index], count) for index, count in enumerate(levels)
+        )
         table = cls.__new__(cls)
-        table._rows = OrderedDict.fromkeys(keys, AWAITING)
+        table._rows = OrderedDict(zip(keys, marks, strict=False))
         return table
 
     def read_from(self, source: RowSource) -> None:
         self._source = source
 
-    def put_rows(self, keys: tuple[str, ...], rows: list[T] | None) -> None:
-        """The rows of `keys`, as saved (None: they could not be read). A key removed since stays removed, a key
-        given a new row since keeps it, and each keeps its place in the order."""
-        self.__dict__.pop("_source", None)
-        current = self._rows
+    def put_rows(self, keys: tuple[str, ...], rows: list[T] | None, level: int) -> None:
+        """The rows of `keys`, part `level`, as saved (None: they could not be read). A key removed since stays
+        removed, a key given a new row since keeps it, and each keeps its place in the order."""
+        current, mark = self._rows, AWAITING[level]
         if rows is not None and len(rows) == len(keys):
             for key, row in zip(keys, rows, strict=True):
-                if current.get(key) is AWAITING:
+                if current.get(key) is mark:
                     current[key] = row
-        for key in [key for key in keys if current.get(key) is AWAITING]:
+        for key in [key for key in keys if current.get(key) is mark]:
             del current[key]
 
-    def load_rows(self) -> None:
+    def all_read(self) -> None:
+        self.__dict__.pop("_source", None)
+
+    def load_rows(self, level: int | None = None) -> None:
         if self._source is not None:
-            self._source.load()
+            self._source.load(level)
 
     def drop_unread(self) -> None:
         """Forget the rows not read yet: the table of a removed tenant. What reads them holds the whole world it
@@ -111,8 +124,8 @@ class Table(Generic[T]):
 
     def get(self, key: str) -> T | None:
         row = self._rows.get(key)
-        if row is AWAITING:
-            self.load_rows()
+        if type(row) is Awaiting:
+            self.load_rows(row.level)
             row = self._rows.get(key)
         return row
 
@@ -124,8 +137,9 @@ class Table(Generic[T]):
         return row
 
     def remove(self, key: str) -> T | None:
-        if self._rows.get(key) is AWAITING:
-            self.load_rows()
+        row = self._rows.get(key)
+        if type(row) is Awaiting:
+            self.load_rows(row.level)
         return self._rows.pop(key, None)
 
     def touch(self, key: str) -> None:
@@ -138,8 +152,8 @@ class Table(Generic[T]):
         rows = self._rows
         while len(rows) > size and tries > 0:
             key, row = next(iter(rows.items()))
-            if row is AWAITING:
-                self.load_rows()
+            if type(row) is Awaiting:
+                self.load_rows(row.level)
                 continue
             if keep(row):
                 rows.move_to_end(key)
@@ -151,7 +165,7 @@ class Table(Generic[T]):
         """Up to `limit` rows in key order, those after the cursor `after`: stable while rows are used or added."""
         keys = heapq.nsmallest(limit, (key for key in self._rows if after is None or key > after))
         found = [self._rows[key] for key in keys]
-        if any(row is AWAITING for row in found):
+        if any(type(row) is Awaiting for row in found):
             self.load_rows()
             found = [self._rows[key] for key in keys]
         return found
@@ -167,9 +181,11 @@ class Table(Generic[T]):
         return iter(list(self._rows.values()))
 
     def newest(self, limit: int, keep: Callable[[T], bool] = lambda _: True) -> list[T]:
-        self.load_rows()
         found: list[T] = []
         for row in reversed(self._rows.values()):
+            if type(row) is Awaiting:  # read that part, then look again (a part is read once: at most 8 times)
+                self.load_rows(row.level)
+                return self.newest(limit, keep)
             if keep(row):
                 found.append(row)
                 if len(found) >= limit:

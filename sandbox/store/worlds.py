@@ -1,8 +1,9 @@
 """A tenant's world as bytes and back: pickle (protocol 5) of the whole object graph, with no code per type.
 
-A big table marked `rows_later` (the message table) is written as its keys, and its rows after the world, by the
-same pickler; a loaded world reads them on the first call that needs one (`_LaterRows`), so restoring a tenant of
-100,000 messages does not make 100,000 messages first (docs/persistence.md).
+A big table marked `rows_later` (the message table) is written as its keys, and its rows after the world in parts,
+newest first, by the same pickler; a loaded world reads a part on the first call that needs a row of it
+(`_LaterRows`), so restoring a tenant of 100,000 messages does not make 100,000 messages first, and reading a
+recent one makes a thousand (docs/persistence.md).
 
 What one world shares with the rest of the server (the outbox, the number registry) is written as a named
 reference and bound to the loading server's own objects. Loading is guarded twice:
@@ -25,6 +26,7 @@ import gc
 import hashlib
 import importlib
 import io
+import itertools
 import logging
 import operator
 import pickle
@@ -37,18 +39,22 @@ from typing import Any
 
 import re2
 
-from sandbox.store.memory import Table
+from sandbox.store.memory import AWAITING, Table
 
 # Bumped when the container format (how blobs, layouts and references are arranged) changes incompatibly.
 # Format 1 wrote each world as one pickle; format 2 may write a table's rows after it (`_LATER`). This release
 # writes 2 and reads both.
 FORMAT_VERSION = 2
 READABLE_FORMATS = (1, 2)
-# A world with rows written later: this tag, the length of the world's pickle (8 bytes), that pickle, then the rows.
+# A world with rows written later: this tag, the number of parts (4 bytes), the length of the world's pickle and of
+# each part's (8 bytes each), the world's pickle, then the parts' pickles.
 _LATER = b"WSW2"
-_LATER_HEAD = struct.Struct(">4sQ")
+_LATER_HEAD = struct.Struct(">4sI")
 # Fewer rows than this are written with their table: reading them later would save nothing worth a second pickle.
 LATER_ROWS = 1000
+# How many rows each part holds, newest first; the last part holds the rest. Part k is read after parts 0..k-1
+# (its pickle refers to their objects), so reading a recent message makes the newest part only.
+LATER_PARTS = (1_000, 10_000)
 PROTOCOL = 5
 _RE2_OPTIONS = re2.Options()
 _RE2_OPTIONS.log_errors = False
@@ -200,7 +206,7 @@ class _DispatchTable(dict[type, Any]):
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, shared: Mapping[str, object], later: list[list[Any]]) -> None:
+    def __init__(self, file: io.BytesIO, shared: Mapping[str, object], later: list[list[list[Any]]]) -> None:
         super().__init__(file, protocol=PROTOCOL)
         # `persistent_id` or `reducer_override` would be a Python call for each of a world's million objects.
         table = _DispatchTable({_RE2_TYPE: _reduce_re2, Table: functools.partial(_reduce_table, later)})
@@ -210,72 +216,89 @@ class _Pickler(pickle.Pickler):
         self.dispatch_table = table
 
 
-def _reduce_table(later: list[list[Any]], table: Table[Any]) -> Any:
+def _reduce_table(later: list[list[list[Any]]], table: Table[Any]) -> Any:
     if not table.rows_later or len(table) < LATER_ROWS:
         return table.__reduce_ex__(PROTOCOL)
     keys, rows, state = table.parts()
-    later.append(rows)
-    return table_with_rows_later, (type(table), keys), state
+    parts, end = [], len(rows)
+    for size in (*LATER_PARTS, len(rows)):
+        parts.append(rows[max(0, end - size) : end])
+        end = max(0, end - size)
+    later.append(parts)  # newest first
+    return table_with_rows_later, (type(table), keys, tuple(len(part) for part in reversed(parts))), state
 
 
-def table_with_rows_later(cls: type, keys: tuple[str, ...]) -> Table[Any]:
-    """A table whose rows its blob holds after the world (`_LATER`): its keys now, its rows when first read."""
+def table_with_rows_later(cls: type, keys: tuple[str, ...], sizes: tuple[int, ...]) -> Table[Any]:
+    """A table whose rows its blob holds after the world (`_LATER`): its keys now, its rows when first read.
+    `sizes`: how many rows each part holds, oldest part first."""
     waiting = _waiting.get(None)
-    if waiting is None or not (isinstance(cls, type) and issubclass(cls, Table)) or not isinstance(keys, tuple):
+    if (
+        waiting is None
+        or not (isinstance(cls, type) and issubclass(cls, Table))
+        or not isinstance(keys, tuple)
+        or not isinstance(sizes, tuple)
+        or not 0 < len(sizes) <= len(AWAITING)
+        or not all(type(size) is int and size >= 0 for size in sizes)
+        or sum(sizes) != len(keys)
+    ):
         raise FormatError("the blob holds a table whose rows it does not carry")
-    table = cls.awaiting(keys)
-    waiting.append((table, keys))
+    table = cls.awaiting(keys, sizes)
+    # The keys of each part, newest part first, as the parts are written.
+    bounds = list(itertools.accumulate(sizes, initial=0))
+    waiting.append((table, [keys[bounds[index] : bounds[index + 1]] for index in reversed(range(len(sizes)))]))
     return table
 
 
 class _LaterRows:
-    """The rows of a loaded world's `rows_later` tables, read on the first call that needs one of them.
+    """The rows of a loaded world's `rows_later` tables, read part by part (newest first) on the first call that
+    needs a row of a part, and the parts before it first.
 
-    They are read by the unpickler that read the world, whose memo still holds every object of it: a row that
-    shares an object with the rest of the world (a message that a pending status move also holds) is that same
-    object, exactly as one pickle would have made it. Until then it keeps the world's objects as they were
-    loaded and the blob, and no more."""
+    They are read by the unpickler that read the world, whose memo still holds every object of it and of the parts
+    read before: a row that shares an object with the rest of the world (a message that a pending status move
+    also holds) is that same object, exactly as one pickle would have made it. Until the last part is read it keeps
+    the world's objects as they were loaded and the blob, and no more."""
 
     def __init__(
         self,
         unpickler: _Unpickler,
         file: io.BytesIO,
-        offset: int,
+        offsets: list[int],
         shared: Mapping[str, object],
         renamed: dict[type, tuple[str, ...]],
-        tables: list[tuple[Table[Any], tuple[str, ...]]],
+        tables: list[tuple[Table[Any], list[tuple[str, ...]]]],
     ) -> None:
         self._unpickler: _Unpickler | None = unpickler
-        self._file, self._offset, self._shared, self._renamed, self._tables = file, offset, shared, renamed, tables
+        self._file, self._offsets, self._shared, self._renamed, self._tables = file, offsets, shared, renamed, tables
+        self._read = 0  # the parts read so far
         # A test may read a table from its own thread while the server's thread does: the second waits for the rows.
         self._lock = threading.RLock()
 
     def close(self) -> None:
         with self._lock:
-            tables, self._unpickler, self._tables, self._file = self._tables, None, [], io.BytesIO()
-            for table, keys in tables:
-                table.put_rows(keys, None)
+            self._finish(self._read)
 
-    def load(self, *, strict: bool = False) -> None:
+    def load(self, level: int | None = None, *, strict: bool = False) -> None:
         with self._lock:
-            self._load(strict)
+            last = len(self._offsets) - 1 if level is None else min(level, len(self._offsets) - 1)
+            while self._unpickler is not None and self._read <= last:
+                self._load_part(self._read, strict)
 
-    def _load(self, strict: bool) -> None:
-        unpickler, tables = self._unpickler, self._tables
-        if unpickler is None:
-            return
-        self._unpickler, self._tables = None, []
+    def _load_part(self, level: int, strict: bool) -> None:
         rows: Any = None
         token, renamed = _loading_shared.set(self._shared), _renamed.set(self._renamed)
         try:
             with _collector_paused():
-                self._file.seek(self._offset)
-                rows = unpickler.load()
+                self._file.seek(self._offsets[level])
+                rows = self._unpickler.load()  # type: ignore[union-attr]
                 _settle()
-            if not isinstance(rows, list) or len(rows) != len(tables) or not all(isinstance(r, list) for r in rows):
+            if not (
+                isinstance(rows, list)
+                and len(rows) == len(self._tables)
+                and all(isinstance(part, list) for part in rows)
+            ):
                 raise FormatError("the rows after the world are not one list per table")
         except Exception as error:
-            rows = None
+            self._finish(level)
             if strict:
                 raise (
                     error
@@ -283,12 +306,23 @@ class _LaterRows:
                     else FormatError(f"the stored rows cannot be read ({type(error).__name__}: {error})")
                 ) from error
             log.exception("a restored table's rows could not be read: the table goes on without them")
+            return
         finally:
             _loading_shared.reset(token)
             _renamed.reset(renamed)
-            self._file = io.BytesIO()
-            for index, (table, keys) in enumerate(tables):
-                table.put_rows(keys, rows[index] if rows is not None else None)
+        for (table, keys), part in zip(self._tables, rows, strict=True):
+            table.put_rows(keys[level], part, level)
+        self._read = level + 1
+        if self._read == len(self._offsets):
+            self._finish(self._read)
+
+    def _finish(self, level: int) -> None:
+        """Done: the parts from `level` on are dropped (none, once all are read), and the reader let go of."""
+        tables, self._tables, self._unpickler, self._file = self._tables, [], None, io.BytesIO()
+        for table, keys in tables:
+            for later in range(level, len(keys)):
+                table.put_rows(keys[later], None, later)
+            table.all_read()
 
 
 def _reduce_shared(names: dict[int, str], obj: object) -> tuple[Any, tuple[str]]:
@@ -408,22 +442,24 @@ def _migrating(cls: type, saved: tuple[str, ...]) -> type:
 
 def dumps(world: object, shared: Mapping[str, object]) -> bytes:
     buffer = io.BytesIO()
-    buffer.write(_LATER_HEAD.pack(_LATER, 0))
-    later: list[list[Any]] = []
+    later: list[list[list[Any]]] = []
+    ends = []
     with _collector_paused():
         pickler = _Pickler(buffer, shared, later)
         pickler.dump(world)
-        length = buffer.tell() - _LATER_HEAD.size
-        if later:
-            pickler.dump(later)  # the same pickler: the rows refer to the world's objects by its memo
+        ends.append(buffer.tell())
+        for level in range(len(LATER_PARTS) + 1 if later else 0):
+            # The same pickler: a part refers to the world's objects, and to the newer parts', by its memo.
+            pickler.dump([parts[level] for parts in later])
+            ends.append(buffer.tell())
         # Before the collector runs again: the memo keeps every tuple the dump made (a quarter of a million for a
         # big world), which would make its next pass as long as a tenth of the dump.
         del pickler
     if not later:
-        return buffer.getbuffer()[_LATER_HEAD.size :].tobytes()
-    buffer.seek(0)
-    buffer.write(_LATER_HEAD.pack(_LATER, length))
-    return buffer.getvalue()
+        return buffer.getvalue()
+    lengths = [end - start for start, end in zip([0, *ends], ends, strict=False)]
+    head = _LATER_HEAD.pack(_LATER, len(lengths) - 1) + struct.pack(f">{len(lengths)}Q", *lengths)
+    return head + buffer.getbuffer()
 
 
 @contextlib.contextmanager
@@ -463,18 +499,25 @@ def loads(
     they cannot be (what checks a file before it is kept)."""
     token, renamed, waiting = _loading_shared.set(shared), _renamed.set({}), _waiting.set([])
     try:
-        file, end = io.BytesIO(blob), None
+        file, offsets = io.BytesIO(blob), []
         if blob[:4] == _LATER:
-            end = _LATER_HEAD.size + _LATER_HEAD.unpack_from(blob)[1]
-            file.seek(_LATER_HEAD.size)
+            _, count = _LATER_HEAD.unpack_from(blob)
+            if not 0 < count <= len(AWAITING):
+                raise FormatError("the blob's header names no parts, or too many")
+            lengths = struct.unpack_from(f">{count + 1}Q", blob, _LATER_HEAD.size)
+            offsets = list(itertools.accumulate(lengths, initial=_LATER_HEAD.size + 8 * (count + 1)))
+            if offsets[-1] != len(blob):
+                raise FormatError("the blob's parts do not add up to its length")
+            file.seek(offsets[0])
+            offsets = offsets[1:-1]  # where each part starts
         unpickler = _Unpickler(file, saved or {})
         with _collector_paused():
             world = unpickler.load()
         tables = _waiting.get()
-        if bool(tables) != (end is not None and end < len(blob)):
+        if bool(tables) != bool(offsets) or any(len(keys) != len(offsets) for _, keys in tables):
             raise FormatError("the blob's tables and the rows written after its world do not match")
         if tables:
-            source = _LaterRows(unpickler, file, end or 0, shared, _renamed.get(), tables)
+            source = _LaterRows(unpickler, file, offsets, shared, _renamed.get(), tables)
             for table, _ in tables:
                 table.read_from(source)
             if rows_now:

@@ -19,7 +19,7 @@ from sandbox.context import Sandbox
 from sandbox.domain.errors import Invalid
 from sandbox.services import persistence, snapshots, world
 from sandbox.store import Table, worlds
-from sandbox.store.memory import AWAITING
+from sandbox.store.memory import Awaiting
 from sandbox.store.snapshots import Snapshot, export
 from sandbox.store.sqlite import DataDir
 from sandbox.version import __version__
@@ -31,7 +31,13 @@ _deliveries, _pending = test_worlds._deliveries, test_worlds._pending
 
 @pytest.fixture
 def rows_later(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(worlds, "LATER_ROWS", 1)  # the rich world has a few messages, not a thousand
+    # The rich world has 7 messages, not thousands: parts of 2, 3 and the rest (2), newest first.
+    monkeypatch.setattr(worlds, "LATER_ROWS", 1)
+    monkeypatch.setattr(worlds, "LATER_PARTS", (2, 3))
+
+
+def _damaged(blob: bytes) -> bytes:
+    return blob[:-12] + b"\xff" * 12  # the last part's pickle (the oldest rows), its length kept
 
 
 def _restore(sandbox: Sandbox, tenant_id: str) -> Any:
@@ -71,7 +77,8 @@ def test_keys_alone_do_not_read_the_rows(rich: tuple[Sandbox, TestClient], rows_
     assert len(table) == len(saved) + 1 and first in table and "nothing" not in table
     assert table.get("wamid.new") == "a new row" and table._source is not None
     assert table.remove("wamid.new") == "a new row" and table._source is not None
-    assert table.get(newest).status == saved[-1][1] and table._source is None
+    assert table.get(newest).status == saved[-1][1] and table._source is not None  # the newest part only
+    assert table.get(first).status == saved[0][1] and table._source is None  # the oldest: every part
     assert [m.wamid for m in table] == [wamid for wamid, _ in saved[1:]] + [first]  # `touch` kept its place
 
 
@@ -88,23 +95,38 @@ def test_rows_that_cannot_be_read_are_dropped_and_logged(
     rich: tuple[Sandbox, TestClient], rows_later: None, caplog: pytest.LogCaptureFixture
 ) -> None:
     sandbox, _ = rich
-    blob = persistence.world_blob(sandbox, sandbox.tenants["t1"])[:-40]  # the rows' pickle cut short
+    saved = [m.wamid for m in sandbox.tenants["t1"].store.messages]
+    blob = _damaged(persistence.world_blob(sandbox, sandbox.tenants["t1"]))
     with pytest.raises(worlds.FormatError, match="rows cannot be read"):
         persistence.read_world(sandbox, blob, worlds.layout(), rows_now=True)
-    restored = persistence.load_world(sandbox, blob, worlds.layout(), resume=True)
-    first = next(iter(restored.store.messages._rows))
+    table = persistence.load_world(sandbox, blob, worlds.layout(), resume=True).store.messages
+    assert table.get(saved[-1]).wamid == saved[-1] and table.get(saved[2]).wamid == saved[2]  # parts 0 and 1
     with caplog.at_level(logging.ERROR, logger="sandbox.store.worlds"):
-        assert restored.store.messages.get(first) is None
-    assert len(restored.store.messages) == 0 and "could not be read" in caplog.text
+        assert table.get(saved[0]) is None
+    assert [m.wamid for m in table] == saved[2:] and "could not be read" in caplog.text
+    assert table._source is None
 
 
 def test_an_import_whose_rows_cannot_be_read_is_refused(rich: tuple[Sandbox, TestClient], rows_later: None) -> None:
     sandbox, _ = rich
-    blob = persistence.world_blob(sandbox, sandbox.tenants["t1"])[:-40]
+    blob = _damaged(persistence.world_blob(sandbox, sandbox.tenants["t1"]))
     content = worlds.dumps({"layout": worlds.layout(), "tenants": {"t1": blob}}, {})
     data = export(Snapshot("cut", "t1", "2026-01-01T00:00:00Z", content), __version__)
     with pytest.raises(Invalid, match="rows cannot be read"):
         snapshots.import_file(sandbox, data)
+
+
+def test_reading_a_recent_message_reads_only_the_newest_part(
+    rich: tuple[Sandbox, TestClient], rows_later: None
+) -> None:
+    sandbox, _ = rich
+    saved = [m.wamid for m in sandbox.tenants["t1"].store.messages]
+    table = _restore(sandbox, "t1").store.messages
+    assert table.get(saved[-1]).wamid == saved[-1]
+    assert [type(table._rows[key]) is Awaiting for key in saved] == [True] * 5 + [False] * 2
+    assert [m.wamid for m in table.newest(4)] == saved[:-5:-1]  # reads the middle part, not the oldest
+    assert [type(table._rows[key]) is Awaiting for key in saved] == [True] * 2 + [False] * 5
+    assert table._source is not None
 
 
 def test_a_removed_tenant_lets_go_of_its_unread_rows_at_once(
@@ -144,6 +166,7 @@ class LaterRowsAgainstEager(RuleBasedStateMachine):
         super().__init__()
         self.patch = pytest.MonkeyPatch()
         self.patch.setattr(worlds, "LATER_ROWS", 1)
+        self.patch.setattr(worlds, "LATER_PARTS", (1, 2))
         self.model: Table[dict[str, int]] = Table(max_size=9)
         self.table: Table[dict[str, int]] = Table(max_size=9, rows_later=True)
         self.count = 0
@@ -202,7 +225,8 @@ class LaterRowsAgainstEager(RuleBasedStateMachine):
 
     @invariant()
     def only_unread_rows_await(self) -> None:
-        assert self.table._source is not None or AWAITING not in self.table._rows.values()
+        waiting = any(type(row) is Awaiting for row in self.table._rows.values())
+        assert self.table._source is not None or not waiting
 
 
 TestLaterRowsAgainstEager = LaterRowsAgainstEager.TestCase
