@@ -148,9 +148,9 @@ def record_incident(incidents: Journal, at: datetime, kind: str, error: Exceptio
 class ClockFailures:
     """What a tenant's clock calls when scheduled work raises: an incident in the tenant's journal.
 
-    It holds the journal, not the tenant (a bound method would): a world then has no reference cycle through its
-    clock, so a replaced or removed world is freed by reference counting at once instead of waiting, a million
-    objects strong, for the cyclic collector (sandbox/store/worlds.py)."""
+    It holds the journal, not the tenant (a bound method would): the clock does not point back at its tenant, so
+    a replaced or removed world with no work pending on its clock has no reference cycle and is freed by reference
+    counting at once, instead of waiting for the cyclic collector's next full pass (sandbox/store/worlds.py)."""
 
     incidents: Journal
 

@@ -75,11 +75,11 @@ class Table(Generic[T]):
             self.rows_later = True
 
     @classmethod
-    def awaiting(cls, keys: tuple[str, ...], levels: tuple[int, ...]) -> Table[T]:
-        """A restored table whose rows are still to be read: `levels[i]` of them, oldest first, are in part
-        `len(levels) - 1 - i` (the newest in part 0), and each key holds that part's `Awaiting` until it is read."""
+    def awaiting(cls, keys: tuple[str, ...], sizes: tuple[int, ...]) -> Table[T]:
+        """A restored table whose rows are still to be read: `sizes[i]` of them, oldest first, are in part
+        `len(sizes) - 1 - i` (the newest in part 0), and each key holds that part's `Awaiting` until it is read."""
         marks = itertools.chain.from_iterable(
-            itertools.repeat(AWAITING[len(levels) - 1 - index], count) for index, count in enumerate(levels)
+            itertools.repeat(AWAITING[len(sizes) - 1 - index], count) for index, count in enumerate(sizes)
         )
         table = cls.__new__(cls)
         table._rows = OrderedDict(zip(keys, marks, strict=False))
@@ -89,10 +89,10 @@ class Table(Generic[T]):
         self._source = source
 
     def put_rows(self, keys: tuple[str, ...], rows: list[T] | None, level: int) -> None:
-        """The rows of `keys`, part `level`, as saved (None: they could not be read). A key removed since stays
-        removed, a key given a new row since keeps it, and each keeps its place in the order."""
+        """The rows of `keys` (as many), part `level`, as saved (None: they could not be read). A key removed
+        since stays removed, a key given a new row since keeps it, and each keeps its place in the order."""
         current, mark = self._rows, AWAITING[level]
-        if rows is not None and len(rows) == len(keys):
+        if rows is not None:
             for key, row in zip(keys, rows, strict=True):
                 if current.get(key) is mark:
                     current[key] = row
@@ -114,9 +114,9 @@ class Table(Generic[T]):
 
     def parts(self) -> tuple[tuple[str, ...], list[T], dict[str, Any]]:
         """Keys, rows and the rest of its state, for a world that writes the rows after everything else."""
-        self.load_rows()
-        state = {name: value for name, value in vars(self).items() if name not in ("_rows", "_source")}
-        return tuple(self._rows), list(self._rows.values()), state
+        state = self.__getstate__()
+        rows = state.pop("_rows")
+        return tuple(rows), list(rows.values()), state
 
     def __getstate__(self) -> dict[str, Any]:
         self.load_rows()

@@ -137,7 +137,8 @@ def _world_module(name: str) -> bool:
 
 
 # The tables of the world being loaded whose rows come after it (`table_with_rows_later`).
-_waiting: contextvars.ContextVar[list[tuple[Table[Any], tuple[str, ...]]]] = contextvars.ContextVar("waiting")
+# Each with the keys of each of its parts, newest part first.
+_waiting: contextvars.ContextVar[list[tuple[Table[Any], list[tuple[str, ...]]]]] = contextvars.ContextVar("waiting")
 # The objects being loaded may refer to, by name: set for the duration of one `loads`.
 _loading_shared: contextvars.ContextVar[Mapping[str, object]] = contextvars.ContextVar("loading_shared")
 
@@ -294,9 +295,12 @@ class _LaterRows:
             if not (
                 isinstance(rows, list)
                 and len(rows) == len(self._tables)
-                and all(isinstance(part, list) for part in rows)
+                and all(
+                    isinstance(part, list) and len(part) == len(keys[level])
+                    for part, (_, keys) in zip(rows, self._tables, strict=True)
+                )
             ):
-                raise FormatError("the rows after the world are not one list per table")
+                raise FormatError("the rows after the world are not one list per table, a row per key")
         except Exception as error:
             self._finish(level)
             if strict:
